@@ -1,0 +1,1 @@
+"""Back-office workflows of ldn-intake: the screening engine, its command and (later) tasks."""
