@@ -61,7 +61,19 @@ def find_medications(intake: Intake, rules: RuleSet) -> tuple[MedicationFinding,
     )
 
 
+_MEMO_LIMIT = 100_000
+
+
 def _ingredients(name: str, rules: RuleSet) -> tuple[IngredientFinding, ...]:
+    found = rules.medication_memo.get(name)
+    if found is None:
+        if len(rules.medication_memo) >= _MEMO_LIMIT:
+            rules.medication_memo.clear()
+        found = rules.medication_memo[name] = _find_ingredients(name, rules)
+    return found
+
+
+def _find_ingredients(name: str, rules: RuleSet) -> tuple[IngredientFinding, ...]:
     hits = rules.drugs.find(name)
     if not hits:
         return ()

@@ -14,7 +14,7 @@ import hashlib
 import json
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,9 @@ class RuleSet:
     icd10_prefixes: tuple[tuple[str, str], ...]  # (prefix key, condition key), longest first
     local_form_words: frozenset[str]
     local_form_percent: bool
+    # What each typed medication name was found to mean under this rule set. Names repeat a
+    # great deal across intakes, and a rule set never changes once loaded.
+    medication_memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _entry_label(file: str, path: list[Any], data: Any) -> str:

@@ -63,6 +63,8 @@ class Context:
     intake: Intake
     rules: RuleSet
     medications: tuple[MedicationFinding, ...]
+    # Only medications with a flagged ingredient can fire anything; most have none.
+    flagged_medications: tuple[MedicationFinding, ...]
 
 
 def age_on(born: date, day: date) -> int:
@@ -115,7 +117,7 @@ def _medications_in_classes(
     classes = set(trigger["classes"])
     # Eye drops and ointments of a systemic-only class (tacrolimus ointment) act locally.
     local_excluded = classes & ctx.rules.systemic_only_classes
-    for finding in ctx.medications:
+    for finding in ctx.flagged_medications:
         if finding.medication.is_current is not is_current:
             continue
         matching = [
@@ -185,7 +187,7 @@ def evaluate_flags(
     intake: Intake, rules: RuleSet, medications: tuple[MedicationFinding, ...]
 ) -> tuple[Flag, ...]:
     """Every flag that fires, in rule-data order, then trigger order, then input order."""
-    ctx = Context(intake, rules, medications)
+    ctx = Context(intake, rules, medications, tuple(m for m in medications if m.ingredients))
     flags: list[Flag] = []
     for rule in rules.flags:
         # Ketosis flags are only evaluated when ketosis is requested (screening-contract §4).
