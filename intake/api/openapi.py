@@ -1,0 +1,154 @@
+"""The OpenAPI 3.1 description of the public JSON API, built from the intake JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from workflows.screening.validation import SCHEMA_PATH
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    intake_schema = json.loads(SCHEMA_PATH.read_text())
+    defs = intake_schema.pop("$defs")
+    intake_schema.pop("$schema", None)
+    intake_schema.pop("$id", None)
+    # OpenAPI 3.1 speaks JSON Schema 2020-12; local references move under components.
+    text = json.dumps(intake_schema).replace("#/$defs/", "#/components/schemas/")
+    errors = {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {
+                        "field": {"type": "string", "examples": ["medications[0].stopped_on"]},
+                        "message": {"type": "string"},
+                    },
+                },
+            }
+        },
+    }
+    status = {
+        "type": "object",
+        "required": ["id", "status", "submitted_at", "message"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {
+                "enum": [
+                    "received",
+                    "screening",
+                    "routed",
+                    "needs_info",
+                    "accepted",
+                    "declined",
+                    "withdrawn",
+                ]
+            },
+            "submitted_at": {"type": "string", "format": "date"},
+            "message": {"type": "string"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ldn-intake API",
+            "version": "1.0.0",
+            "description": "Submit an LDN intake and follow its status. Screening is automatic; "
+            "a physician makes every decision.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/intakes": {
+                "post": {
+                    "summary": "Submit an intake",
+                    "description": "The server sets submitted_at to today. Rate-limited per address.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Intake"}}
+                        },
+                    },
+                    "responses": {
+                        "202": {
+                            "description": "Received; screening runs in the background.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["id", "status", "status_url", "access_token"],
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "status": {"const": "received"},
+                                            "status_url": {"type": "string", "format": "uri"},
+                                            "access_token": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "422": {
+                            "description": "Invalid intake: one entry per bad field; nothing stored.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/FieldErrors"}
+                                }
+                            },
+                        },
+                        "429": {"description": "Too many requests from this address."},
+                    },
+                }
+            },
+            "/api/v1/intakes/{id}": {
+                "get": {
+                    "summary": "Read an intake's status",
+                    "security": [{"accessToken": []}],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The status, in plain language for the patient.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/IntakeStatus"}
+                                }
+                            },
+                        },
+                        "404": {
+                            "description": "No such intake for this token (wrong id or token)."
+                        },
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Health of the database, Redis and the workers",
+                    "responses": {
+                        "200": {"description": "All up"},
+                        "503": {"description": "Something is down"},
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Intake": json.loads(text),
+                "FieldErrors": errors,
+                "IntakeStatus": status,
+                **defs,
+            },
+            "securitySchemes": {
+                "accessToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The access_token returned when the intake was submitted.",
+                }
+            },
+        },
+    }

@@ -1,0 +1,256 @@
+"""One WTForms form per intake step. Messages say what to do, in plain words; where the JSON
+API reports the same problem, the message is the schema's own (schemas/intake.schema.json)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from intake.patient import choices
+
+STOPPED_ON_REQUIRED = (
+    "Say when you stopped taking this medication: a date is required when the status is stopped."
+)
+SEVERITY_MESSAGE = "Choose how much it affects you, from 0 to 10."
+ICD10_MESSAGE = "Enter an ICD-10 code such as K50.90, or leave it empty."
+
+
+class PlainDateField(DateField):
+    """A date input whose parse error tells the patient what to type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a real date as YYYY-MM-DD, for example 1980-04-02.") from None
+
+
+def not_in_future(today: date, message: str) -> Any:
+    def check(form: Any, field: Any) -> None:
+        if field.data and field.data > today:
+            raise ValidationError(message)
+
+    return check
+
+
+class AboutForm(FlaskForm):
+    first_name = StringField(
+        "First name", [InputRequired("Enter your first name."), Length(max=100)]
+    )
+    last_name = StringField("Last name", [InputRequired("Enter your last name."), Length(max=100)])
+    date_of_birth = PlainDateField(
+        "Date of birth",
+        [InputRequired("Enter your date of birth.")],
+        description="For example 1980-04-02.",
+    )
+    email = StringField(
+        "Email address",
+        [
+            InputRequired("Enter your email address."),
+            Email("Enter an email address like name@example.com."),
+            Length(max=200),
+        ],
+        description="We send your link to continue, and news of your intake, here.",
+    )
+    phone = StringField(
+        "Phone number (optional)",
+        [
+            Optional(),
+            Regexp(
+                r"^[0-9 +().-]{7,20}$",
+                message="Enter a phone number using digits, like 555-010-0100.",
+            ),
+            Length(max=30),
+        ],
+    )
+    state_of_residence = SelectField(
+        "State where you live",
+        [InputRequired("Choose the state where you live.")],
+        choices=choices.STATE_CHOICES,
+        description="Our physicians are licensed in Iowa, Illinois, Missouri, Florida, Georgia and Texas. "
+        "If you live elsewhere you can still complete the intake to join our waitlist.",
+    )
+
+    def validate_date_of_birth(self, field: Any) -> None:
+        if field.data and field.data > self.meta.today:
+            raise ValidationError("Your date of birth cannot be in the future.")
+        if field.data and field.data.year < 1900:
+            raise ValidationError("Enter a date of birth in 1900 or later.")
+
+
+class DiagnosisRow(Form):
+    name = StringField("Diagnosis", [Length(max=200)])
+    icd10 = StringField(
+        "ICD-10 code (optional)",
+        [
+            Optional(),
+            Regexp(
+                r"^\s*[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?\s*$", message=ICD10_MESSAGE
+            ),
+        ],
+        description="If you know it, from a letter or your patient portal, such as K50.90.",
+    )
+
+
+class DiagnosesForm(FlaskForm):
+    rows = FieldList(FormField(DiagnosisRow), min_entries=1, max_entries=50)
+
+
+class MedicationRow(Form):
+    name = StringField("Medication or supplement", [Length(max=200)])
+    dose = StringField(
+        "Dose (optional)", [Length(max=200)], description="For example 10 mg twice a day."
+    )
+    status = SelectField("Do you take it now?", choices=choices.STATUS_CHOICES, default="current")
+    stopped_on = PlainDateField(
+        "Date you stopped", [Optional()], description="Only if you stopped it."
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        named = bool((self.name.data or "").strip())
+        if not named and ((self.dose.data or "").strip() or self.stopped_on.data):
+            self.name.errors = [*self.name.errors, "Enter the medication name, or remove this row."]
+            valid = False
+        if (
+            named
+            and self.status.data == "stopped"
+            and not self.stopped_on.data
+            and not self.stopped_on.errors
+        ):
+            self.stopped_on.errors = [*self.stopped_on.errors, STOPPED_ON_REQUIRED]
+            valid = False
+        today = self.meta.today if hasattr(self.meta, "today") else date.today()
+        if self.stopped_on.data and self.stopped_on.data > today:
+            self.stopped_on.errors = [
+                *self.stopped_on.errors,
+                "The date you stopped cannot be in the future; if you still take it, choose 'I take it now'.",
+            ]
+            valid = False
+        return valid
+
+
+class MedicationsForm(FlaskForm):
+    rows = FieldList(FormField(MedicationRow), min_entries=1, max_entries=100)
+
+
+def _yes_no(label: str, hint: str) -> RadioField:
+    return RadioField(
+        label, [InputRequired("Answer yes or no.")], choices=choices.YES_NO, description=hint
+    )
+
+
+class HistoryForm(FlaskForm):
+    liver_disease = RadioField(
+        "Have you been told you have liver disease?",
+        [InputRequired("Choose the answer that fits you best.")],
+        choices=choices.LIVER_CHOICES,
+    )
+    diabetes = RadioField(
+        "Do you have diabetes?",
+        [InputRequired("Choose the answer that fits you best.")],
+        choices=choices.DIABETES_CHOICES,
+    )
+    planned_surgery_date = PlainDateField(
+        "Date of any planned surgery (optional)",
+        [Optional()],
+        description="Leave empty if none is planned.",
+    )
+    notes = TextAreaField(
+        "Anything else the care team should know? (optional)", [Optional(), Length(max=4000)]
+    )
+
+
+for _name, _label, _hint in choices.HISTORY_QUESTIONS:
+    setattr(HistoryForm, _name, _yes_no(_label, _hint))
+
+# Render order of the history step: yes/no questions first, then the rest.
+HISTORY_ORDER = [name for name, _, _ in choices.HISTORY_QUESTIONS] + [
+    "liver_disease",
+    "diabetes",
+    "planned_surgery_date",
+    "notes",
+]
+
+
+class GoalsForm(FlaskForm):
+    goal_notes = TextAreaField(
+        "In your own words, what would you like to change? (optional)",
+        [Optional(), Length(max=2000)],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        chosen = [code for code, _ in choices.GOALS if self[f"goal_{code}"].data]
+        if not chosen:
+            self[f"goal_{choices.GOALS[0][0]}"].errors = ["Choose at least one goal."]
+            valid = False
+        for code in chosen:
+            severity = self[f"severity_{code}"]
+            if severity.data in (None, ""):
+                severity.errors = [SEVERITY_MESSAGE]
+                valid = False
+        return valid
+
+
+for _code, _label in choices.GOALS:
+    setattr(GoalsForm, f"goal_{_code}", BooleanField(_label))
+    setattr(
+        GoalsForm,
+        f"severity_{_code}",
+        SelectField(
+            f"How much does {_label.lower()} affect you?",
+            choices=choices.SEVERITY_CHOICES,
+            default="",
+        ),
+    )
+
+
+class KetosisForm(FlaskForm):
+    interested = RadioField(
+        "Would you like the care team to consider a ketosis plan with LDN?",
+        [InputRequired("Choose yes or no.")],
+        choices=[("yes", "Yes, I would like it considered"), ("no", "No, LDN only")],
+    )
+
+
+class ReviewForm(FlaskForm):
+    signature = StringField(
+        "Type your full name as your signature",
+        [InputRequired("Type your full name to sign."), Length(max=200)],
+        description="The same first and last name you gave in step 1.",
+    )
+
+    def validate_signature(self, field: Any) -> None:
+        expected = " ".join(self.meta.full_name.split()).casefold()
+        if " ".join((field.data or "").split()).casefold() != expected:
+            raise ValidationError("Type your full name exactly as you gave it in step 1.")
+
+
+for _name, _label in choices.CONSENT_STATEMENTS:
+    setattr(ReviewForm, _name, BooleanField(_label, [InputRequired("Tick this box to continue.")]))

@@ -1,0 +1,258 @@
+"""The patient intake: seven steps, each saved as a draft the moment it validates.
+
+Views are thin: parse with WTForms, call one service, render or redirect. The session cookie
+holds only the draft id and its resume token (signed; nothing typed goes into it or a URL).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from intake.patient import choices
+from intake.patient.document import build_document
+from intake.patient.steps import STEP_BY_SLUG, STEPS, Step, first_incomplete, raw_pairs
+from intake.patient.summary import summarise
+from intake.services import services
+from workflows import drafts
+from workflows.database import sessions_for
+from workflows.models import Case, utcnow
+from workflows.screening import InvalidIntake, default_rules
+from workflows.screening.normalise import state_key
+from workflows.services import status_of, submit_intake
+
+bp = Blueprint("patient", __name__)
+
+DRAFT_KEY = "draft_id"
+TOKEN_KEY = "resume_token"
+_ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("patient/index.html", draft=_current_draft())
+
+
+@bp.route("/intake/<slug>", methods=["GET", "POST"])
+def step(slug: str) -> ResponseReturnValue:
+    step = STEP_BY_SLUG.get(slug) or abort(404)
+    draft = _current_draft()
+    if draft is not None and draft.case_id is not None:
+        return redirect(url_for(".status"))
+    if draft is None and step.slug != "about":
+        return redirect(url_for(".step", slug="about"))
+    answers = draft.answers if draft else {}
+    furthest = first_incomplete(answers)
+    if step.number > furthest.number:
+        return redirect(url_for(".step", slug=furthest.slug))
+    returning = request.values.get("return_to") == "review" and "ketosis" in answers
+
+    if request.method == "GET":
+        typed = (draft.pending.get(slug) if draft else None) or answers.get(slug, {}).get("raw")
+        form = _form(step, MultiDict(typed) if typed else None, answers)
+        return _render(step, form, draft, returning)
+
+    action = request.form.get("action", "next")
+    if action == "back":
+        if draft is not None:
+            drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
+        previous = STEPS[max(step.number - 2, 0)]
+        return redirect(url_for(".step", slug=previous.slug))
+    if action == "add" or action.startswith("remove-"):
+        pairs = _change_rows(raw_pairs(request.form), action)
+        if draft is not None:
+            drafts.save_pending(services().sessions, draft.id, slug, pairs)
+        return _render(step, _form(step, MultiDict(pairs), answers), draft, returning)
+
+    form = _form(step, request.form, answers)
+    if not form.validate():
+        if draft is not None:
+            # Nothing typed is lost: the input waits in the draft until it validates.
+            drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
+        return _render(step, form, draft, returning), 422
+    if step.slug == "review":
+        return _submit(draft, step, form)
+    return _save(step, form, draft, returning)
+
+
+def _save(
+    step: Step, form: Any, draft: drafts.DraftView | None, returning: bool
+) -> ResponseReturnValue:
+    ldn = services()
+    if draft is None:
+        draft, token = drafts.create_draft(ldn.sessions, ldn.draft_lifetime)
+        session[DRAFT_KEY] = draft.id
+        session[TOKEN_KEY] = token
+    saved = {"raw": raw_pairs(request.form), "data": step.clean(form)}
+    drafts.save_answers(ldn.sessions, draft.id, step.slug, saved, ldn.draft_lifetime)
+    if step.slug == "about":
+        drafts.send_resume_link_once(
+            ldn.sessions,
+            draft.id,
+            ldn.outbox,
+            saved["data"]["email"],
+            _resume_link(),
+            ldn.settings.draft_days,
+        )
+        if not _licensed(saved["data"]["state_of_residence"]):
+            flash("out_of_state", "notice")
+    next_step = "review" if returning else STEPS[step.number].slug
+    return redirect(url_for(".step", slug=next_step))
+
+
+def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseReturnValue:
+    ldn = services()
+    assert draft is not None
+    answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
+    document = build_document(answers, utcnow())
+    try:
+        submitted = submit_intake(ldn.sessions, document, ldn.today(), ldn.enqueue)
+    except InvalidIntake as invalid:
+        # The steps validate what they can; what only the whole document shows (a date
+        # that contradicts another) comes back here, each error linked to its step.
+        return _render(step, form, draft, False, document_errors=invalid.errors), 422
+    drafts.mark_submitted(ldn.sessions, draft.id, submitted.id)
+    return redirect(url_for(".done"))
+
+
+@bp.get("/intake/done")
+def done() -> ResponseReturnValue:
+    draft = _current_draft()
+    if draft is None or draft.case_id is None:
+        return redirect(url_for(".index"))
+    return render_template(
+        "patient/done.html", reference=draft.case_public_id, resume_link=_resume_link()
+    )
+
+
+@bp.get("/intake/status")
+def status() -> ResponseReturnValue:
+    draft = _current_draft()
+    if draft is None:
+        return redirect(url_for(".index"))
+    if draft.case_id is None:
+        return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
+    with sessions_for(services().settings.database_url)() as db:
+        case = db.get(Case, draft.case_id)
+        assert case is not None
+        patient_status = status_of(case)
+    return render_template("patient/status.html", status=patient_status, resume_link=_resume_link())
+
+
+@bp.get("/intake/resume/<token>")
+def resume(token: str) -> ResponseReturnValue:
+    draft = drafts.find_draft(services().sessions, token=token)
+    if draft is None:
+        return render_template("patient/resume_invalid.html"), 404
+    session.clear()
+    session[DRAFT_KEY] = draft.id
+    session[TOKEN_KEY] = token
+    if draft.case_id is not None:
+        return redirect(url_for(".status"))
+    flash("resumed", "notice")
+    return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
+
+
+@bp.post("/intake/start-over")
+def start_over() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for(".step", slug="about"))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _current_draft() -> drafts.DraftView | None:
+    draft_id = session.get(DRAFT_KEY)
+    if not isinstance(draft_id, int):
+        return None
+    draft = drafts.find_draft(services().sessions, draft_id=draft_id)
+    if draft is None:
+        session.pop(DRAFT_KEY, None)
+        session.pop(TOKEN_KEY, None)
+    return draft
+
+
+def _form(step: Step, formdata: Any, answers: dict[str, Any]) -> Any:
+    about = answers.get("about", {}).get("data", {})
+    full_name = f"{about.get('first_name', '')} {about.get('last_name', '')}".strip()
+    return step.form_class(
+        formdata=formdata, meta={"today": services().today(), "full_name": full_name}
+    )
+
+
+def _change_rows(pairs: list[list[str]], action: str) -> list[list[str]]:
+    """Add an empty row, or remove row N, renumbering the rest: works without JavaScript."""
+    rows: dict[int, list[tuple[str, str]]] = {}
+    others = []
+    for key, value in pairs:
+        match = _ROW_FIELD.match(key)
+        if match:
+            rows.setdefault(int(match.group(1)), []).append((match.group(2), value))
+        else:
+            others.append([key, value])
+    ordered = [rows[index] for index in sorted(rows)]
+    if action == "add":
+        ordered.append([("name", "")])
+    else:
+        index = int(action.removeprefix("remove-"))
+        if 0 <= index < len(ordered):
+            del ordered[index]
+    if not ordered:
+        ordered = [[("name", "")]]
+    renumbered = [
+        [f"rows-{i}-{field}", value] for i, row in enumerate(ordered) for field, value in row
+    ]
+    return others + renumbered
+
+
+def _licensed(state: str | None) -> bool:
+    return state_key(state or "") in default_rules().licensed_states
+
+
+def _resume_link() -> str | None:
+    token = session.get(TOKEN_KEY)
+    return url_for(".resume", token=token, _external=True) if token else None
+
+
+def form_errors(form: Any) -> list[tuple[str, str]]:
+    """(field id, message) for every error in the form, nested rows included, in page order."""
+    found: list[tuple[str, str]] = []
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field:
+                found.extend(form_errors(entry.form))
+        elif field.type == "FormField":
+            found.extend(form_errors(field.form))
+        else:
+            found.extend((field.id, message) for message in field.errors)
+    return found
+
+
+def _render(
+    step: Step,
+    form: Any,
+    draft: drafts.DraftView | None,
+    returning: bool,
+    document_errors: list[Any] | None = None,
+) -> str:
+    answers = draft.answers if draft else {}
+    state = answers.get("about", {}).get("data", {}).get("state_of_residence")
+    return render_template(
+        step.template,
+        step=step,
+        steps=STEPS,
+        form=form,
+        errors=form_errors(form),
+        document_errors=document_errors or [],
+        completed={slug for slug in answers},
+        returning=returning,
+        resume_link=_resume_link(),
+        out_of_state=bool(state) and not _licensed(state),
+        summary=summarise(answers) if step.slug == "review" else None,
+        choices=choices,
+    )

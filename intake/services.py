@@ -1,0 +1,51 @@
+"""What the web app needs from the back office, built once per app from its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from celery import Celery
+from flask import current_app
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.celery_app import make_celery, redis_url_of
+from workflows.database import sessions_for
+from workflows.mail import Outbox, outbox_for
+from workflows.settings import Settings
+from workflows.tasks import enqueue_pipeline
+
+__all__ = ["Services", "services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    celery: Celery
+    outbox: Outbox
+    redis_url: str
+    today: Callable[[], date]
+
+    @classmethod
+    def build(cls, settings: Settings, today: Callable[[], date] | None = None) -> Services:
+        return cls(
+            settings=settings,
+            sessions=sessions_for(settings.database_url),
+            celery=make_celery(settings),
+            outbox=outbox_for(settings),
+            redis_url=redis_url_of(settings),
+            today=today or date.today,
+        )
+
+    @property
+    def draft_lifetime(self) -> timedelta:
+        return timedelta(days=self.settings.draft_days)
+
+    def enqueue(self, case_id: int) -> None:
+        enqueue_pipeline(self.celery, case_id)
+
+
+def services() -> Services:
+    return current_app.extensions["ldn"]

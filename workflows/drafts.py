@@ -1,0 +1,125 @@
+"""Intake drafts: saved step by step, found again by an unguessable resume token.
+
+A draft lives 30 days from its last change. Only the token's hash is stored; the raw token is
+shown to the patient, kept in their session cookie and sent in the resume-link message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.mail import Outbox, messages
+from workflows.models import Case, Draft, utcnow
+from workflows.tokens import hash_token, new_token
+
+__all__ = [
+    "DraftView",
+    "create_draft",
+    "find_draft",
+    "save_answers",
+    "save_pending",
+    "mark_submitted",
+]
+
+
+@dataclass(frozen=True)
+class DraftView:
+    id: int
+    answers: dict[str, Any]
+    pending: dict[str, Any]
+    case_public_id: str | None
+    case_id: int | None
+
+
+def _view(draft: Draft) -> DraftView:
+    return DraftView(
+        draft.id,
+        dict(draft.answers),
+        dict(draft.pending),
+        draft.case.public_id if draft.case else None,
+        draft.case_id,
+    )
+
+
+def create_draft(sessions: sessionmaker[Session], lifetime: timedelta) -> tuple[DraftView, str]:
+    token = new_token()
+    with sessions.begin() as db:
+        draft = Draft(token_hash=hash_token(token), expires_at=utcnow() + lifetime)
+        db.add(draft)
+        db.flush()
+        return _view(draft), token
+
+
+def find_draft(
+    sessions: sessionmaker[Session], *, draft_id: int | None = None, token: str | None = None
+) -> DraftView | None:
+    """A live draft by id (from the session) or by resume token; expired ones are gone."""
+    with sessions() as db:
+        if token is not None:
+            draft = db.scalars(
+                select(Draft).where(Draft.token_hash == hash_token(token))
+            ).one_or_none()
+        elif draft_id is not None:
+            draft = db.get(Draft, draft_id)
+        else:
+            return None
+        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
+            return None
+        return _view(draft)
+
+
+def save_answers(
+    sessions: sessionmaker[Session],
+    draft_id: int,
+    step: str,
+    answers: dict[str, Any],
+    lifetime: timedelta,
+) -> DraftView:
+    """Keep a step's validated answers; what was pending for that step is now saved."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None:
+            raise LookupError("draft is gone")
+        draft.answers = {**draft.answers, step: answers}
+        draft.pending = {key: value for key, value in draft.pending.items() if key != step}
+        draft.updated_at = utcnow()
+        draft.expires_at = draft.updated_at + lifetime
+        return _view(draft)
+
+
+def save_pending(
+    sessions: sessionmaker[Session], draft_id: int, step: str, raw: dict[str, Any]
+) -> None:
+    """Keep what was typed on a step that did not validate (or was left with Back)."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is not None:
+            draft.pending = {**draft.pending, step: raw}
+            draft.updated_at = utcnow()
+
+
+def send_resume_link_once(
+    sessions: sessionmaker[Session], draft_id: int, outbox: Outbox, to: str, link: str, days: int
+) -> bool:
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None or draft.resume_link_sent or not to:
+            return False
+        outbox.send(db, messages.resume_link(to, link, days))
+        draft.resume_link_sent = True
+        return True
+
+
+def mark_submitted(sessions: sessionmaker[Session], draft_id: int, case_id: int) -> None:
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        case = db.get(Case, case_id)
+        if draft is not None and case is not None:
+            draft.case_id = case.id
+            draft.pending = {}
+            draft.updated_at = utcnow()

@@ -1,0 +1,154 @@
+"""The screening pipeline's steps, as plain idempotent functions of a case id.
+
+validate -> screen -> route -> notify. Each step re-reads the case, checks that the world is as
+it expects, and does nothing when its work is already done, so a redelivered or duplicated task
+changes nothing the second time. Each change writes one CaseEvent. The version column makes
+two workers racing on one case conflict (StaleDataError) instead of both writing; the loser's
+retry then finds the work done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.mail import Outbox, messages
+from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
+from workflows.screening import InvalidIntake, default_rules, screen_document
+
+__all__ = [
+    "start_screening",
+    "screen",
+    "route",
+    "notify",
+    "mark_failed",
+    "claim_stuck_cases",
+    "purge_abandoned_drafts",
+    "PIPELINE_ACTOR",
+]
+
+PIPELINE_ACTOR = "system:pipeline"
+IN_PIPELINE = (CaseStatus.RECEIVED, CaseStatus.SCREENING)
+
+
+def _case(db: Session, case_id: int) -> Case:
+    case = db.get(Case, case_id)
+    if case is None:
+        raise LookupError(f"case {case_id} does not exist")
+    return case
+
+
+def _record(db: Session, case: Case, action: str, **detail: object) -> None:
+    case.updated_at = utcnow()
+    db.add(CaseEvent(case_id=case.id, actor=PIPELINE_ACTOR, action=action, detail=detail))
+
+
+def start_screening(sessions: sessionmaker[Session], case_id: int) -> bool:
+    """received -> screening, after checking the stored intake against the schema again."""
+    with sessions.begin() as db:
+        case = _case(db, case_id)
+        if case.status != CaseStatus.RECEIVED:
+            return False
+        case.pipeline_attempts += 1
+        try:
+            screen_document(case.intake)
+        except InvalidIntake as invalid:
+            case.status = CaseStatus.SCREENING_FAILED
+            case.last_error = "InvalidIntake"
+            _record(db, case, "screening_failed", fields=[e.field for e in invalid.errors])
+            return True
+        case.status = CaseStatus.SCREENING
+        _record(db, case, "screening_started")
+        return True
+
+
+def screen(sessions: sessionmaker[Session], case_id: int) -> bool:
+    """Store the screening result; skipped when this rule set already screened the case."""
+    rules = default_rules()
+    with sessions.begin() as db:
+        case = _case(db, case_id)
+        if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
+            return False
+        result = screen_document(case.intake, rules)
+        case.screening_result = result
+        case.rule_set_version = rules.version
+        case.decision = result["decision"]
+        _record(
+            db,
+            case,
+            "screened",
+            decision=result["decision"],
+            rule_set_version=rules.version,
+            flags=[flag["code"] for key in ("hard_stops", "cautions") for flag in result[key]]
+            + [flag["code"] for key in ("stops", "cautions") for flag in result["ketosis"][key]],
+        )
+        return True
+
+
+def route(sessions: sessionmaker[Session], case_id: int) -> bool:
+    """screening -> routed: the queue and priority of the screening result go on the case."""
+    with sessions.begin() as db:
+        case = _case(db, case_id)
+        if case.status != CaseStatus.SCREENING or case.screening_result is None:
+            return False
+        case.queue = case.screening_result["route"]["queue"]
+        case.priority = case.screening_result["route"]["priority"]
+        case.status = CaseStatus.ROUTED
+        case.last_error = None
+        _record(db, case, "routed", queue=case.queue, priority=case.priority)
+        return True
+
+
+def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> bool:
+    """Tell the patient the intake was received (once), if they gave an email address."""
+    with sessions.begin() as db:
+        case = _case(db, case_id)
+        if case.status != CaseStatus.ROUTED or case.notified_at is not None:
+            return False
+        address = (case.intake.get("patient", {}).get("email") or "").strip()
+        if address:
+            outbox.send(db, messages.received(address, case.public_id, case.id))
+        case.notified_at = utcnow()
+        _record(db, case, "notified", channel="email" if address else "none")
+        return True
+
+
+def mark_failed(sessions: sessionmaker[Session], case_id: int, error: str) -> bool:
+    """The dead letter: a case the pipeline gave up on stays visible to coordinators."""
+    with sessions.begin() as db:
+        case = db.get(Case, case_id)
+        if case is None or case.status not in IN_PIPELINE:
+            return False
+        case.status = CaseStatus.SCREENING_FAILED
+        case.last_error = error[:120]
+        _record(db, case, "screening_failed", error=case.last_error)
+        return True
+
+
+def claim_stuck_cases(sessions: sessionmaker[Session], older_than: timedelta) -> list[int]:
+    """Cases left in received or screening too long (a lost message, a dead worker).
+
+    Each is stamped as re-enqueued now, so a worker that stays down gets one more message per
+    case every `older_than`, not one a minute.
+    """
+    cutoff = utcnow() - older_than
+    with sessions.begin() as db:
+        cases = db.scalars(
+            select(Case)
+            .where(Case.status.in_([s.value for s in IN_PIPELINE]), Case.updated_at < cutoff)
+            .order_by(Case.id)
+        ).all()
+        for case in cases:
+            _record(db, case, "requeued", status=case.status)
+        return [case.id for case in cases]
+
+
+def purge_abandoned_drafts(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Delete drafts never submitted whose resume link has expired."""
+    with sessions.begin() as db:
+        result = db.execute(
+            delete(Draft).where(Draft.case_id.is_(None), Draft.expires_at < (now or utcnow()))
+        )
+        return result.rowcount or 0

