@@ -80,7 +80,7 @@ PATIENT_STATUS: dict[str, tuple[str, str]] = {
 
 def submit_intake(
     sessions: sessionmaker[Session],
-    document: dict[str, Any],
+    document: Any,
     today: date,
     enqueue: Callable[[int], None],
     actor: str = "patient",
@@ -90,7 +90,8 @@ def submit_intake(
     The server's date is "today": a `submitted_at` in the document is replaced. Raises
     InvalidIntake, listing every bad field, and then stores nothing.
     """
-    document = {**document, "submitted_at": today.isoformat()}
+    if isinstance(document, dict):
+        document = {**document, "submitted_at": today.isoformat()}
     validate_intake(document)
     token = new_token()
     with sessions.begin() as db:

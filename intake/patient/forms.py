@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -32,6 +33,12 @@ from intake.patient import choices
 STOPPED_ON_REQUIRED = (
     "Say when you stopped taking this medication: a date is required when the status is stopped."
 )
+
+
+def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 SEVERITY_MESSAGE = "Choose how much it affects you, from 0 to 10."
 ICD10_MESSAGE = "Enter an ICD-10 code such as K50.90, or leave it empty."
 
@@ -91,7 +98,7 @@ class AboutForm(FlaskForm):
     state_of_residence = SelectField(
         "State where you live",
         [InputRequired("Choose the state where you live.")],
-        choices=choices.STATE_CHOICES,
+        choices=options(choices.STATE_CHOICES),
         description="Our physicians are licensed in Iowa, Illinois, Missouri, Florida, Georgia and Texas. "
         "If you live elsewhere you can still complete the intake to join our waitlist.",
     )
@@ -126,7 +133,9 @@ class MedicationRow(Form):
     dose = StringField(
         "Dose (optional)", [Length(max=200)], description="For example 10 mg twice a day."
     )
-    status = SelectField("Do you take it now?", choices=choices.STATUS_CHOICES, default="current")
+    status = SelectField(
+        "Do you take it now?", choices=options(choices.STATUS_CHOICES), default="current"
+    )
     stopped_on = PlainDateField(
         "Date you stopped", [Optional()], description="Only if you stopped it."
     )
@@ -161,7 +170,10 @@ class MedicationsForm(FlaskForm):
 
 def _yes_no(label: str, hint: str) -> RadioField:
     return RadioField(
-        label, [InputRequired("Answer yes or no.")], choices=choices.YES_NO, description=hint
+        label,
+        [InputRequired("Answer yes or no.")],
+        choices=options(choices.YES_NO),
+        description=hint,
     )
 
 
@@ -169,12 +181,12 @@ class HistoryForm(FlaskForm):
     liver_disease = RadioField(
         "Have you been told you have liver disease?",
         [InputRequired("Choose the answer that fits you best.")],
-        choices=choices.LIVER_CHOICES,
+        choices=options(choices.LIVER_CHOICES),
     )
     diabetes = RadioField(
         "Do you have diabetes?",
         [InputRequired("Choose the answer that fits you best.")],
-        choices=choices.DIABETES_CHOICES,
+        choices=options(choices.DIABETES_CHOICES),
     )
     planned_surgery_date = PlainDateField(
         "Date of any planned surgery (optional)",
@@ -225,7 +237,7 @@ for _code, _label in choices.GOALS:
         f"severity_{_code}",
         SelectField(
             f"How much does {_label.lower()} affect you?",
-            choices=choices.SEVERITY_CHOICES,
+            choices=options(choices.SEVERITY_CHOICES),
             default="",
         ),
     )
@@ -235,7 +247,7 @@ class KetosisForm(FlaskForm):
     interested = RadioField(
         "Would you like the care team to consider a ketosis plan with LDN?",
         [InputRequired("Choose yes or no.")],
-        choices=[("yes", "Yes, I would like it considered"), ("no", "No, LDN only")],
+        choices=options([("yes", "Yes, I would like it considered"), ("no", "No, LDN only")]),
     )
 
 

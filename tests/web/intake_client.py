@@ -1,0 +1,80 @@
+"""Drive the patient intake through the Flask test client, CSRF tokens and all."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+ERROR_LINKS = re.compile(r'<li><a href="#([^"]+)">([^<]+)</a></li>')
+
+HISTORY_ALL_NO = {
+    **{
+        name: "no"
+        for name in [
+            "pregnant",
+            "breastfeeding",
+            "organ_transplant",
+            "eating_disorder",
+            "pancreatitis",
+            "kidney_stones",
+            "gallbladder_disease",
+            "inborn_metabolic_disorder",
+            "naltrexone_allergy",
+        ]
+    },
+    "liver_disease": "none",
+    "diabetes": "none",
+}
+ABOUT = {
+    "first_name": "Zebulon",
+    "last_name": "Fogwhistle",
+    "date_of_birth": "1980-04-02",
+    "email": "zebulon@example.org",
+    "phone": "555-0100",
+    "state_of_residence": "TX",
+}
+CONSENT = {
+    "consent_accurate": "y",
+    "consent_review": "y",
+    "consent_contact": "y",
+    "signature": "Zebulon Fogwhistle",
+}
+
+
+def csrf_token(client: Any, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_step(client: Any, slug: str, data: dict[str, str], **extra: str) -> Any:
+    path = f"/intake/{slug}"
+    return client.post(path, data={**data, **extra, "csrf_token": csrf_token(client, path)})
+
+
+def errors(response: Any) -> dict[str, str]:
+    return dict(ERROR_LINKS.findall(response.get_data(as_text=True)))
+
+
+def complete_until(client: Any, last: str, medications: dict[str, str] | None = None) -> None:
+    """Fill in every step up to and including ``last`` with valid answers."""
+    steps = [
+        ("about", ABOUT),
+        ("diagnoses", {"rows-0-name": "crohns", "rows-0-icd10": "K50.90"}),
+        (
+            "medications",
+            medications
+            or {"rows-0-name": "Norco 10/325", "rows-0-dose": "1 tab", "rows-0-status": "current"},
+        ),
+        ("history", HISTORY_ALL_NO),
+        ("goals", {"goal_fatigue": "y", "severity_fatigue": "7"}),
+        ("ketosis", {"interested": "no"}),
+        ("review", CONSENT),
+    ]
+    for slug, data in steps:
+        response = post_step(client, slug, data)
+        assert response.status_code == 302, (slug, errors(response))
+        if slug == last:
+            return
