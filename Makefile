@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/honcho start
+	$(BIN)/python -m workflows.launch
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,59 @@
+"""`make run`: migrate, start the embedded Redis if no REDIS_URL is set, then run the Procfile.
+
+    python -m workflows.launch
+
+Web, worker and beat come up under honcho with one shared environment; Ctrl-C stops all three,
+then the embedded Redis. The access log format of the Procfile logs method, path (no query
+string), status and time: the intake's pages carry no personal data in their paths.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from workflows.embedded_redis import embedded_redis_url
+from workflows.migrate import upgrade
+from workflows.settings import PROJECT_ROOT, Settings
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("LDN_DEV_OUTBOX", "1")  # `make run` is for development: show /dev/outbox
+    settings = Settings.from_env(env)
+    print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
+    upgrade(settings.database_url)
+    if not settings.redis_url:
+        env["REDIS_URL"] = embedded_redis_url(settings.instance_path)
+        print(f"ldn-intake: embedded Redis at {env['REDIS_URL']}", flush=True)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PORT", str(settings.port))
+    print(
+        f"ldn-intake: open http://{settings.host}:{env['PORT']}/  (outbox: /dev/outbox)", flush=True
+    )
+    honcho = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "start",
+            "-f",
+            str(PROJECT_ROOT / "Procfile"),
+            "-d",
+            str(PROJECT_ROOT),
+        ],
+        env=env,
+    )
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to the whole group; give honcho time to stop its children.
+        honcho.send_signal(signal.SIGINT)
+        return honcho.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
