@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screen-cases clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint bench clean
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -14,6 +17,12 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (Playwright cannot download browsers here).
+$(CHROMIUM):
+	@echo "make: installing Debian's chromium for the browser tests"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 run: $(STAMP)
 	$(BIN)/python -m workflows.launch
 
@@ -21,11 +30,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(CHROMIUM) lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

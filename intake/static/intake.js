@@ -20,4 +20,15 @@
     var status = card.querySelector("select[id$='-status']");
     if (status) { status.addEventListener("change", function () { syncStopped(card); }); }
   });
+
+  // Ask "how much does it affect you?" only for the goals that are ticked.
+  var goals = document.querySelectorAll(".goal");
+  Array.prototype.forEach.call(goals, function (goal) {
+    var box = goal.querySelector("input[type=checkbox]");
+    var severity = goal.querySelector(".goal-severity");
+    if (!box || !severity) { return; }
+    function sync() { severity.hidden = !box.checked && !severity.querySelector(".field-error"); }
+    sync();
+    box.addEventListener("change", sync);
+  });
 })();
