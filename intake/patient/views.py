@@ -143,9 +143,11 @@ def status() -> ResponseReturnValue:
     return render_template("patient/status.html", status=patient_status, resume_link=_resume_link())
 
 
-@bp.get("/intake/resume/<token>")
-def resume(token: str) -> ResponseReturnValue:
-    draft = drafts.find_draft(services().sessions, token=token)
+@bp.get("/intake/resume")
+def resume() -> ResponseReturnValue:
+    # The token rides in the query string, which the access log leaves out (see Procfile).
+    token = request.args.get("t", "")
+    draft = drafts.find_draft(services().sessions, token=token) if token else None
     if draft is None:
         return render_template("patient/resume_invalid.html"), 404
     session.clear()
@@ -216,7 +218,7 @@ def _licensed(state: str | None) -> bool:
 
 def _resume_link() -> str | None:
     token = session.get(TOKEN_KEY)
-    return url_for(".resume", token=token, _external=True) if token else None
+    return url_for(".resume", t=token, _external=True) if token else None
 
 
 def form_errors(form: Any) -> list[tuple[str, str]]:

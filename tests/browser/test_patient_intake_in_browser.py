@@ -198,3 +198,23 @@ def test_the_form_reads_well_on_a_phone(browser: Any, live_server: str) -> None:
     assert width <= 375, f"the page scrolls sideways on a phone ({width} px)"
     screenshot(page, "11-about-phone")
     context.close()
+
+
+def test_the_intake_works_with_javascript_off(browser: Any, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/intake/about")
+    fill_about(page)
+    save_and_continue(page)
+    page.get_by_label("Diagnosis", exact=True).fill("lupus")
+    save_and_continue(page)
+    # Without the script every row shows its stopped date, and rows are added by the server.
+    page.get_by_label("Medication or supplement").fill("tramadol")
+    page.get_by_role("button", name="Add another medication").click()
+    assert page.get_by_label("Medication or supplement").count() == 2
+    assert page.get_by_label("Medication or supplement").first.input_value() == "tramadol"
+    page.get_by_label("Do you take it now?").first.select_option("stopped")
+    page.get_by_label("Date you stopped").first.fill("2026-10-20")
+    save_and_continue(page)
+    assert page.get_by_text("Step 4 of 7").is_visible()
+    context.close()
