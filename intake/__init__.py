@@ -14,7 +14,9 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from intake.cli import register as register_cli
 from intake.services import Services
+from intake.staff.auth import login_manager
 from workflows.settings import Settings
 
 __all__ = ["create_app"]
@@ -46,7 +48,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="ldn_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # Staff sessions are permanent and end after 15 idle minutes (refreshed on each request).
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=15),
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # a long intake must not lose its token half way
         MAX_CONTENT_LENGTH=512 * 1024,
         API_RATE_LIMIT_PER_MINUTE=30,
@@ -57,13 +61,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["ldn"] = Services.build(settings, app.config.get("TODAY"))
     csrf.init_app(app)
+    login_manager.init_app(app)
+    register_cli(app)
 
     from intake.api.views import bp as api_bp
     from intake.dev.views import bp as dev_bp
+    from intake.patient import amend  # noqa: F401 - registers the amend routes
     from intake.patient.views import bp as patient_bp
+    from intake.staff.views import bp as staff_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(staff_bp)
     csrf.exempt(api_bp)
     if settings.dev_outbox or app.testing:
         app.register_blueprint(dev_bp)

@@ -43,8 +43,8 @@ class Services:
     def draft_lifetime(self) -> timedelta:
         return timedelta(days=self.settings.draft_days)
 
-    def enqueue(self, case_id: int) -> None:
-        enqueue_pipeline(self.celery, case_id)
+    def enqueue(self, case_id: int, start: str = "workflows.validate_case") -> None:
+        enqueue_pipeline(self.celery, case_id, start)
 
 
 def services() -> Services:

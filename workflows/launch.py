@@ -15,9 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workflows.database import sessions_for
 from workflows.embedded_redis import embedded_redis_url
 from workflows.migrate import upgrade
 from workflows.settings import PROJECT_ROOT, Settings
+from workflows.staff import describe_demo_logins, seed_demo_accounts
 
 
 def main() -> int:
@@ -26,6 +28,19 @@ def main() -> int:
     settings = Settings.from_env(env)
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)
+    created = seed_demo_accounts(sessions_for(settings.database_url))
+    if created:
+        logins = describe_demo_logins(created)
+        # Shown once here, and kept (owner-only) in instance/ for when the terminal scrolled away.
+        path = settings.instance_path / "demo-accounts.txt"
+        path.write_text(logins + "\n")
+        path.chmod(0o600)
+        print(logins, flush=True)
+    else:
+        print(
+            f"ldn-intake: demo staff logins are in {settings.instance_path / 'demo-accounts.txt'}",
+            flush=True,
+        )
     if not settings.redis_url:
         env["REDIS_URL"] = embedded_redis_url(settings.instance_path)
         print(f"ldn-intake: embedded Redis at {env['REDIS_URL']}", flush=True)

@@ -14,7 +14,18 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Case", "CaseEvent", "CaseStatus", "Draft", "OutboxMessage", "utcnow"]
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseStatus",
+    "Draft",
+    "OutboxMessage",
+    "Role",
+    "StaffUser",
+    "utcnow",
+]
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -62,7 +73,17 @@ class Case(Base):
     # The exception's class name only: messages may quote patient data.
     last_error: Mapped[str | None] = mapped_column(String(120))
     notified_at: Mapped[datetime | None]
+    routed_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    # The licensed state's code ("TX"), or "OTHER": what physicians' licences are matched on.
+    patient_state: Mapped[str | None] = mapped_column(String(8))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # A coordinator's request for more information: which steps the patient may amend.
+    info_token_hash: Mapped[str | None] = mapped_column(String(64))
+    info_steps: Mapped[dict[str, Any] | None]
     version: Mapped[int] = mapped_column(default=1)
+
+    assignee: Mapped[StaffUser | None] = relationship()
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -119,3 +140,46 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
     sent_at: Mapped[datetime | None]
     transport: Mapped[str] = mapped_column(String(16), default="database")
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    PHYSICIAN = "physician"
+    ADMIN = "admin"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Physicians only: the states they are licensed in, and how many open cases they take.
+    licensed_states: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    capacity: Mapped[int] = mapped_column(default=0)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def states(self) -> list[str]:
+        return list(self.licensed_states.get("states", []))
+
+
+class AuditEntry(Base):
+    """Who did what to which case, and when: every staff view and change. Append-only: the
+    ORM refuses updates and deletes, and database triggers refuse them too."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import InvalidIntake, default_rules, screen_document
+from workflows.screening.normalise import state_key
 
 __all__ = [
     "start_screening",
@@ -95,10 +96,18 @@ def route(sessions: sessionmaker[Session], case_id: int) -> bool:
             return False
         case.queue = case.screening_result["route"]["queue"]
         case.priority = case.screening_result["route"]["priority"]
+        case.patient_state = licensed_state_of(case.intake)
+        case.routed_at = utcnow()
         case.status = CaseStatus.ROUTED
         case.last_error = None
         _record(db, case, "routed", queue=case.queue, priority=case.priority)
         return True
+
+
+def licensed_state_of(intake: dict) -> str:
+    """The licensed state's code for the typed state of residence, or "OTHER"."""
+    typed = (intake.get("patient") or {}).get("state_of_residence") or ""
+    return default_rules().licensed_states.get(state_key(typed), "OTHER")
 
 
 def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> bool:

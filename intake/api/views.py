@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from intake.api.openapi import openapi_document
 from intake.api.ratelimit import allow, redis_client
@@ -106,3 +106,96 @@ def healthz() -> Any:
         report["down"] = down
         return jsonify(report), 503
     return jsonify(report)
+
+
+# --- staff endpoints --------------------------------------------------------------------------
+
+from intake.staff.auth import Principal, api_role_required  # noqa: E402
+from workflows import audit, casework  # noqa: E402
+from workflows.models import Case, CaseEvent, StaffUser  # noqa: E402
+
+
+def case_document(db: Any, case: Case) -> dict[str, Any]:
+    assignee = db.get(StaffUser, case.assignee_id) if case.assignee_id else None
+    events = db.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()
+    return {
+        "id": case.public_id,
+        "status": case.status,
+        "submitted_at": case.submitted_at.isoformat(),
+        "queue": case.queue,
+        "priority": case.priority,
+        "decision": case.decision,
+        "patient_state": case.patient_state,
+        "assignee": assignee.name if assignee else None,
+        "intake": case.intake,
+        "screening_result": case.screening_result,
+        "history": [
+            {
+                "at": e.at.isoformat(timespec="seconds") + "Z",
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+    }
+
+
+def _visible_case(db: Any, staff: Principal, public_id: str) -> Case | None:
+    case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
+    if case is None:
+        return None
+    if staff.role == "physician" and not casework.may_physician_see(
+        case, db.get(StaffUser, staff.id)
+    ):
+        return None  # the same 404 as an unknown case: never reveal it exists
+    return case
+
+
+@bp.get("/api/v1/cases/<public_id>")
+@api_role_required("coordinator", "admin", "physician")
+def read_case(staff: Principal, public_id: str) -> Any:
+    with services().sessions() as db:
+        case = _visible_case(db, staff, public_id)
+        if case is None:
+            abort(404, description="No such case.")
+        audit.record(db, db.get(StaffUser, staff.id), "case_read_api", case.id)
+        db.commit()
+        return jsonify(case_document(db, case))
+
+
+@bp.get("/api/v1/queue")
+@api_role_required("coordinator", "admin", "physician")
+def read_queue(staff: Principal) -> Any:
+    with services().sessions() as db:
+        me = db.get(StaffUser, staff.id)
+        if staff.role == "physician":
+            cases = casework.physician_queue(db, me)
+            if request.args.get("queue"):
+                cases = [c for c in cases if c.queue == request.args["queue"]]
+        else:
+            cases = casework.coordinator_queue(
+                db, casework.QueueFilters(queue=request.args.get("queue") or None)
+            )
+        audit.record(db, me, "queue_read_api", None, queue=request.args.get("queue"))
+        db.commit()
+        return jsonify(
+            {
+                "cases": [
+                    {
+                        "id": c.public_id,
+                        "status": c.status,
+                        "queue": c.queue,
+                        "priority": c.priority,
+                        "decision": c.decision,
+                        "patient_state": c.patient_state,
+                        "flags": casework.flag_codes(c),
+                        "waiting_since": casework.waiting_since(c).isoformat(timespec="seconds")
+                        + "Z",
+                    }
+                    for c in cases
+                ]
+            }
+        )

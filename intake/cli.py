@@ -1,0 +1,54 @@
+"""Command line: `flask --app intake staff add ...`, `staff token`, `seed-demo`, `rescreen`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from intake.services import services
+from workflows.models import Role
+from workflows.rescreen import rescreen_open_cases
+from workflows.staff import create_staff, describe_demo_logins, issue_api_token, seed_demo_accounts
+
+
+def register(app: Flask) -> None:
+    staff = click.Group("staff", help="Staff accounts.")
+
+    @staff.command("add")
+    @click.argument("email")
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option(
+        "--states", default="", help="Physicians: licensed states, comma-separated (TX,FL)."
+    )
+    @click.option(
+        "--capacity", default=20, show_default=True, help="Physicians: open cases they take."
+    )
+    @click.password_option(help="At least 12 characters.")
+    def add(email: str, name: str, role: str, states: str, capacity: int, password: str) -> None:
+        """Create a staff account."""
+        create_staff(
+            services().sessions, email, name, Role(role), password, states.split(","), capacity
+        )
+        click.echo(f"created {role} {email}")
+
+    @staff.command("token")
+    @click.argument("email")
+    def token(email: str) -> None:
+        """Issue a new API token (shown once; the previous one stops working)."""
+        click.echo(issue_api_token(services().sessions, email))
+
+    app.cli.add_command(staff)
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo staff accounts if they are missing, printing their logins once."""
+        created = seed_demo_accounts(services().sessions)
+        if created:
+            click.echo(describe_demo_logins(created))
+
+    @app.cli.command("rescreen")
+    def rescreen() -> None:
+        """Re-screen open cases screened under another rule set and record what changed."""
+        changed = rescreen_open_cases(services().sessions)
+        click.echo(f"re-screened {len(changed)} case(s)")

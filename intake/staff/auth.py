@@ -1,0 +1,114 @@
+"""Staff authentication: Flask-Login sessions that time out after 15 idle minutes, roles on
+every view, and bearer API tokens for the staff JSON endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+
+from intake.services import services
+from workflows.models import StaffUser, utcnow
+from workflows.staff import staff_for_token
+
+__all__ = ["login_manager", "Principal", "role_required", "api_role_required", "IDLE_TIMEOUT"]
+
+IDLE_TIMEOUT = timedelta(minutes=15)
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.session_protection = "strong"
+
+
+@dataclass(frozen=True)
+class Principal(UserMixin):
+    """The signed-in staff member, detached from the database session."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    states: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Principal:
+        return cls(user.id, user.email, user.name, user.role, tuple(user.states))
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> Principal | None:
+    with services().sessions() as db:
+        user = db.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+        return Principal.of(user) if user is not None and user.is_active else None
+
+
+def _idle_too_long() -> bool:
+    seen = session.get("staff_seen")
+    now = utcnow().timestamp()
+    if seen is not None and now - float(seen) > IDLE_TIMEOUT.total_seconds():
+        return True
+    session["staff_seen"] = now
+    return False
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Pages: sign-in required (redirect), then one of ``roles`` (403 otherwise)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if _idle_too_long():
+                logout_user()
+                session.clear()
+                flash("You were signed out after 15 minutes without activity.", "info")
+                return redirect(url_for("staff.login", next=request.path))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def api_staff() -> Principal | None:
+    """The staff member behind a request: a bearer staff token, or a signed-in session."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer":
+        with services().sessions() as db:
+            user = staff_for_token(db, token.strip())
+            return Principal.of(user) if user else None
+    if current_user.is_authenticated and not _idle_too_long():
+        return current_user._get_current_object()  # type: ignore[attr-defined]
+    return None
+
+
+def api_role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff = api_staff()
+            if staff is None:
+                return jsonify(
+                    {"error": "unauthorized", "message": "A staff token or session is required."}
+                ), 401
+            if staff.role not in roles:
+                return jsonify(
+                    {"error": "forbidden", "message": "Your role may not use this endpoint."}
+                ), 403
+            return view(staff, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,357 @@
+"""Staff pages: sign-in, the coordinator queue, the case page and its actions, the physician
+view, the audit log and the dashboard. Views are thin: casework.py holds the rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from intake.services import services
+from intake.staff.auth import Principal, role_required
+from intake.staff.dashboard import dashboard_figures
+from intake.staff.forms import (
+    AcceptForm,
+    AssignForm,
+    LoginForm,
+    NoteForm,
+    ReasonForm,
+    RequestInfoForm,
+    RerouteForm,
+)
+from workflows import audit, casework
+from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
+from workflows.screening import FlagCode
+from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate, physicians_for_state
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+COORDINATORS = ("coordinator", "admin")
+ANY_STAFF = ("coordinator", "admin", "physician")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff_id = authenticate(
+                services().sessions, form.email.data or "", form.password.data or ""
+            )
+        except TooManyFailedLogins as locked:
+            minutes = max(1, int(locked.resets_in.total_seconds() // 60))
+            error = (
+                f"Too many failed sign-ins. This account is locked; try again in {minutes} minutes."
+            )
+        except InvalidLogin:
+            error = "The email or password is not right."
+        else:
+            session.clear()
+            with services().sessions() as db:
+                principal = Principal.of(db.get(StaffUser, staff_id))
+            login_user(principal)
+            session.permanent = True
+            session["staff_seen"] = utcnow().timestamp()
+            target = request.args.get("next", "")
+            if not target.startswith("/staff/"):
+                target = (
+                    url_for(".physician") if principal.role == "physician" else url_for(".queue")
+                )
+            return redirect(target)
+    return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    if current_user.is_authenticated and current_user.role == "physician":
+        return redirect(url_for(".physician"))
+    return redirect(url_for(".queue"))
+
+
+def _filters() -> casework.QueueFilters:
+    args = request.args
+    older = args.get("older_than_hours", "")
+    return casework.QueueFilters(
+        queue=args.get("queue") or None,
+        status=args.get("status") or None,
+        decision=args.get("decision") or None,
+        flag=args.get("flag") or None,
+        patient_state=args.get("patient_state") or None,
+        older_than_hours=float(older) if older.replace(".", "", 1).isdigit() else None,
+    )
+
+
+@bp.get("/queue")
+@role_required(*COORDINATORS)
+def queue() -> ResponseReturnValue:
+    filters = _filters()
+    now = utcnow()
+    with services().sessions() as db:
+        cases = casework.coordinator_queue(db, filters, now)
+        rows = [_row(case, now) for case in cases]
+        audit.record(
+            db,
+            _staff(db),
+            "queue_viewed",
+            None,
+            filters={k: v for k, v in vars(filters).items() if v},
+        )
+        db.commit()
+    return render_template(
+        "staff/queue.html",
+        rows=rows,
+        filters=filters,
+        flag_codes=[c.value for c in FlagCode],
+        now=now,
+    )
+
+
+@bp.get("/physician")
+@role_required("physician")
+def physician() -> ResponseReturnValue:
+    now = utcnow()
+    with services().sessions() as db:
+        me = _staff(db)
+        rows = [_row(case, now) for case in casework.physician_queue(db, me)]
+        audit.record(db, me, "physician_queue_viewed")
+        db.commit()
+    return render_template("staff/physician.html", rows=rows, states=current_user.states)
+
+
+@bp.get("/cases/<public_id>")
+@role_required(*ANY_STAFF)
+def case_page(public_id: str) -> ResponseReturnValue:
+    with services().sessions() as db:
+        case = _case(db, public_id)
+        me = _staff(db)
+        audit.record(db, me, "case_viewed", case.id)
+        db.commit()
+        events = db.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        ).all()
+        entries = db.scalars(
+            select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
+        ).all()
+        physicians = physicians_for_state(db, case.patient_state)
+        assign_form = AssignForm(prefix="assign")
+        assign_form.physician.choices = [
+            (
+                p.id,
+                f"{p.name} ({p.open_cases} open of {p.capacity})"
+                + (" - suggested" if i == 0 else ""),
+            )
+            for i, p in enumerate(physicians)
+        ]
+        assignee = db.get(StaffUser, case.assignee_id) if case.assignee_id else None
+        return render_template(
+            "staff/case.html",
+            case=case,
+            result=case.screening_result or {},
+            events=events,
+            audit_entries=entries,
+            assignee=assignee,
+            flags=casework.flag_codes(case),
+            late=casework.is_late(case, utcnow()),
+            forms={
+                "assign": assign_form,
+                "reason": ReasonForm(prefix="act"),
+                "reroute": RerouteForm(prefix="reroute"),
+                "info": RequestInfoForm(prefix="info"),
+                "note": NoteForm(prefix="note"),
+                "accept": AcceptForm(prefix="accept"),
+            },
+            may_accept=current_user.role == "physician" and casework.may_physician_see(case, me),
+        )
+
+
+@bp.post("/cases/<public_id>/<action>")
+@role_required(*ANY_STAFF)
+def case_action(public_id: str, action: str) -> ResponseReturnValue:
+    ldn = services()
+    with ldn.sessions() as db:
+        case_id = _case(db, public_id).id
+    staff_id = current_user.id
+    back = redirect(url_for(".case_page", public_id=public_id))
+    try:
+        done = _act(action, staff_id, case_id, public_id)
+    except casework.CaseAlreadyHandled as handled:
+        flash(
+            f"Not saved: {handled.by} changed this case first ({handled.action.replace('_', ' ')}"
+            + (f", {handled.at:%Y-%m-%d %H:%M} UTC" if handled.at else "")
+            + ").",
+            "error",
+        )
+        return back
+    except casework.TransitionNotAllowed as refused:
+        flash(
+            f"Not saved: a case that is {refused.from_state.replace('_', ' ')} cannot be moved to {refused.to_state.replace('_', ' ')}.",
+            "error",
+        )
+        return back
+    except (casework.NotPermitted, ValueError) as refused:
+        flash(f"Not saved: {refused}.", "error")
+        return back
+    if done is None:
+        return back
+    flash(done, "success")
+    if current_user.role == "physician" and action == "physician-decline":
+        return redirect(url_for(".physician"))
+    return back
+
+
+def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None:
+    ldn = services()
+    sessions = ldn.sessions
+    if action == "accept":
+        form = AcceptForm(prefix="accept")
+        if not form.validate_on_submit():
+            abort(400)
+        casework.accept(sessions, staff_id, case_id, _version(form))
+        return "You accepted this case."
+    if action == "note":
+        form = NoteForm(prefix="note")
+        if not form.validate_on_submit():
+            return _form_error(form)
+        casework.add_note(sessions, staff_id, case_id, form.note.data or "")
+        return "Note added."
+    if action == "assign":
+        form = AssignForm(prefix="assign")
+        with sessions() as db:
+            form.physician.choices = [
+                (p.id, p.name) for p in physicians_for_state(db, _case(db, public_id).patient_state)
+            ]
+        if not form.validate_on_submit():
+            return _form_error(form)
+        casework.assign(
+            sessions, staff_id, case_id, _version(form), form.physician.data, form.reason.data or ""
+        )
+        return "Case assigned."
+    if action == "reroute":
+        form = RerouteForm(prefix="reroute")
+        if not form.validate_on_submit():
+            return _form_error(form)
+        casework.reroute(
+            sessions, staff_id, case_id, _version(form), form.queue.data, form.reason.data or ""
+        )
+        return f"Case moved to the {form.queue.data} queue."
+    if action == "request-info":
+        form = RequestInfoForm(prefix="info")
+        if not form.validate_on_submit():
+            return _form_error(form)
+        casework.request_info(
+            sessions,
+            staff_id,
+            case_id,
+            _version(form),
+            form.steps.data or [],
+            form.reason.data or "",
+            ldn.outbox,
+            lambda token: url_for("patient.amend_start", t=token, _external=True),
+        )
+        return "The patient was asked for more information."
+    simple = {
+        "decline": (casework.decline, "Case declined."),
+        "waitlist": (casework.waitlist, "Case moved to the waitlist."),
+        "physician-decline": (casework.physician_decline, "Case returned to the coordinators."),
+    }
+    if action not in simple:
+        abort(404)
+    form = ReasonForm(prefix="act")
+    if not form.validate_on_submit():
+        return _form_error(form)
+    function, message = simple[action]
+    function(sessions, staff_id, case_id, _version(form), form.reason.data or "")
+    return message
+
+
+def _form_error(form: Any) -> None:
+    messages = [message for errors in form.errors.values() for message in errors]
+    flash("Not saved: " + " ".join(messages), "error")
+    return None
+
+
+def _version(form: Any) -> int | None:
+    value = form.version.data
+    return int(value) if value and str(value).isdigit() else None
+
+
+@bp.get("/admin/audit")
+@role_required("admin")
+def audit_log() -> ResponseReturnValue:
+    args = request.args
+    with services().sessions() as db:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc())
+        if args.get("actor"):
+            query = query.where(AuditEntry.actor.contains(args["actor"]))
+        if args.get("action"):
+            query = query.where(AuditEntry.action == args["action"])
+        if args.get("case"):
+            case = db.scalars(
+                select(Case).where(Case.public_id == args["case"].strip().upper())
+            ).one_or_none()
+            query = query.where(AuditEntry.case_id == (case.id if case else -1))
+        entries = db.scalars(query.limit(500)).all()
+        references = dict(db.execute(select(Case.id, Case.public_id)).all())
+    return render_template("staff/audit.html", entries=entries, references=references, args=args)
+
+
+@bp.get("/dashboard")
+@role_required(*COORDINATORS)
+def dashboard() -> ResponseReturnValue:
+    with services().sessions() as db:
+        figures = dashboard_figures(db, utcnow())
+    return render_template("staff/dashboard.html", figures=figures)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _staff(db: Any) -> StaffUser:
+    user = db.get(StaffUser, current_user.id)
+    if user is None:
+        abort(403)
+    return user
+
+
+def _case(db: Any, public_id: str) -> Case:
+    case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
+    if case is None:
+        abort(404)
+    if current_user.role == "physician" and not casework.may_physician_see(case, _staff(db)):
+        abort(404)  # a physician never learns of a case outside their licences
+    return case
+
+
+def age_text(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def _row(case: Case, now: Any) -> dict[str, Any]:
+    return {
+        "public_id": case.public_id,
+        "status": case.status,
+        "queue": case.queue,
+        "decision": case.decision,
+        "priority": case.priority,
+        "patient_state": case.patient_state,
+        "flags": casework.flag_codes(case),
+        "age": age_text(now - casework.waiting_since(case)),
+        "late": casework.is_late(case, now),
+        "assignee_id": case.assignee_id,
+    }

@@ -1,0 +1,416 @@
+"""Staff work on cases: the state machine and every coordinator and physician action.
+
+Plain Python: no Flask. Each action loads the case, checks the transition against
+TRANSITIONS and the version the staff member saw, changes the case, and writes one CaseEvent
+(the case's history) and one audit entry. Two people acting on the same case at once cannot
+both win: the version column makes the second commit fail, and the loser is told who acted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows import audit
+from workflows.mail import Outbox, messages
+from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
+from workflows.tokens import hash_token, new_token
+
+__all__ = [
+    "TRANSITIONS",
+    "TransitionNotAllowed",
+    "CaseAlreadyHandled",
+    "NotPermitted",
+    "CaseNotFound",
+    "SERVICE_TARGETS",
+    "AMENDABLE_STEPS",
+]
+
+S = CaseStatus
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.RECEIVED: frozenset({S.SCREENING, S.SCREENING_FAILED, S.WITHDRAWN}),
+    S.SCREENING: frozenset({S.ROUTED, S.SCREENING_FAILED, S.WITHDRAWN}),
+    S.SCREENING_FAILED: frozenset({S.ROUTED, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}),
+    S.ROUTED: frozenset(
+        {S.ROUTED, S.ASSIGNED, S.ACCEPTED, S.NEEDS_INFO, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}
+    ),
+    S.NEEDS_INFO: frozenset({S.SCREENING, S.ROUTED, S.DECLINED, S.WITHDRAWN}),
+    S.ASSIGNED: frozenset({S.ACCEPTED, S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.WITHDRAWN}),
+    S.WAITLISTED: frozenset({S.ROUTED, S.DECLINED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.WITHDRAWN}),
+    S.DECLINED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+# How long a case may wait in each queue before it is late.
+SERVICE_TARGETS = {"physician": timedelta(hours=24), "coordinator": timedelta(hours=4)}
+AMENDABLE_STEPS = ("about", "diagnoses", "medications", "history", "goals", "ketosis")
+OPEN_STATES = (S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.SCREENING_FAILED, S.WAITLISTED)
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, case_id: int, from_state: str, to_state: str) -> None:
+        super().__init__(f"case {case_id} cannot go from {from_state} to {to_state}")
+        self.case_id, self.from_state, self.to_state = case_id, from_state, to_state
+
+
+class CaseAlreadyHandled(Exception):
+    """Someone else changed the case since it was shown: says who, what and when."""
+
+    def __init__(self, case_id: int, by: str, action: str, at: datetime | None) -> None:
+        when = f" at {at:%Y-%m-%d %H:%M} UTC" if at else ""
+        super().__init__(f"{by} already did this ({action}){when}")
+        self.case_id, self.by, self.action, self.at = case_id, by, action, at
+
+
+class NotPermitted(Exception):
+    pass
+
+
+def _check(case: Case, to: CaseStatus) -> None:
+    if to not in TRANSITIONS[CaseStatus(case.status)]:
+        raise TransitionNotAllowed(case.id, case.status, to.value)
+
+
+def _actor(db: Session, staff_id: int) -> StaffUser:
+    user = db.get(StaffUser, staff_id)
+    if user is None or not user.is_active:
+        raise NotPermitted("unknown staff account")
+    return user
+
+
+def _last_change(db: Session, case: Case) -> CaseAlreadyHandled:
+    last = db.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+    ).first()
+    by = (last.actor.removeprefix("staff:") if last else "someone") or "someone"
+    if last is not None and last.actor.startswith("staff:"):
+        user = db.scalars(select(StaffUser).where(StaffUser.email == by)).one_or_none()
+        by = user.name if user else by
+    return CaseAlreadyHandled(
+        case.id, by, last.action if last else "changed it", last.at if last else None
+    )
+
+
+@dataclass
+class Action:
+    """One staff change: loads the case at the version seen, applies ``change``, records it."""
+
+    sessions: sessionmaker[Session]
+
+    def run(
+        self,
+        staff_id: int,
+        case_id: int,
+        expected_version: int | None,
+        name: str,
+        change: Callable[[Session, Case, StaffUser], dict[str, Any]],
+    ) -> None:
+        try:
+            with self.sessions.begin() as db:
+                case = db.get(Case, case_id)
+                if case is None:
+                    raise CaseNotFound(case_id)
+                user = _actor(db, staff_id)
+                if expected_version is not None and case.version != expected_version:
+                    raise _last_change(db, case)
+                detail = change(db, case, user)
+                case.updated_at = utcnow()
+                db.add(
+                    CaseEvent(
+                        case_id=case.id, actor=f"staff:{user.email}", action=name, detail=detail
+                    )
+                )
+                audit.record(db, user, name, case.id, **detail)
+        except StaleDataError:
+            with self.sessions() as db:
+                case = db.get(Case, case_id)
+                assert case is not None
+                raise _last_change(db, case) from None
+
+
+def _require_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValueError("a reason is required")
+    return reason
+
+
+def _require_role(user: StaffUser, *roles: Role) -> None:
+    if user.role not in {r.value for r in roles}:
+        raise NotPermitted(f"{user.role} may not do this")
+
+
+def assign(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    case_id: int,
+    version: int | None,
+    physician_id: int,
+    reason: str,
+) -> None:
+    reason = _require_reason(reason)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        physician = db.get(StaffUser, physician_id)
+        if physician is None or physician.role != Role.PHYSICIAN:
+            raise NotPermitted("not a physician")
+        if case.patient_state not in physician.states:
+            raise NotPermitted(
+                f"{physician.name} is not licensed in {case.patient_state or 'the patient state'}"
+            )
+        _check(case, S.ASSIGNED)
+        case.status, case.assignee_id, case.queue = S.ASSIGNED, physician.id, "physician"
+        return {"reason": reason, "physician": physician.name}
+
+    Action(sessions).run(staff_id, case_id, version, "assigned", change)
+
+
+def accept(
+    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None
+) -> None:
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.PHYSICIAN)
+        if case.status == S.ACCEPTED:
+            raise _last_change(db, case)
+        if not may_physician_see(case, user):
+            raise NotPermitted("this case is not yours to accept")
+        _check(case, S.ACCEPTED)
+        case.status, case.assignee_id, case.accepted_at = S.ACCEPTED, user.id, utcnow()
+        return {}
+
+    Action(sessions).run(staff_id, case_id, version, "accepted", change)
+
+
+def physician_decline(
+    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None, reason: str
+) -> None:
+    """A physician hands the case back: it returns to the coordinator queue."""
+    reason = _require_reason(reason)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.PHYSICIAN)
+        if not may_physician_see(case, user):
+            raise NotPermitted("this case is not yours to decline")
+        _check(case, S.ROUTED)
+        case.status, case.queue, case.assignee_id, case.routed_at = (
+            S.ROUTED,
+            "coordinator",
+            None,
+            utcnow(),
+        )
+        return {"reason": reason}
+
+    Action(sessions).run(staff_id, case_id, version, "physician_declined", change)
+
+
+def decline(
+    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None, reason: str
+) -> None:
+    reason = _require_reason(reason)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        _check(case, S.DECLINED)
+        case.status, case.assignee_id = S.DECLINED, None
+        return {"reason": reason}
+
+    Action(sessions).run(staff_id, case_id, version, "declined", change)
+
+
+def waitlist(
+    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None, reason: str
+) -> None:
+    reason = _require_reason(reason)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        _check(case, S.WAITLISTED)
+        case.status, case.queue, case.assignee_id = S.WAITLISTED, "waitlist", None
+        return {"reason": reason}
+
+    Action(sessions).run(staff_id, case_id, version, "waitlisted", change)
+
+
+def reroute(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    case_id: int,
+    version: int | None,
+    queue: str,
+    reason: str,
+) -> None:
+    reason = _require_reason(reason)
+    if queue not in ("physician", "coordinator", "waitlist"):
+        raise ValueError("unknown queue")
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        target = S.WAITLISTED if queue == "waitlist" else S.ROUTED
+        _check(case, target)
+        before = case.queue
+        case.status, case.queue, case.assignee_id, case.routed_at = target, queue, None, utcnow()
+        return {"reason": reason, "from": before, "to": queue}
+
+    Action(sessions).run(staff_id, case_id, version, "rerouted", change)
+
+
+def add_note(sessions: sessionmaker[Session], staff_id: int, case_id: int, text: str) -> None:
+    text = _require_reason(text)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        return {"note": text}
+
+    Action(sessions).run(staff_id, case_id, None, "note", change)
+
+
+def request_info(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    case_id: int,
+    version: int | None,
+    steps: Iterable[str],
+    reason: str,
+    outbox: Outbox,
+    link_for: Callable[[str], str],
+) -> None:
+    """Ask the patient for more: they get a link that opens only the named steps."""
+    reason = _require_reason(reason)
+    chosen = [step for step in AMENDABLE_STEPS if step in set(steps)]
+    if not chosen:
+        raise ValueError("choose at least one step for the patient to amend")
+    token = new_token()
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        _check(case, S.NEEDS_INFO)
+        case.status, case.assignee_id = S.NEEDS_INFO, None
+        case.info_token_hash = hash_token(token)
+        case.info_steps = {"steps": chosen, "reason": reason}
+        address = (case.intake.get("patient", {}).get("email") or "").strip()
+        if address:
+            outbox.send(db, messages.needs_info(address, case.public_id, link_for(token), case.id))
+        return {"reason": reason, "steps": chosen}
+
+    Action(sessions).run(staff_id, case_id, version, "info_requested", change)
+
+
+def case_for_info_token(
+    sessions: sessionmaker[Session], token: str
+) -> tuple[int, list[str], dict[str, Any]] | None:
+    """(case id, steps to amend, current intake) for a live request for information."""
+    with sessions() as db:
+        case = db.scalars(
+            select(Case).where(Case.info_token_hash == hash_token(token))
+        ).one_or_none()
+        if case is None or case.status != S.NEEDS_INFO or not case.info_steps:
+            return None
+        return case.id, list(case.info_steps["steps"]), dict(case.intake)
+
+
+def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[str, Any]) -> int:
+    """Store the amended intake and send the case back to screening (needs_info -> screening)."""
+    with sessions.begin() as db:
+        case = db.scalars(
+            select(Case).where(Case.info_token_hash == hash_token(token))
+        ).one_or_none()
+        if case is None or case.status != S.NEEDS_INFO:
+            raise CaseNotFound("no open request for information")
+        _check(case, S.SCREENING)
+        steps = case.info_steps["steps"] if case.info_steps else []
+        case.intake = document
+        case.status = S.SCREENING
+        case.screening_result, case.rule_set_version, case.decision = None, None, None
+        case.info_token_hash, case.info_steps = None, None
+        case.updated_at = utcnow()
+        db.add(
+            CaseEvent(case_id=case.id, actor="patient", action="amended", detail={"steps": steps})
+        )
+        return case.id
+
+
+def may_physician_see(case: Case, physician: StaffUser) -> bool:
+    """Only cases assigned to them, or waiting in the physician queue in a state they hold."""
+    if case.patient_state not in physician.states:
+        return False
+    if case.status == S.ASSIGNED:
+        return case.assignee_id == physician.id
+    if case.status == S.ACCEPTED:
+        return case.assignee_id == physician.id
+    return case.status == S.ROUTED and case.queue == "physician"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    queue: str | None = None
+    status: str | None = None
+    decision: str | None = None
+    flag: str | None = None
+    patient_state: str | None = None
+    older_than_hours: float | None = None
+
+
+def flag_codes(case: Case) -> list[str]:
+    result = case.screening_result or {}
+    codes = [f["code"] for key in ("hard_stops", "cautions") for f in result.get(key, [])]
+    ketosis = result.get("ketosis") or {}
+    codes += [f["code"] for key in ("stops", "cautions") for f in ketosis.get(key) or []]
+    return list(dict.fromkeys(codes))
+
+
+def waiting_since(case: Case) -> datetime:
+    return case.routed_at or case.created_at
+
+
+def is_late(case: Case, now: datetime) -> bool:
+    target = SERVICE_TARGETS.get(case.queue or "")
+    return (
+        bool(target)
+        and case.status in (S.ROUTED, S.SCREENING_FAILED)
+        and now - waiting_since(case) > target
+    )
+
+
+def coordinator_queue(
+    db: Session, filters: QueueFilters, now: datetime | None = None
+) -> list[Case]:
+    """Every case that needs a human, by priority then age (oldest first)."""
+    now = now or utcnow()
+    query = select(Case).where(Case.status.in_([s.value for s in OPEN_STATES]))
+    if filters.queue:
+        query = query.where(Case.queue == filters.queue)
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.decision:
+        query = query.where(Case.decision == filters.decision)
+    if filters.patient_state:
+        query = query.where(Case.patient_state == filters.patient_state)
+    cases = [
+        case
+        for case in db.scalars(query)
+        if (not filters.flag or filters.flag in flag_codes(case))
+        and (
+            filters.older_than_hours is None
+            or now - waiting_since(case) >= timedelta(hours=filters.older_than_hours)
+        )
+    ]
+    return sorted(cases, key=lambda c: (-(c.priority or 0), waiting_since(c)))
+
+
+def physician_queue(db: Session, physician: StaffUser) -> list[Case]:
+    query = select(Case).where(Case.status.in_([S.ROUTED.value, S.ASSIGNED.value]))
+    cases = [case for case in db.scalars(query) if may_physician_see(case, physician)]
+    # Their own assigned cases first, then the shared queue, each by priority then age.
+    return sorted(
+        cases, key=lambda c: (c.assignee_id != physician.id, -(c.priority or 0), waiting_since(c))
+    )

@@ -1,0 +1,191 @@
+"""Staff accounts: argon2id passwords, lock-out after repeated failures, API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.models import Case, CaseStatus, Role, StaffUser, utcnow
+from workflows.tokens import hash_token, new_token
+
+__all__ = [
+    "MAX_FAILED_LOGINS",
+    "LOCKOUT",
+    "InvalidLogin",
+    "TooManyFailedLogins",
+    "create_staff",
+    "authenticate",
+    "issue_api_token",
+    "staff_for_token",
+    "physicians_for_state",
+    "PhysicianLoad",
+    "DEMO_ACCOUNTS",
+    "seed_demo_accounts",
+    "describe_demo_logins",
+]
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+class InvalidLogin(Exception):
+    """Wrong email or password (never says which)."""
+
+
+class TooManyFailedLogins(Exception):
+    def __init__(self, resets_in: timedelta) -> None:
+        super().__init__(f"locked for {resets_in}")
+        self.resets_in = resets_in
+
+
+def create_staff(
+    sessions: sessionmaker[Session],
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    states: list[str] | None = None,
+    capacity: int = 0,
+) -> int:
+    if len(password) < 12:
+        raise ValueError("passwords need at least 12 characters")
+    with sessions.begin() as db:
+        user = StaffUser(
+            email=email.strip().lower(),
+            name=name.strip(),
+            role=Role(role).value,
+            password_hash=_hasher.hash(password),
+            licensed_states={
+                "states": sorted({s.strip().upper() for s in states or [] if s.strip()})
+            },
+            capacity=capacity,
+        )
+        db.add(user)
+        db.flush()
+        return user.id
+
+
+def authenticate(
+    sessions: sessionmaker[Session], email: str, password: str, now: datetime | None = None
+) -> int:
+    """The staff id for these credentials; counts failures and locks the account after five."""
+    now = now or utcnow()
+    failure: Exception | None = None
+    with sessions.begin() as db:
+        user = db.scalars(
+            select(StaffUser).where(StaffUser.email == email.strip().lower())
+        ).one_or_none()
+        if user is None or not user.is_active:
+            _hasher.hash(password)  # the same work either way: no timing hint that the email exists
+            raise InvalidLogin()
+        if user.locked_until and user.locked_until > now:
+            raise TooManyFailedLogins(user.locked_until - now)
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            user.failed_logins += 1
+            failure = InvalidLogin()
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+                failure = TooManyFailedLogins(LOCKOUT)
+        else:
+            user.failed_logins = 0
+            user.locked_until = None
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+        user_id = user.id
+    if failure is not None:
+        raise failure  # after the commit: the failure count must stick
+    return user_id
+
+
+def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
+    """A new API token for this account (the old one stops working); shown once."""
+    token = new_token()
+    with sessions.begin() as db:
+        user = db.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower())).one()
+        user.api_token_hash = hash_token(token)
+    return token
+
+
+def staff_for_token(db: Session, token: str | None) -> StaffUser | None:
+    if not token:
+        return None
+    user = db.scalars(
+        select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
+    ).one_or_none()
+    return user if user is not None and user.is_active else None
+
+
+@dataclass(frozen=True)
+class PhysicianLoad:
+    id: int
+    name: str
+    open_cases: int
+    capacity: int
+
+    @property
+    def load(self) -> float:
+        return self.open_cases / self.capacity if self.capacity else float("inf")
+
+
+def physicians_for_state(db: Session, state: str | None) -> list[PhysicianLoad]:
+    """Physicians licensed in ``state``, least loaded first (open assigned cases / capacity)."""
+    open_counts = dict(
+        db.execute(
+            select(Case.assignee_id, func.count())
+            .where(Case.status == CaseStatus.ASSIGNED, Case.assignee_id.is_not(None))
+            .group_by(Case.assignee_id)
+        ).all()
+    )
+    physicians = db.scalars(
+        select(StaffUser).where(StaffUser.role == Role.PHYSICIAN, StaffUser.is_active.is_(True))
+    ).all()
+    loads = [
+        PhysicianLoad(p.id, p.name, open_counts.get(p.id, 0), p.capacity)
+        for p in physicians
+        if state and state in p.states
+    ]
+    return sorted(loads, key=lambda p: (p.load, p.open_cases, p.name))
+
+
+DEMO_ACCOUNTS = [
+    ("coordinator@ldn-intake.test", "Casey Coordinator", Role.COORDINATOR, [], 0),
+    ("dr.tx@ldn-intake.test", "Dr. Tessa Texas", Role.PHYSICIAN, ["TX", "FL", "GA"], 20),
+    ("dr.il@ldn-intake.test", "Dr. Ian Illinois", Role.PHYSICIAN, ["IL", "IA", "MO"], 20),
+    ("admin@ldn-intake.test", "Ada Admin", Role.ADMIN, [], 0),
+]
+
+
+def seed_demo_accounts(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, list[str]]]:
+    """Create the demo accounts that are missing, each with a random password.
+
+    Returns (email, role, password, states) for the ones created: the only time a password
+    exists in clear text.
+    """
+    import secrets
+
+    with sessions() as db:
+        existing = set(db.scalars(select(StaffUser.email)))
+    created = []
+    for email, name, role, states, capacity in DEMO_ACCOUNTS:
+        if email not in existing:
+            password = secrets.token_urlsafe(12)
+            create_staff(sessions, email, name, role, password, states, capacity)
+            created.append((email, role.value, password, states))
+    return created
+
+
+def describe_demo_logins(created: list[tuple[str, str, str, list[str]]]) -> str:
+    lines = ["Demo staff accounts (sign in at /staff/login):"]
+    for email, role, password, states in created:
+        extra = f"  licensed in {','.join(states)}" if states else ""
+        lines.append(f"  {role:<12} {email:<30} password: {password}{extra}")
+    return "\n".join(lines)
