@@ -106,8 +106,8 @@ def purge_abandoned_drafts(self: Task) -> int:
     return pipeline.purge_abandoned_drafts(_sessions(self.app))
 
 
-def enqueue_pipeline(app: Celery, case_id: int) -> None:
-    """validate -> screen -> route -> notify for one case id, as immutable signatures."""
-    chain(
-        *(app.signature(name, args=[case_id], immutable=True) for name in PIPELINE_TASKS)
-    ).apply_async()
+def enqueue_pipeline(app: Celery, case_id: int, start: str = PIPELINE_TASKS[0]) -> None:
+    """validate -> screen -> route -> notify for one case id (from `start`), as immutable
+    signatures: an amended case re-enters at screen."""
+    names = PIPELINE_TASKS[PIPELINE_TASKS.index(start) :]
+    chain(*(app.signature(name, args=[case_id], immutable=True) for name in names)).apply_async()
