@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from intake.services import services
 from workflows.models import Role
@@ -12,7 +13,7 @@ from workflows.staff import create_staff, describe_demo_logins, issue_api_token,
 
 
 def register(app: Flask) -> None:
-    staff = click.Group("staff", help="Staff accounts.")
+    staff = AppGroup("staff", help="Staff accounts.")
 
     @staff.command("add")
     @click.argument("email")

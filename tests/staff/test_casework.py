@@ -1,0 +1,290 @@
+"""The case state machine and staff actions, as plain functions and through the pages."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.staff.helpers import act, login, make_staff, routed_case
+from workflows import casework, pipeline
+from workflows.audit import AuditLogIsAppendOnly
+from workflows.mail import DatabaseOutbox
+from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
+
+
+@pytest.fixture
+def staff(app: Any) -> dict[str, int]:
+    return make_staff(app)
+
+
+def reload(app: Any, case_id: int) -> Case:
+    with app.extensions["ldn"].sessions() as db:
+        case = db.get(Case, case_id)
+        db.expunge(case)
+        return case
+
+
+def events(app: Any, case_id: int) -> list[str]:
+    with app.extensions["ldn"].sessions() as db:
+        return list(
+            db.scalars(
+                select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
+        )
+
+
+def test_every_state_has_its_transitions_and_final_states_have_none() -> None:
+    assert set(casework.TRANSITIONS) == set(casework.S)
+    assert casework.TRANSITIONS[casework.S.DECLINED] == frozenset()
+    assert casework.S.SCREENING in casework.TRANSITIONS[casework.S.NEEDS_INFO]
+
+
+def test_an_illegal_transition_raises_with_the_states_named(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    casework.decline(sessions, staff["coordinator"], case.id, None, "duplicate")
+    with pytest.raises(casework.TransitionNotAllowed) as refused:
+        casework.waitlist(sessions, staff["coordinator"], case.id, None, "second thoughts")
+    assert (refused.value.from_state, refused.value.to_state) == ("declined", "waitlisted")
+
+
+def test_every_change_needs_a_reason(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    with pytest.raises(ValueError):
+        casework.decline(app.extensions["ldn"].sessions, staff["coordinator"], case.id, None, "   ")
+
+
+def test_two_physicians_accepting_at_once_exactly_one_wins_and_the_other_is_told_who(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)  # Texas, physician queue
+    sessions = app.extensions["ldn"].sessions
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, Any] = {}
+
+    def accept(who: str) -> None:
+        barrier.wait()
+        try:
+            casework.accept(sessions, staff[who], case.id, case.version)
+            outcomes[who] = "won"
+        except casework.CaseAlreadyHandled as lost:
+            outcomes[who] = lost
+
+    threads = [threading.Thread(target=accept, args=(who,)) for who in ("dr_tx", "dr_tx2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [who for who, outcome in outcomes.items() if outcome == "won"]
+    assert len(winners) == 1
+    [loser] = [outcome for outcome in outcomes.values() if outcome != "won"]
+    winner_name = {"dr_tx": "Dr. Tessa Texas", "dr_tx2": "Dr. Theo Texas"}[winners[0]]
+    assert loser.by == winner_name and loser.action == "accepted"
+    assert reload(app, case.id).status == "accepted"
+    assert events(app, case.id).count("accepted") == 1
+
+
+def test_a_stale_page_cannot_overwrite_a_newer_change(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    casework.reroute(
+        sessions, staff["coordinator"], case.id, case.version, "coordinator", "check diagnosis"
+    )
+    with pytest.raises(casework.CaseAlreadyHandled) as stale:
+        casework.waitlist(sessions, staff["admin"], case.id, case.version, "old page")
+    assert stale.value.by == "Casey Coordinator"
+
+
+def test_assigning_needs_a_licence_in_the_patient_state(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    with pytest.raises(casework.NotPermitted):
+        casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_il"], "try")
+    casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "licensed in TX")
+    assert reload(app, case.id).assignee_id == staff["dr_tx"]
+
+
+def test_the_least_loaded_licensed_physician_is_suggested_first(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    from workflows.staff import physicians_for_state
+
+    sessions = app.extensions["ldn"].sessions
+    busy = routed_case(app, base_intake)
+    casework.assign(sessions, staff["coordinator"], busy.id, None, staff["dr_tx"], "load")
+    with sessions() as db:
+        suggested = physicians_for_state(db, "TX")
+    assert [p.name for p in suggested] == ["Dr. Theo Texas", "Dr. Tessa Texas"]
+
+
+def test_a_physician_declining_returns_the_case_to_the_coordinators(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "please review")
+    casework.physician_decline(
+        sessions, staff["dr_tx"], case.id, None, "needs a rheumatologist first"
+    )
+    case = reload(app, case.id)
+    assert (case.status, case.queue, case.assignee_id) == ("routed", "coordinator", None)
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    casework.add_note(sessions, staff["coordinator"], case.id, "called the patient")
+    with sessions() as db:
+        entry = db.scalars(select(AuditEntry)).first()
+        entry.action = "forged"
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.flush()
+    with sessions() as db:
+        entry = db.scalars(select(AuditEntry)).first()
+        db.delete(entry)
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.flush()
+    with sessions() as db:  # and the database refuses behind the ORM's back
+        with pytest.raises(Exception, match="append-only"):
+            db.execute(text("UPDATE audit_entry SET action = 'forged'"))
+        db.rollback()
+        with pytest.raises(Exception, match="append-only"):
+            db.execute(text("DELETE FROM audit_entry"))
+
+
+def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    """Norco makes the case ineligible; the coordinator asks about medications; the patient
+    removes it through the link; the case re-screens to eligible and a TX physician accepts."""
+    from tests.web.intake_client import csrf_token
+
+    base_intake["medications"] = [{"name": "Norco 10/325", "status": "current"}]
+    base_intake["patient"]["email"] = "patient@example.org"
+    case = routed_case(app, base_intake)
+    assert case.queue == "coordinator"
+
+    coordinator = app.test_client()
+    login(coordinator, "coord@test")
+    queue = coordinator.get("/staff/queue?flag=OPIOID_CURRENT").get_data(as_text=True)
+    assert case.public_id in queue
+    response = act(
+        coordinator,
+        case.public_id,
+        "request-info",
+        **{
+            "info-steps": "medications",
+            "info-reason": "Is the Norco still taken?",
+            "info-version": str(case.version),
+        },
+    )
+    assert response.status_code == 302
+    assert reload(app, case.id).status == "needs_info"
+
+    with app.extensions["ldn"].sessions() as db:
+        message = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "needs_info")).one()
+    link = re.search(r"http://localhost(/intake/amend\?t=\S+)", message.body).group(1)
+    assert "Norco" not in message.body
+    patient = app.test_client()
+    step = patient.get(link)
+    assert step.headers["Location"].endswith("/intake/amend/medications")
+    page = patient.get("/intake/amend/medications").get_data(as_text=True)
+    assert 'value="Norco 10/325"' in page
+    assert patient.get("/intake/amend/history").status_code == 404  # only the asked-for step
+    response = patient.post(
+        "/intake/amend/medications",
+        data={
+            "rows-0-name": "vitamin D",
+            "rows-0-status": "current",
+            "csrf_token": csrf_token(patient, "/intake/amend/medications"),
+        },
+    )
+    assert response.headers["Location"].endswith("/intake/amend/send")
+    sent = patient.post(
+        "/intake/amend/send", data={"csrf_token": csrf_token(patient, "/intake/amend/send")}
+    )
+    assert "your answers are updated" in sent.get_data(as_text=True)
+    assert reload(app, case.id).status == "screening"
+
+    sessions = app.extensions["ldn"].sessions
+    pipeline.screen(sessions, case.id)
+    pipeline.route(sessions, case.id)
+    pipeline.notify(sessions, case.id, DatabaseOutbox())
+    case = reload(app, case.id)
+    assert (case.status, case.queue, case.decision) == ("routed", "physician", "eligible")
+
+    doctor_il = app.test_client()
+    login(doctor_il, "il@test")
+    assert case.public_id not in doctor_il.get("/staff/physician").get_data(as_text=True)
+    assert doctor_il.get(f"/staff/cases/{case.public_id}").status_code == 404
+
+    doctor = app.test_client()
+    login(doctor, "tx@test")
+    assert case.public_id in doctor.get("/staff/physician").get_data(as_text=True)
+    act(doctor, case.public_id, "accept", **{"accept-version": str(case.version)})
+    assert reload(app, case.id).status == "accepted"
+    assert events(app, case.id) == [
+        "received",
+        "screening_started",
+        "screened",
+        "routed",
+        "notified",
+        "info_requested",
+        "amended",
+        "screened",
+        "routed",
+        "accepted",
+    ]
+    with sessions() as db:
+        audited = set(db.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case.id)))
+    assert {"case_viewed", "info_requested", "accepted"} <= audited
+
+
+def test_the_case_page_explains_every_flag_with_the_patient_words(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    base_intake["medications"] = [{"name": "synthriod 75 mcg", "status": "current"}]
+    case = routed_case(app, base_intake)
+    client = app.test_client()
+    login(client, "coord@test")
+    page = client.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    assert "THYROID_REPLACEMENT" in page and "<q>synthriod 75 mcg</q>" in page
+    assert "Fibromyalgia" in page and ">A<" in page
+
+
+def test_rescreening_after_a_rule_change_records_what_changed(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    from workflows.rescreen import rescreen_open_cases
+
+    base_intake["medications"] = [{"name": "Synthroid", "status": "current"}]
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    with sessions.begin() as db:  # as if screened by an older rule set that lacked the flag
+        stored = db.get(Case, case.id)
+        result = dict(stored.screening_result)
+        result["cautions"] = []
+        stored.screening_result = result
+        stored.rule_set_version = "rules-older"
+    assert rescreen_open_cases(sessions) == [case.id]
+    assert rescreen_open_cases(sessions) == []
+    with sessions() as db:
+        event = db.scalars(select(CaseEvent).where(CaseEvent.action == "rescreened")).one()
+    assert (
+        event.detail["flags_added"] == ["THYROID_REPLACEMENT"]
+        and event.detail["from_rules"] == "rules-older"
+    )
