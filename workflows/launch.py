@@ -18,6 +18,7 @@ from pathlib import Path
 from workflows.database import sessions_for
 from workflows.embedded_redis import embedded_redis_url
 from workflows.migrate import upgrade
+from workflows.rescreen import rescreen_open_cases
 from workflows.settings import PROJECT_ROOT, Settings
 from workflows.staff import describe_demo_logins, seed_demo_accounts
 
@@ -28,7 +29,14 @@ def main() -> int:
     settings = Settings.from_env(env)
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)
-    created = seed_demo_accounts(sessions_for(settings.database_url))
+    sessions = sessions_for(settings.database_url)
+    rescreened = rescreen_open_cases(sessions)  # rules may have changed since the last run
+    if rescreened:
+        print(
+            f"ldn-intake: re-screened {len(rescreened)} open case(s) under the current rules",
+            flush=True,
+        )
+    created = seed_demo_accounts(sessions)
     if created:
         logins = describe_demo_logins(created)
         # Shown once here, and kept (owner-only) in instance/ for when the terminal scrolled away.

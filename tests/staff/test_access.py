@@ -38,7 +38,9 @@ def test_staff_pages_send_strangers_to_the_login(client: Any, case_id: str, path
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize(("path", "role"), [(p, r) for p, roles in PAGES.items() for r in LOGINS if r not in roles])
+@pytest.mark.parametrize(
+    ("path", "role"), [(p, r) for p, roles in PAGES.items() for r in LOGINS if r not in roles]
+)
 def test_staff_pages_refuse_the_wrong_role(app: Any, case_id: str, path: str, role: str) -> None:
     client = app.test_client()
     login(client, LOGINS[role])
@@ -56,7 +58,9 @@ def test_staff_pages_open_for_the_right_role(app: Any, case_id: str, path: str, 
 
 
 @pytest.mark.parametrize("path", API)
-def test_staff_api_refuses_no_token_and_a_patient_token(client: Any, case_id: str, base_intake: dict[str, Any], path: str) -> None:
+def test_staff_api_refuses_no_token_and_a_patient_token(
+    client: Any, case_id: str, base_intake: dict[str, Any], path: str
+) -> None:
     url = path.format(case=case_id)
     assert client.get(url).status_code == 401
     patient_token = client.post("/api/v1/intakes", json=base_intake).get_json()["access_token"]
@@ -66,20 +70,34 @@ def test_staff_api_refuses_no_token_and_a_patient_token(client: Any, case_id: st
 @pytest.mark.parametrize("path", API)
 def test_staff_api_answers_a_staff_token(app: Any, case_id: str, path: str) -> None:
     token = issue_api_token(app.extensions["ldn"].sessions, "coord@test")
-    response = app.test_client().get(path.format(case=case_id), headers={"Authorization": f"Bearer {token}"})
+    response = app.test_client().get(
+        path.format(case=case_id), headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
 
 
 def test_the_case_api_returns_the_case_and_audits_the_read(app: Any, case_id: str) -> None:
     token = issue_api_token(app.extensions["ldn"].sessions, "coord@test")
-    body = app.test_client().get(f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert body["id"] == case_id and body["queue"] == "physician" and body["screening_result"]["decision"] == "eligible"
+    body = (
+        app.test_client()
+        .get(f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token}"})
+        .get_json()
+    )
+    assert (
+        body["id"] == case_id
+        and body["queue"] == "physician"
+        and body["screening_result"]["decision"] == "eligible"
+    )
     assert [event["action"] for event in body["history"]][:2] == ["received", "screening_started"]
     with app.extensions["ldn"].sessions() as db:
-        assert db.scalars(select(AuditEntry.action).where(AuditEntry.action == "case_read_api")).all()
+        assert db.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "case_read_api")
+        ).all()
 
 
-def test_a_physician_never_gets_a_case_outside_their_licences_by_page_or_api(app: Any, base_intake: dict[str, Any]) -> None:
+def test_a_physician_never_gets_a_case_outside_their_licences_by_page_or_api(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
     make_staff(app)
     texas = routed_case(app, base_intake).public_id
     client = app.test_client()

@@ -1,0 +1,94 @@
+"""The whole loop in a real browser: patient -> pipeline -> coordinator -> patient -> physician."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.browser.conftest import screenshot
+from tests.conftest import wait_until
+from tests.staff.helpers import PASSWORD, make_staff
+from workflows.models import AuditEntry, Case, OutboxMessage
+
+
+def sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def case_state(app: Any, public_id: str) -> Case:
+    with app.extensions["ldn"].sessions() as db:
+        case = db.scalars(select(Case).where(Case.public_id == public_id)).one()
+        db.expunge(case)
+        return case
+
+
+def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_accepts(
+    browser: Any, live_server: str, app: Any, client: Any, base_intake: dict[str, Any]
+) -> None:
+    make_staff(app)
+    base_intake["diagnoses"] = [{"name": "Crohn's disease"}]
+    base_intake["medications"] = [{"name": "Norco 10/325", "status": "current"}]
+    base_intake["patient"]["email"] = "patient@example.org"
+    reference = client.post("/api/v1/intakes", json=base_intake).get_json()["id"]
+    wait_until(lambda: case_state(app, reference).status == "routed")
+
+    coordinator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    sign_in(coordinator, live_server, "coord@test")
+    coordinator.get_by_label("Flag").select_option("OPIOID_CURRENT")
+    coordinator.get_by_role("button", name="Filter").click()
+    screenshot(coordinator, "20-staff-queue-opioid")
+    coordinator.get_by_role("link", name=reference).click()
+    expect(coordinator.get_by_text("OPIOID_CURRENT").first).to_be_visible()
+    screenshot(coordinator, "21-staff-case")
+    coordinator.get_by_text("Ask the patient for more information").click()
+    coordinator.get_by_label("Medications").check()
+    coordinator.locator("#info-reason").fill("Please confirm whether you still take Norco.")
+    coordinator.get_by_role("button", name="Send the request").click()
+    expect(coordinator.get_by_text("The patient was asked for more information.")).to_be_visible()
+    wait_until(lambda: case_state(app, reference).status == "needs_info")
+
+    with app.extensions["ldn"].sessions() as db:
+        body = db.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.kind == "needs_info")
+        ).one()
+    link = re.search(r"(http://\S+/intake/amend\?t=\S+)", body).group(1)
+    patient = browser.new_context().new_page()
+    patient.goto(link.replace("http://localhost", live_server))
+    assert patient.get_by_label("Medication or supplement").input_value() == "Norco 10/325"
+    patient.get_by_label("Medication or supplement").fill("vitamin D3")
+    screenshot(patient, "22-patient-amend")
+    patient.get_by_role("button", name="Save and continue").click()
+    patient.get_by_role("button", name="Send my updated answers").click()
+    expect(patient.get_by_text("your answers are updated")).to_be_visible()
+
+    case = wait_until(
+        lambda: (c := case_state(app, reference)).status == "routed" and c.decision and c
+    )
+    assert (case.decision, case.queue) == ("eligible", "physician")
+
+    illinois = browser.new_context().new_page()
+    sign_in(illinois, live_server, "il@test")
+    assert reference not in illinois.content()
+    response = illinois.goto(f"{live_server}/staff/cases/{reference}")
+    assert response.status == 404
+
+    texas = browser.new_context().new_page()
+    sign_in(texas, live_server, "tx@test")
+    texas.get_by_role("link", name=reference).click()
+    screenshot(texas, "23-physician-case")
+    texas.get_by_role("button", name="Accept this case").click()
+    expect(texas.get_by_text("You accepted this case.")).to_be_visible()
+    wait_until(lambda: case_state(app, reference).status == "accepted")
+
+    coordinator.goto(f"{live_server}/staff/dashboard")
+    screenshot(coordinator, "24-dashboard")
+    with app.extensions["ldn"].sessions() as db:
+        audited = list(db.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case.id)))
+    for action in ("case_viewed", "info_requested", "accepted"):
+        assert action in audited
