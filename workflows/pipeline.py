@@ -9,6 +9,7 @@ retry then finds the work done.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 PIPELINE_ACTOR = "system:pipeline"
+# Logs carry event names, ids and codes only: never names, dates, contact details or free text.
+log = logging.getLogger("workflows.pipeline")
 IN_PIPELINE = (CaseStatus.RECEIVED, CaseStatus.SCREENING)
 
 
@@ -44,6 +47,8 @@ def _case(db: Session, case_id: int) -> Case:
 def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     case.updated_at = utcnow()
     db.add(CaseEvent(case_id=case.id, actor=PIPELINE_ACTOR, action=action, detail=detail))
+    # The detail holds codes, queues and field paths only (see each caller).
+    log.info("case.%s", action, extra={"case_id": case.id, "detail": detail})
 
 
 def start_screening(sessions: sessionmaker[Session], case_id: int) -> bool:

@@ -7,6 +7,7 @@ the case is committed so a worker that starts at once finds the row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.models import Case, CaseEvent, CaseStatus
 from workflows.screening import validate_intake
 from workflows.tokens import hash_token, new_public_id, new_token, token_matches
+
+log = logging.getLogger("workflows.services")
 
 __all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
 
@@ -107,6 +110,7 @@ def submit_intake(
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
+    log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
     return submitted
 
 
