@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
+from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
 from workflows.settings import Settings
@@ -62,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ldn"] = Services.build(settings, app.config.get("TODAY"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_security(app, settings, app.extensions["ldn"].redis_url)
     register_cli(app)
 
     from intake.api.views import bp as api_bp
@@ -86,16 +88,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return render_template("error.html", error=error), error.code
 
     @app.after_request
-    def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
-        if request.path.startswith("/intake") or request.path.startswith("/api/"):
+    def _no_store(response: Any) -> Any:
+        # Intake pages and API answers carry health data: no shared or browser caching.
+        if request.path.startswith(("/intake", "/api/", "/staff")):
             response.headers["Cache-Control"] = "no-store"
         return response
 

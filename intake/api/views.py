@@ -8,7 +8,8 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from sqlalchemy import select, text
 
 from intake.api.openapi import openapi_document
-from intake.api.ratelimit import allow, redis_client
+from intake.api.redis_client import redis_client
+from intake.security import api_intake_limit, limiter
 from intake.services import services
 from workflows.screening import InvalidIntake
 from workflows.services import patient_status, submit_intake
@@ -23,16 +24,9 @@ def _bearer_token() -> str | None:
 
 
 @bp.post("/api/v1/intakes")
+@limiter.limit(api_intake_limit)
 def create_intake() -> Any:
     ldn = services()
-    limit = ldn_limit()
-    if not allow(ldn.redis_url, "intakes", request.remote_addr or "unknown", limit):
-        return jsonify(
-            {
-                "error": "too_many_requests",
-                "message": "Too many intakes from this address; try again in a minute.",
-            }
-        ), 429
     document = request.get_json(silent=True)
     if document is None:
         return jsonify(
@@ -61,12 +55,6 @@ def create_intake() -> Any:
     response.status_code = 202
     response.headers["Location"] = status_url
     return response
-
-
-def ldn_limit() -> int:
-    from flask import current_app
-
-    return int(current_app.config["API_RATE_LIMIT_PER_MINUTE"])
 
 
 @bp.get("/api/v1/intakes/<public_id>")

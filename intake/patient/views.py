@@ -17,6 +17,7 @@ from intake.patient import choices
 from intake.patient.document import build_document
 from intake.patient.steps import STEP_BY_SLUG, STEPS, Step, first_incomplete, raw_pairs
 from intake.patient.summary import summarise
+from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows import drafts
 from workflows.database import sessions_for
@@ -144,6 +145,7 @@ def status() -> ResponseReturnValue:
 
 
 @bp.get("/intake/resume")
+@limiter.limit(RESUME_LIMIT)
 def resume() -> ResponseReturnValue:
     # The token rides in the query string, which the access log leaves out (see Procfile).
     token = request.args.get("t", "")

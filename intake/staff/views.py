@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
 from intake.staff.auth import Principal, role_required
 from intake.staff.dashboard import dashboard_figures
@@ -34,6 +35,7 @@ ANY_STAFF = ("coordinator", "admin", "physician")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None

@@ -1,0 +1,57 @@
+"""Security headers (Flask-Talisman) and rate limits (Flask-Limiter, counted in Redis so every
+web process shares them)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
+
+from workflows.settings import Settings
+
+__all__ = ["limiter", "init_security", "api_intake_limit", "LOGIN_LIMIT", "RESUME_LIMIT"]
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+LOGIN_LIMIT = "10/minute"  # staff sign-in attempts per address, on top of the account lock-out
+RESUME_LIMIT = "20/minute"  # resume-token guesses per address
+
+# No inline script or style anywhere: the CSS and the small script ship as files.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
+
+
+def api_intake_limit() -> str:
+    return f"{current_app.config['API_RATE_LIMIT_PER_MINUTE']}/minute"
+
+
+def _limits_storage(redis_url: str) -> str:
+    if redis_url.startswith("redis+socket://"):
+        return "redis+unix://" + redis_url.removeprefix("redis+socket://")
+    return redis_url
+
+
+def init_security(app: Flask, settings: Settings, redis_url: str) -> None:
+    https = settings.public_url.startswith("https://")
+    Talisman(
+        app,
+        force_https=https,
+        strict_transport_security=https,  # HSTS only where the site is served over https
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=https,
+        frame_options="DENY",
+        referrer_policy="no-referrer",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage(redis_url))
+    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    limiter.init_app(app)
