@@ -36,7 +36,9 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         result_expires=3600,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 600},
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        task_time_limit=settings.task_time_limit_seconds,
+        task_soft_time_limit=max(1, settings.task_time_limit_seconds - 5),
         worker_hijack_root_logger=False,
         beat_schedule={
             "requeue-stuck-cases": {

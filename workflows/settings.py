@@ -35,6 +35,11 @@ class Settings:
     dev_outbox: bool = False  # the /dev/outbox page, for development only
     stuck_after_seconds: int = 300
     draft_days: int = 30
+    # With Redis as broker a message taken by a worker that dies comes back only after the
+    # visibility timeout; tasks are stopped well before it (hard limit), so a live task is
+    # never handed to a second worker. Recovery after a crash takes about this long.
+    visibility_timeout_seconds: int = 120
+    task_time_limit_seconds: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -57,6 +62,8 @@ class Settings:
             mail_from=environ.get("MAIL_FROM") or cls.mail_from,
             public_url=environ.get("PUBLIC_URL") or f"http://{host}:{port}",
             dev_outbox=environ.get("LDN_DEV_OUTBOX", "") == "1",
+            visibility_timeout_seconds=int(environ.get("LDN_VISIBILITY_TIMEOUT", "120")),
+            task_time_limit_seconds=int(environ.get("LDN_TASK_TIME_LIMIT", "60")),
         )
         return replace(settings, **overrides)
 
