@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
@@ -81,11 +82,27 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
+        if error.code == 429:
+            error.description = (
+                "Too many requests from this address. Please wait a minute and try again."
+            )
         if request.path.startswith("/api/") or request.path == "/healthz":
             return jsonify(
                 {"error": error.name.lower().replace(" ", "_"), "message": error.description}
             ), error.code
         return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: OperationalError) -> Any:
+        # The database is unreachable: say so plainly. Saved answers stay saved; what was
+        # typed on this page is still in the browser (Back), and nothing half-written is kept.
+        app.logger.warning("database.unavailable", extra={"error": type(error.orig).__name__})
+        message = (
+            "We cannot save right now. Please try again in a minute; your saved answers are safe."
+        )
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "service_unavailable", "message": message}), 503
+        return render_template("unavailable.html", message=message), 503
 
     @app.after_request
     def _no_store(response: Any) -> Any:

@@ -12,7 +12,11 @@ from workflows.settings import Settings
 
 __all__ = ["limiter", "init_security", "api_intake_limit", "LOGIN_LIMIT", "RESUME_LIMIT"]
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# swallow_errors: with Redis down the limits fail open, so patients can still submit (the
+# case waits in the database for the broker; see Services.enqueue).
+limiter = Limiter(
+    key_func=get_remote_address, default_limits=[], headers_enabled=True, swallow_errors=True
+)
 LOGIN_LIMIT = "10/minute"  # staff sign-in attempts per address, on top of the account lock-out
 RESUME_LIMIT = "20/minute"  # resume-token guesses per address
 

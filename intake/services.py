@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +18,8 @@ from workflows.settings import Settings
 from workflows.tasks import enqueue_pipeline
 
 __all__ = ["Services", "services"]
+
+log = logging.getLogger("intake.services")
 
 
 @dataclass
@@ -44,7 +47,14 @@ class Services:
         return timedelta(days=self.settings.draft_days)
 
     def enqueue(self, case_id: int, start: str = "workflows.validate_case") -> None:
-        enqueue_pipeline(self.celery, case_id, start)
+        """Send the pipeline; if the broker is down the case is already safe in the database,
+        and the sweeper re-enqueues it within a minute of the broker's return."""
+        try:
+            enqueue_pipeline(self.celery, case_id, start)
+        except Exception as error:  # noqa: BLE001 - any broker fault: the sweeper covers it
+            log.warning(
+                "case.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}
+            )
 
 
 def services() -> Services:

@@ -43,7 +43,7 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule={
             "requeue-stuck-cases": {
                 "task": "workflows.requeue_stuck_cases",
-                "schedule": timedelta(minutes=1),
+                "schedule": timedelta(seconds=15),
             },
             "purge-abandoned-drafts": {
                 "task": "workflows.purge_abandoned_drafts",

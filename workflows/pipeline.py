@@ -141,17 +141,28 @@ def mark_failed(sessions: sessionmaker[Session], case_id: int, error: str) -> bo
         return True
 
 
-def claim_stuck_cases(sessions: sessionmaker[Session], older_than: timedelta) -> list[int]:
-    """Cases left in received or screening too long (a lost message, a dead worker).
+def claim_stuck_cases(
+    sessions: sessionmaker[Session],
+    older_than: timedelta,
+    received_older_than: timedelta | None = None,
+) -> list[int]:
+    """Cases left in received or screening too long (a lost message, a dead worker, a broker
+    that was down when the case was submitted).
 
-    Each is stamped as re-enqueued now, so a worker that stays down gets one more message per
-    case every `older_than`, not one a minute.
+    A case still `received` is claimed after `received_older_than` (short: its first message
+    may never have been sent); one in `screening` after `older_than`. Each is stamped as
+    re-enqueued now, so a worker that stays down gets one more message per case per interval.
     """
-    cutoff = utcnow() - older_than
+    now = utcnow()
+    received_cutoff = now - (received_older_than or older_than)
+    screening_cutoff = now - older_than
     with sessions.begin() as db:
         cases = db.scalars(
             select(Case)
-            .where(Case.status.in_([s.value for s in IN_PIPELINE]), Case.updated_at < cutoff)
+            .where(
+                ((Case.status == CaseStatus.RECEIVED) & (Case.updated_at < received_cutoff))
+                | ((Case.status == CaseStatus.SCREENING) & (Case.updated_at < screening_cutoff))
+            )
             .order_by(Case.id)
         ).all()
         for case in cases:

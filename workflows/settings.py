@@ -33,7 +33,8 @@ class Settings:
     mail_from: str = "LDN intake <no-reply@ldn-intake.invalid>"
     public_url: str = "http://127.0.0.1:5000"
     dev_outbox: bool = False  # the /dev/outbox page, for development only
-    stuck_after_seconds: int = 300
+    stuck_after_seconds: int = 300  # a case in screening this long is re-enqueued
+    received_stuck_after_seconds: int = 30  # a received case never picked up (broker was down)
     draft_days: int = 30
     # With Redis as broker a message taken by a worker that dies comes back only after the
     # visibility timeout; tasks are stopped well before it (hard limit), so a live task is

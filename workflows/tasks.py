@@ -94,7 +94,9 @@ def notify_case(self: CaseTask, case_id: int) -> int:
 def requeue_stuck_cases(self: Task) -> int:
     settings = _settings(self.app)
     stuck = pipeline.claim_stuck_cases(
-        _sessions(self.app), timedelta(seconds=settings.stuck_after_seconds)
+        _sessions(self.app),
+        timedelta(seconds=settings.stuck_after_seconds),
+        timedelta(seconds=settings.received_stuck_after_seconds),
     )
     for case_id in stuck:
         enqueue_pipeline(self.app, case_id)

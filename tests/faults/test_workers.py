@@ -3,116 +3,17 @@ and a worker killed with SIGKILL mid-work five times loses nothing."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import func, select
-
-from tests.conftest import REPO_ROOT, TODAY, wait_until
-from workflows.models import Case, CaseEvent
-from workflows.services import submit_intake
-
-EXPECTED = ["received", "screening_started", "screened", "routed", "notified"]
-VISIBILITY_TIMEOUT = 5  # seconds: short here so a killed worker's messages come back quickly
-
-
-@pytest.fixture
-def start_worker(
-    tmp_path: Path, database_url: str, redis_url: str
-) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    processes: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "LDN_INSTANCE_PATH": str(tmp_path / "worker-instance"),
-        "LDN_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "LDN_TASK_TIME_LIMIT": "4",
-    }
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workflows.worker",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                f"--hostname={name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: SIGKILL takes the pool children too
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def kill(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def submit_many(
-    app: Any,
-    base_intake: dict[str, Any],
-    count: int,
-    between: Callable[[int], None] = lambda n: None,
-) -> list[int]:
-    services = app.extensions["ldn"]
-    ids = []
-    for n in range(count):
-        ids.append(submit_intake(services.sessions, base_intake, TODAY, services.enqueue).id)
-        between(n + 1)
-    return ids
-
-
-def notified_count(app: Any, ids: list[int]) -> int:
-    with app.extensions["ldn"].sessions() as db:
-        return db.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.id.in_(ids), Case.notified_at.is_not(None))
-        )
-
-
-def assert_each_case_handled_once(app: Any, ids: list[int]) -> None:
-    with app.extensions["ldn"].sessions() as db:
-        rows = db.execute(
-            select(CaseEvent.case_id, CaseEvent.action)
-            .where(CaseEvent.case_id.in_(ids))
-            .order_by(CaseEvent.id)
-        ).all()
-        statuses = set(db.scalars(select(Case.status).where(Case.id.in_(ids))))
-    by_case: dict[int, list[str]] = {}
-    for case_id, action in rows:
-        by_case.setdefault(case_id, []).append(action)
-    assert statuses == {"routed"}
-    wrong = {case_id: actions for case_id, actions in by_case.items() if actions != EXPECTED}
-    assert wrong == {}, (
-        f"{len(wrong)} cases were not handled exactly once: {list(wrong.items())[:3]}"
-    )
+from tests.conftest import wait_until
+from tests.faults.conftest import (
+    VISIBILITY_TIMEOUT,
+    assert_each_case_handled_once,
+    kill,
+    notified_count,
+    submit_many,
+)
 
 
 def test_two_workers_at_once_handle_each_case_once(
