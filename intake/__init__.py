@@ -55,7 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # a long intake must not lose its token half way
         MAX_CONTENT_LENGTH=512 * 1024,
-        API_RATE_LIMIT_PER_MINUTE=30,
+        API_RATE_LIMIT_PER_MINUTE=settings.api_rate_limit_per_minute,
     )
     app.config.update(
         {key: value for key, value in test_config.items() if key not in _SETTING_KEYS}
@@ -79,6 +79,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)
     if settings.dev_outbox or app.testing:
         app.register_blueprint(dev_bp)
+    if settings.bench_routes:
+        from intake.dev.views import bench
+
+        app.register_blueprint(bench)
+        csrf.exempt(bench)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -22,7 +22,9 @@ IDLE_TIMEOUT = timedelta(minutes=15)
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please sign in to see this page."
-login_manager.session_protection = "strong"
+# "basic": a changed client identifier ends a staff session (they are permanent sessions),
+# without rewriting every anonymous patient session as "strong" mode would.
+login_manager.session_protection = "basic"
 
 
 @dataclass(frozen=True)
