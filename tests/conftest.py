@@ -121,14 +121,22 @@ def redis_url(redis_server: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str | None]:
+def postgres() -> Iterator[Any]:
+    """The PostgreSQL server of the production-path run (None on the embedded path)."""
     if not PRODUCTION:
         yield None
         return
-    from tests.servers import postgres_server
+    from tests.servers import PostgresServer
 
-    with postgres_server() as url:
-        yield url
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(postgres: Any) -> str | None:
+    return postgres.admin_url if postgres is not None else None
 
 
 @pytest.fixture
@@ -148,7 +156,8 @@ def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str
     import sqlalchemy
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    # pre-ping: a fault test may have restarted the server since this engine connected
+    admin = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"

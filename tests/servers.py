@@ -46,64 +46,85 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """A PostgreSQL cluster on a free port; yields the admin URL (database `postgres`).
+class PostgresServer:
+    """A PostgreSQL cluster on a free port, which tests may stop and start again.
 
     Its folder sits directly under /tmp: pytest's own temporary folders are private to root,
     and the `postgres` user could not enter them."""
-    folder = Path(tempfile.mkdtemp(prefix="ldn-postgres-"))
-    data = folder / "pgdata"
-    data.mkdir(parents=True)
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-        shutil.chown(data, "postgres")
-    subprocess.run(
-        _as_postgres(
-            [
-                _postgres_bin("initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "ldn",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    options = (
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    )
-    subprocess.run(
-        _as_postgres(
-            [
-                _postgres_bin("pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(folder / "pg.log"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        _wait_for_port(port)
-        yield f"postgresql+psycopg://ldn@127.0.0.1:{port}/postgres"
-    finally:
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="ldn-postgres-"))
+        self.data = self.folder / "pgdata"
+        self.data.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+            shutil.chown(self.data, "postgres")
         subprocess.run(
-            _as_postgres([_postgres_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            _as_postgres(
+                [
+                    _postgres_bin("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "ldn",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
             capture_output=True,
         )
+        self.port = free_port()
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://ldn@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run(
+            _as_postgres(
+                [
+                    _postgres_bin("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.folder / "pg.log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        _wait_for_port(self.port)
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(
+                [_postgres_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+        )
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yields the admin URL (database `postgres`) of a running cluster, removed afterwards."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.admin_url
+    finally:
+        server.remove()
 
 
 class RedisServer:
