@@ -157,7 +157,9 @@ def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     # pre-ping: a fault test may have restarted the server since this engine connected
-    admin = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    admin = sqlalchemy.create_engine(
+        postgres_admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True
+    )
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"

@@ -36,7 +36,7 @@ S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.RECEIVED: frozenset({S.SCREENING, S.SCREENING_FAILED, S.WITHDRAWN}),
     S.SCREENING: frozenset({S.ROUTED, S.SCREENING_FAILED, S.WITHDRAWN}),
-    S.SCREENING_FAILED: frozenset({S.ROUTED, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}),
+    S.SCREENING_FAILED: frozenset({S.RECEIVED, S.ROUTED, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}),
     S.ROUTED: frozenset(
         {S.ROUTED, S.ASSIGNED, S.ACCEPTED, S.NEEDS_INFO, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}
     ),
@@ -263,6 +263,24 @@ def reroute(
         return {"reason": reason, "from": before, "to": queue}
 
     Action(sessions).run(staff_id, case_id, version, "rerouted", change)
+
+
+def retry_screening(
+    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None, reason: str
+) -> None:
+    """Send a case the pipeline gave up on through it again (screening_failed -> received);
+    the caller enqueues the pipeline once this has committed."""
+    reason = _require_reason(reason)
+
+    def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
+        _require_role(user, Role.COORDINATOR, Role.ADMIN)
+        _check(case, S.RECEIVED)
+        failed_with = case.last_error
+        case.status, case.last_error = S.RECEIVED, None
+        case.screening_result, case.rule_set_version, case.decision = None, None, None
+        return {"reason": reason, "failed_with": failed_with}
+
+    Action(sessions).run(staff_id, case_id, version, "screening_retried", change)
 
 
 def add_note(sessions: sessionmaker[Session], staff_id: int, case_id: int, text: str) -> None:

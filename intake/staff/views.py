@@ -262,6 +262,15 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
             lambda token: url_for("patient.amend_start", t=token, _external=True),
         )
         return "The patient was asked for more information."
+    if action == "retry":
+        form = ReasonForm(prefix="act")
+        if not form.validate_on_submit():
+            return _form_error(form)
+        casework.retry_screening(
+            sessions, staff_id, case_id, _version(form), form.reason.data or ""
+        )
+        ldn.enqueue(case_id)  # after the commit, so the worker finds the case received
+        return "The case was sent through screening again."
     simple = {
         "decline": (casework.decline, "Case declined."),
         "waitlist": (casework.waitlist, "Case moved to the waitlist."),

@@ -288,3 +288,31 @@ def test_rescreening_after_a_rule_change_records_what_changed(
         event.detail["flags_added"] == ["THYROID_REPLACEMENT"]
         and event.detail["from_rules"] == "rules-older"
     )
+
+
+def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    from tests.conftest import TODAY
+    from workflows.services import submit_intake
+
+    sessions = app.extensions["ldn"].sessions
+    case_id = submit_intake(sessions, base_intake, TODAY, lambda _: None).id
+    pipeline.start_screening(sessions, case_id)
+    pipeline.mark_failed(sessions, case_id, "RuntimeError")
+    case = reload(app, case_id)
+    client = app.test_client()
+    login(client, "coord@test")
+    page = client.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    assert "could not screen this case (RuntimeError)" in page
+    act(
+        client,
+        case.public_id,
+        "retry",
+        **{"act-reason": "bug fixed", "act-version": str(case.version)},
+    )
+    assert reload(app, case_id).status == "received"
+    for step in (pipeline.start_screening, pipeline.screen, pipeline.route):
+        step(sessions, case_id)
+    assert reload(app, case_id).status == "routed"
+    assert "screening_retried" in events(app, case_id)
