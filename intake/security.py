@@ -57,5 +57,6 @@ def init_security(app: Flask, settings: Settings, redis_url: str) -> None:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage(redis_url))
-    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # A moving window: a burst that straddles the turn of a minute is still one burst.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)

@@ -14,10 +14,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
-from intake.patient import choices
 from intake.patient.document import amended, document_to_raw
-from intake.patient.steps import STEP_BY_SLUG, STEPS, raw_pairs
-from intake.patient.views import _change_rows, bp, form_errors
+from intake.patient.steps import STEP_BY_SLUG, raw_pairs
+from intake.patient.views import _change_rows, bp
+from intake.patient.views import _render as render_step
 from intake.services import services
 from workflows import casework, drafts
 from workflows.screening import InvalidIntake, validate_intake
@@ -54,25 +54,17 @@ def _context() -> tuple[dict[str, Any], list[str], dict[str, Any], str, drafts.D
 def _render(
     slug: str, form: FlaskForm, steps: list[str], reason: str, status: int = 200
 ) -> ResponseReturnValue:
-    step = STEP_BY_SLUG[slug]
-    return render_template(
-        step.template,
-        step=step,
-        steps=STEPS,
-        form=form,
-        errors=form_errors(form),
-        document_errors=[],
-        completed=set(),
-        returning=False,
-        resume_link=None,
-        out_of_state=False,
-        summary=None,
-        choices=choices,
+    page = render_step(
+        STEP_BY_SLUG[slug],
+        form,
+        None,  # no draft of the intake flow: no progress list, resume link or notices
+        False,
         amend_steps=steps,
         amend_titles=[STEP_BY_SLUG[s].title.lower() for s in steps],
         amend_reason=reason,
         form_action=url_for(".amend_step", slug=slug),
-    ), status
+    )
+    return page, status
 
 
 @bp.route("/intake/amend/<slug>", methods=["GET", "POST"])

@@ -243,7 +243,9 @@ def _render(
     draft: drafts.DraftView | None,
     returning: bool,
     document_errors: list[Any] | None = None,
+    **extra: Any,
 ) -> str:
+    """A step page; `extra` adds context (the amend flow's steps and form action)."""
     answers = draft.answers if draft else {}
     state = answers.get("about", {}).get("data", {}).get("state_of_residence")
     return render_template(
@@ -259,4 +261,5 @@ def _render(
         out_of_state=bool(state) and not _licensed(state),
         summary=summarise(answers) if step.slug == "review" else None,
         choices=choices,
+        **extra,
     )
