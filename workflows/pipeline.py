@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
@@ -156,18 +157,25 @@ def claim_stuck_cases(
     now = utcnow()
     received_cutoff = now - (received_older_than or older_than)
     screening_cutoff = now - older_than
-    with sessions.begin() as db:
-        cases = db.scalars(
-            select(Case)
-            .where(
-                ((Case.status == CaseStatus.RECEIVED) & (Case.updated_at < received_cutoff))
-                | ((Case.status == CaseStatus.SCREENING) & (Case.updated_at < screening_cutoff))
-            )
-            .order_by(Case.id)
-        ).all()
-        for case in cases:
-            _record(db, case, "requeued", status=case.status)
-        return [case.id for case in cases]
+    stuck = ((Case.status == CaseStatus.RECEIVED) & (Case.updated_at < received_cutoff)) | (
+        (Case.status == CaseStatus.SCREENING) & (Case.updated_at < screening_cutoff)
+    )
+    with sessions() as db:
+        candidates = list(db.scalars(select(Case.id).where(stuck).order_by(Case.id)))
+    claimed = []
+    # One small transaction per case: a worker may be moving some of them right now, and a
+    # case it moved (StaleDataError, or no longer matching) is not stuck.
+    for case_id in candidates:
+        try:
+            with sessions.begin() as db:
+                case = db.scalars(select(Case).where(Case.id == case_id, stuck)).one_or_none()
+                if case is None:
+                    continue
+                _record(db, case, "requeued", status=case.status)
+            claimed.append(case_id)
+        except StaleDataError:
+            continue
+    return claimed
 
 
 def purge_abandoned_drafts(sessions: sessionmaker[Session], now: datetime | None = None) -> int:

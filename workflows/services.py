@@ -94,7 +94,7 @@ def submit_intake(
     InvalidIntake, listing every bad field, and then stores nothing.
     """
     if isinstance(document, dict):
-        document = {**document, "submitted_at": today.isoformat()}
+        document = {**without_nul(document), "submitted_at": today.isoformat()}
     validate_intake(document)
     token = new_token()
     with sessions.begin() as db:
@@ -112,6 +112,18 @@ def submit_intake(
     enqueue(submitted.id)
     log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
     return submitted
+
+
+def without_nul(value: Any) -> Any:
+    """The document without NUL characters, which PostgreSQL text and JSON cannot store and
+    no patient types on purpose."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def patient_status(

@@ -43,6 +43,22 @@ SEVERITY_MESSAGE = "Choose how much it affects you, from 0 to 10."
 ICD10_MESSAGE = "Enter an ICD-10 code such as K50.90, or leave it empty."
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class IntakeForm(FlaskForm):
+    """Every intake form drops NUL characters from what was typed: PostgreSQL cannot store
+    them, and nobody types one on purpose."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            if unbound_field.field_class in (FieldList, FormField):  # their rows filter themselves
+                return unbound_field.bind(form=form, **options)
+            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
 class PlainDateField(DateField):
     """A date input whose parse error tells the patient what to type."""
 
@@ -65,7 +81,7 @@ def not_in_future(today: date, message: str) -> Any:
     return check
 
 
-class AboutForm(FlaskForm):
+class AboutForm(IntakeForm):
     first_name = StringField(
         "First name", [InputRequired("Enter your first name."), Length(max=100)]
     )
@@ -111,6 +127,8 @@ class AboutForm(FlaskForm):
 
 
 class DiagnosisRow(Form):
+    Meta = IntakeForm.Meta
+
     name = StringField("Diagnosis", [Length(max=200)])
     icd10 = StringField(
         "ICD-10 code (optional)",
@@ -124,11 +142,13 @@ class DiagnosisRow(Form):
     )
 
 
-class DiagnosesForm(FlaskForm):
+class DiagnosesForm(IntakeForm):
     rows = FieldList(FormField(DiagnosisRow), min_entries=1, max_entries=50)
 
 
 class MedicationRow(Form):
+    Meta = IntakeForm.Meta
+
     name = StringField("Medication or supplement", [Length(max=200)])
     dose = StringField(
         "Dose (optional)", [Length(max=200)], description="For example 10 mg twice a day."
@@ -164,7 +184,7 @@ class MedicationRow(Form):
         return valid
 
 
-class MedicationsForm(FlaskForm):
+class MedicationsForm(IntakeForm):
     rows = FieldList(FormField(MedicationRow), min_entries=1, max_entries=100)
 
 
@@ -177,7 +197,7 @@ def _yes_no(label: str, hint: str) -> RadioField:
     )
 
 
-class HistoryForm(FlaskForm):
+class HistoryForm(IntakeForm):
     liver_disease = RadioField(
         "Have you been told you have liver disease?",
         [InputRequired("Choose the answer that fits you best.")],
@@ -210,7 +230,7 @@ HISTORY_ORDER = [name for name, _, _ in choices.HISTORY_QUESTIONS] + [
 ]
 
 
-class GoalsForm(FlaskForm):
+class GoalsForm(IntakeForm):
     goal_notes = TextAreaField(
         "In your own words, what would you like to change? (optional)",
         [Optional(), Length(max=2000)],
@@ -243,7 +263,7 @@ for _code, _label in choices.GOALS:
     )
 
 
-class KetosisForm(FlaskForm):
+class KetosisForm(IntakeForm):
     interested = RadioField(
         "Would you like the care team to consider a ketosis plan with LDN?",
         [InputRequired("Choose yes or no.")],
@@ -251,7 +271,7 @@ class KetosisForm(FlaskForm):
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(IntakeForm):
     signature = StringField(
         "Type your full name as your signature",
         [InputRequired("Type your full name to sign."), Length(max=200)],

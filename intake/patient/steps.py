@@ -121,7 +121,11 @@ _NOT_ANSWERS = {"csrf_token", "action", "return_to"}
 
 def raw_pairs(formdata: MultiDict[str, str]) -> list[list[str]]:
     """The typed input of a step as [name, value] pairs (JSON-safe, order kept)."""
-    return [[key, value] for key, value in formdata.items(multi=True) if key not in _NOT_ANSWERS]
+    return [
+        [key, value.replace("\x00", "")]
+        for key, value in formdata.items(multi=True)
+        if key not in _NOT_ANSWERS
+    ]
 
 
 def first_incomplete(answers: dict[str, Any]) -> Step:
