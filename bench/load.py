@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.servers import RedisServer, free_port, postgres_server  # noqa: E402
+from tests.servers import RedisServer, celery_worker_command, free_port, postgres_server  # noqa: E402
 
 INTAKE = json.loads((REPO_ROOT / "bench" / "load_intake.json").read_text())
 
@@ -253,20 +253,7 @@ def main() -> None:
         processes.append(web)
         workers = [
             subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workflows.worker",
-                    "worker",
-                    "--pool=prefork",
-                    "--concurrency=2",
-                    "--loglevel=WARNING",
-                    f"--hostname=load{n}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
+                celery_worker_command(f"load{n}"),
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -12,11 +12,20 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def celery_worker_command(name: str) -> list[str]:
+    """The Procfile's worker, as the fault tests and the load benchmark start it."""
+    return [
+        sys.executable, "-m", "celery", "-A", "workflows.worker", "worker", "--pool=prefork",
+        "--concurrency=2", "--loglevel=WARNING", f"--hostname={name}@%h", "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
 
 
 def free_port() -> int:

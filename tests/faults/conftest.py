@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import REPO_ROOT, TODAY
+from tests.servers import celery_worker_command
 from workflows.models import Case, CaseEvent
 from workflows.services import submit_intake
 
@@ -37,20 +37,7 @@ def start_worker(
 
     def start(name: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workflows.worker",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                f"--hostname={name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-            ],
+            celery_worker_command(name),
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
