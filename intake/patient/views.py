@@ -203,7 +203,9 @@ def _change_rows(pairs: list[list[str]], action: str) -> list[list[str]]:
     if action == "add":
         ordered.append([("name", "")])
     else:
-        index = int(action.removeprefix("remove-"))
+        # "remove-N" from our own buttons; anything else (a tampered post) removes nothing.
+        number = action.removeprefix("remove-")
+        index = int(number) if number.isdigit() else -1
         if 0 <= index < len(ordered):
             del ordered[index]
     if not ordered:

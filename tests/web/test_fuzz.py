@@ -109,3 +109,11 @@ def test_a_nul_character_is_dropped_not_stored(client: Any, base_intake: dict[st
     assert 'value="Zebulon"' in client.get("/intake/about").get_data(as_text=True)
     base_intake["medications"] = [{"name": "Norco\x00 10/325"}]
     assert client.post("/api/v1/intakes", json=base_intake).status_code == 202
+
+
+def test_a_tampered_remove_button_removes_nothing(client: Any) -> None:
+    from tests.web.intake_client import post_step
+
+    complete_until(client, "about")
+    response = post_step(client, "diagnoses", {"rows-0-name": "lupus"}, action="remove-x")
+    assert response.status_code == 200 and 'value="lupus"' in response.get_data(as_text=True)
