@@ -11,6 +11,9 @@ from intake.api.openapi import openapi_document
 from intake.api.redis_client import redis_client
 from intake.security import api_intake_limit, limiter
 from intake.services import services
+from intake.staff.auth import Principal, api_role_required
+from workflows import audit, casework
+from workflows.models import Case, CaseEvent, StaffUser
 from workflows.screening import InvalidIntake
 from workflows.services import patient_status, submit_intake
 
@@ -97,10 +100,6 @@ def healthz() -> Any:
 
 
 # --- staff endpoints --------------------------------------------------------------------------
-
-from intake.staff.auth import Principal, api_role_required  # noqa: E402
-from workflows import audit, casework  # noqa: E402
-from workflows.models import Case, CaseEvent, StaffUser  # noqa: E402
 
 
 def case_document(db: Any, case: Case) -> dict[str, Any]:

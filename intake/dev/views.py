@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from intake.services import services
-from workflows.models import OutboxMessage
+from workflows.models import Draft, OutboxMessage, utcnow
+from workflows.tokens import hash_token, new_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -24,13 +27,6 @@ bench = Blueprint("bench", __name__, url_prefix="/bench")
 @bench.post("/store")
 def store() -> tuple[dict[str, str], int]:
     """The load benchmark's baseline: parse and store the JSON body, no validation, no pipeline."""
-    from datetime import timedelta
-
-    from flask import request
-
-    from workflows.models import Draft, utcnow
-    from workflows.tokens import hash_token, new_token
-
     with services().sessions.begin() as db:
         db.add(
             Draft(

@@ -20,7 +20,6 @@ from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows import drafts
-from workflows.database import sessions_for
 from workflows.models import Case, utcnow
 from workflows.screening import InvalidIntake, default_rules
 from workflows.screening.normalise import state_key
@@ -137,7 +136,7 @@ def status() -> ResponseReturnValue:
         return redirect(url_for(".index"))
     if draft.case_id is None:
         return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
-    with sessions_for(services().settings.database_url)() as db:
+    with services().sessions() as db:
         case = db.get(Case, draft.case_id)
         assert case is not None
         patient_status = status_of(case)
