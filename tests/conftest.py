@@ -204,3 +204,25 @@ def worker(app: Any) -> Iterator[Any]:
         celery, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
     ):
         yield celery
+
+
+def stored_case(app: Any, case_id: int) -> Any:
+    """The case as stored now, detached from its session."""
+    from workflows.models import Case
+
+    with app.extensions["ldn"].sessions() as db:
+        case = db.get(Case, case_id)
+        assert case is not None
+        db.expunge(case)
+        return case
+
+
+def case_actions(app: Any, case_id: int) -> list[str]:
+    """The case's history, oldest first, as action names."""
+    from sqlalchemy import select
+
+    from workflows.models import CaseEvent
+
+    with app.extensions["ldn"].sessions() as db:
+        query = select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        return list(db.scalars(query))

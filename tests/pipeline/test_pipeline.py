@@ -8,29 +8,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.conftest import TODAY, wait_until
+from tests.conftest import TODAY, case_actions, stored_case, wait_until
 from workflows import pipeline
 from workflows.mail import DatabaseOutbox
-from workflows.models import Case, CaseEvent, OutboxMessage
+from workflows.models import Case, OutboxMessage
 from workflows.services import submit_intake
 from workflows.tasks import enqueue_pipeline
-
-
-def case_of(app: Any, case_id: int) -> Case:
-    with app.extensions["ldn"].sessions() as db:
-        case = db.get(Case, case_id)
-        assert case is not None
-        db.expunge(case)
-        return case
-
-
-def actions(app: Any, case_id: int) -> list[str]:
-    with app.extensions["ldn"].sessions() as db:
-        return list(
-            db.scalars(
-                select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-            )
-        )
 
 
 def submit(app: Any, document: dict[str, Any], enqueue: Any = lambda case_id: None) -> int:
@@ -63,15 +46,15 @@ def test_the_pipeline_writes_one_event_per_step_and_one_message(
 ) -> None:
     services = app.extensions["ldn"]
     case_id = submit(app, base_intake, services.enqueue)
-    wait_until(lambda: case_of(app, case_id).notified_at is not None)
-    assert actions(app, case_id) == [
+    wait_until(lambda: stored_case(app, case_id).notified_at is not None)
+    assert case_actions(app, case_id) == [
         "received",
         "screening_started",
         "screened",
         "routed",
         "notified",
     ]
-    case = case_of(app, case_id)
+    case = stored_case(app, case_id)
     assert (case.status, case.queue, case.priority) == (
         "routed",
         "physician",
@@ -103,7 +86,7 @@ def test_enqueuing_the_same_case_twice_changes_nothing_the_second_time(
         wait_until(lambda: len(finished) == 2)  # both chains ran to their last task
     finally:
         task_postrun.disconnect(count_notify)
-    events = actions(app, case_id)
+    events = case_actions(app, case_id)
     assert events == ["received", "screening_started", "screened", "routed", "notified"]
     with services.sessions() as db:
         count = (
@@ -126,7 +109,7 @@ def test_each_step_run_twice_is_a_no_op_the_second_time(
     assert pipeline.route(sessions, case_id) is False
     assert pipeline.notify(sessions, case_id, outbox) is True
     assert pipeline.notify(sessions, case_id, outbox) is False
-    assert actions(app, case_id) == [
+    assert case_actions(app, case_id) == [
         "received",
         "screening_started",
         "screened",
@@ -146,7 +129,7 @@ def test_a_stored_intake_that_no_longer_validates_goes_to_screening_failed(
         broken["history"]["liver_disease"] = "maybe"
         case.intake = broken
     pipeline.start_screening(sessions, case_id)
-    case = case_of(app, case_id)
+    case = stored_case(app, case_id)
     assert case.status == "screening_failed" and case.last_error == "InvalidIntake"
 
 
@@ -159,9 +142,9 @@ def test_a_task_that_keeps_failing_parks_the_case_in_screening_failed(
     monkeypatch.setattr(pipeline, "screen", explode)
     services = app.extensions["ldn"]
     case_id = submit(app, base_intake, services.enqueue)
-    wait_until(lambda: case_of(app, case_id).status == "screening_failed")
-    assert case_of(app, case_id).last_error == "RuntimeError"
-    assert actions(app, case_id)[-1] == "screening_failed"
+    wait_until(lambda: stored_case(app, case_id).status == "screening_failed")
+    assert stored_case(app, case_id).last_error == "RuntimeError"
+    assert case_actions(app, case_id)[-1] == "screening_failed"
 
 
 def test_stuck_cases_are_claimed_once_per_interval(app: Any, base_intake: dict[str, Any]) -> None:
@@ -177,7 +160,7 @@ def test_stuck_cases_are_claimed_once_per_interval(app: Any, base_intake: dict[s
     assert pipeline.claim_stuck_cases(sessions, timedelta(minutes=5)) == [stuck]
     assert pipeline.claim_stuck_cases(sessions, timedelta(minutes=5)) == []
     assert fresh not in pipeline.claim_stuck_cases(sessions, timedelta(minutes=5))
-    assert actions(app, stuck)[-1] == "requeued"
+    assert case_actions(app, stuck)[-1] == "requeued"
 
 
 def test_abandoned_drafts_are_deleted_after_they_expire(app: Any) -> None:

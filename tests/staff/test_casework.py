@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
 from workflows import casework, pipeline
 from workflows.audit import AuditLogIsAppendOnly
@@ -19,22 +20,6 @@ from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
 @pytest.fixture
 def staff(app: Any) -> dict[str, int]:
     return make_staff(app)
-
-
-def reload(app: Any, case_id: int) -> Case:
-    with app.extensions["ldn"].sessions() as db:
-        case = db.get(Case, case_id)
-        db.expunge(case)
-        return case
-
-
-def events(app: Any, case_id: int) -> list[str]:
-    with app.extensions["ldn"].sessions() as db:
-        return list(
-            db.scalars(
-                select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-            )
-        )
 
 
 def test_every_state_has_its_transitions_and_final_states_have_none() -> None:
@@ -88,8 +73,8 @@ def test_two_physicians_accepting_at_once_exactly_one_wins_and_the_other_is_told
     [loser] = [outcome for outcome in outcomes.values() if outcome != "won"]
     winner_name = {"dr_tx": "Dr. Tessa Texas", "dr_tx2": "Dr. Theo Texas"}[winners[0]]
     assert loser.by == winner_name and loser.action == "accepted"
-    assert reload(app, case.id).status == "accepted"
-    assert events(app, case.id).count("accepted") == 1
+    assert stored_case(app, case.id).status == "accepted"
+    assert case_actions(app, case.id).count("accepted") == 1
 
 
 def test_a_stale_page_cannot_overwrite_a_newer_change(
@@ -113,7 +98,7 @@ def test_assigning_needs_a_licence_in_the_patient_state(
     with pytest.raises(casework.NotPermitted):
         casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_il"], "try")
     casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "licensed in TX")
-    assert reload(app, case.id).assignee_id == staff["dr_tx"]
+    assert stored_case(app, case.id).assignee_id == staff["dr_tx"]
 
 
 def test_the_least_loaded_licensed_physician_is_suggested_first(
@@ -138,7 +123,7 @@ def test_a_physician_declining_returns_the_case_to_the_coordinators(
     casework.physician_decline(
         sessions, staff["dr_tx"], case.id, None, "needs a rheumatologist first"
     )
-    case = reload(app, case.id)
+    case = stored_case(app, case.id)
     assert (case.status, case.queue, case.assignee_id) == ("routed", "coordinator", None)
 
 
@@ -193,7 +178,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
         },
     )
     assert response.status_code == 302
-    assert reload(app, case.id).status == "needs_info"
+    assert stored_case(app, case.id).status == "needs_info"
 
     with app.extensions["ldn"].sessions() as db:
         message = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "needs_info")).one()
@@ -218,13 +203,13 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
         "/intake/amend/send", data={"csrf_token": csrf_token(patient, "/intake/amend/send")}
     )
     assert "your answers are updated" in sent.get_data(as_text=True)
-    assert reload(app, case.id).status == "screening"
+    assert stored_case(app, case.id).status == "screening"
 
     sessions = app.extensions["ldn"].sessions
     pipeline.screen(sessions, case.id)
     pipeline.route(sessions, case.id)
     pipeline.notify(sessions, case.id, DatabaseOutbox())
-    case = reload(app, case.id)
+    case = stored_case(app, case.id)
     assert (case.status, case.queue, case.decision) == ("routed", "physician", "eligible")
 
     doctor_il = app.test_client()
@@ -236,8 +221,8 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     login(doctor, "tx@test")
     assert case.public_id in doctor.get("/staff/physician").get_data(as_text=True)
     act(doctor, case.public_id, "accept", **{"accept-version": str(case.version)})
-    assert reload(app, case.id).status == "accepted"
-    assert events(app, case.id) == [
+    assert stored_case(app, case.id).status == "accepted"
+    assert case_actions(app, case.id) == [
         "received",
         "screening_started",
         "screened",
@@ -300,7 +285,7 @@ def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
     case_id = submit_intake(sessions, base_intake, TODAY, lambda _: None).id
     pipeline.start_screening(sessions, case_id)
     pipeline.mark_failed(sessions, case_id, "RuntimeError")
-    case = reload(app, case_id)
+    case = stored_case(app, case_id)
     client = app.test_client()
     login(client, "coord@test")
     page = client.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
@@ -311,8 +296,8 @@ def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
         "retry",
         **{"act-reason": "bug fixed", "act-version": str(case.version)},
     )
-    assert reload(app, case_id).status == "received"
+    assert stored_case(app, case_id).status == "received"
     for step in (pipeline.start_screening, pipeline.screen, pipeline.route):
         step(sessions, case_id)
-    assert reload(app, case_id).status == "routed"
-    assert "screening_retried" in events(app, case_id)
+    assert stored_case(app, case_id).status == "routed"
+    assert "screening_retried" in case_actions(app, case_id)
