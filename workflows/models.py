@@ -23,7 +23,10 @@ __all__ = [
     "Draft",
     "OutboxMessage",
     "Role",
+    "RecoveryCode",
     "StaffUser",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
 ]
 
@@ -82,6 +85,8 @@ class Case(Base):
     info_token_hash: Mapped[str | None] = mapped_column(String(64))
     info_steps: Mapped[dict[str, Any] | None]
     version: Mapped[int] = mapped_column(default=1)
+    # The language the patient used ("en" or "es"): messages to the patient follow it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     assignee: Mapped[StaffUser | None] = relationship()
 
@@ -121,6 +126,7 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     resume_link_sent: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
 
     case: Mapped[Case | None] = relationship()
@@ -164,6 +170,11 @@ class StaffUser(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (TOTP): the shared secret, set once enrolment is confirmed, and the
+    # last time step accepted, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     @property
     def states(self) -> list[str]:
@@ -183,3 +194,59 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app: only its hash is stored."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class WebhookEndpoint(Base):
+    """An HTTPS address an admin registered to hear about case events."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # Signs every delivery (HMAC-SHA256); the receiver holds the same secret.
+    secret: Mapped[str] = mapped_column(String(128))
+    # {"events": ["case.routed", ...]}
+    event_types: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(back_populates="endpoint")
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint, and how sending it went: ids and codes only."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable across retries, so receivers can drop a delivery they have already seen.
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending, delivered, failed (will retry), abandoned (gave up after the retry window)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
