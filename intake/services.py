@@ -46,11 +46,11 @@ class Services:
     def draft_lifetime(self) -> timedelta:
         return timedelta(days=self.settings.draft_days)
 
-    def enqueue(self, case_id: int, start: str = "workflows.validate_case") -> None:
+    def enqueue(self, case_id: int) -> None:
         """Send the pipeline; if the broker is down the case is already safe in the database,
         and the sweeper re-enqueues it within a minute of the broker's return."""
         try:
-            enqueue_pipeline(self.celery, case_id, start)
+            enqueue_pipeline(self.celery, case_id)
         except Exception as error:  # noqa: BLE001 - any broker fault: the sweeper covers it
             log.warning(
                 "case.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}

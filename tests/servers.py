@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def celery_worker_command(name: str) -> list[str]:
+def celery_worker_command(name: str, concurrency: int = 2) -> list[str]:
     """The Procfile's worker, as the fault tests and the load benchmark start it."""
     return [
         sys.executable, "-m", "celery", "-A", "workflows.worker", "worker", "--pool=prefork",
-        "--concurrency=2", "--loglevel=WARNING", f"--hostname={name}@%h", "--without-mingle", "--without-gossip",
+        f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}@%h", "--without-mingle", "--without-gossip",
     ]  # fmt: skip
 
 

@@ -100,7 +100,7 @@ def test_a_canary_patient_leaves_no_trace_in_logs_or_broker_messages(
                 return case.notified_at is not None
 
         wait_until(routed)
-        assert any("workflows.notify_case" in line for line in monitored), (
+        assert any("workflows.process_case" in line for line in monitored), (
             "the monitor saw the broker traffic"
         )
     finally:

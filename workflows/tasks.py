@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import redis.exceptions
-from celery import Celery, Task, chain, shared_task
+from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,17 +22,12 @@ from workflows.database import sessions_for
 from workflows.mail import outbox_for
 from workflows.settings import Settings
 
-__all__ = ["enqueue_pipeline", "PIPELINE_TASKS"]
+__all__ = ["enqueue_pipeline", "PIPELINE_TASK"]
 
 log = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, StaleDataError, redis.exceptions.ConnectionError, ConnectionError)
-PIPELINE_TASKS = (
-    "workflows.validate_case",
-    "workflows.screen_case",
-    "workflows.route_case",
-    "workflows.notify_case",
-)
+PIPELINE_TASK = "workflows.process_case"
 
 
 class CaseTask(Task):
@@ -65,29 +60,11 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
     return sessions_for(_settings(app).database_url)
 
 
-@shared_task(bind=True, base=CaseTask, name="workflows.validate_case")
-def validate_case(self: CaseTask, case_id: int) -> int:
-    pipeline.start_screening(_sessions(self.app), case_id)
-    return case_id
-
-
-@shared_task(bind=True, base=CaseTask, name="workflows.screen_case")
-def screen_case(self: CaseTask, case_id: int) -> int:
-    pipeline.screen(_sessions(self.app), case_id)
-    return case_id
-
-
-@shared_task(bind=True, base=CaseTask, name="workflows.route_case")
-def route_case(self: CaseTask, case_id: int) -> int:
-    pipeline.route(_sessions(self.app), case_id)
-    return case_id
-
-
-@shared_task(bind=True, base=CaseTask, name="workflows.notify_case")
-def notify_case(self: CaseTask, case_id: int) -> int:
+@shared_task(bind=True, base=CaseTask, name="workflows.process_case")
+def process_case(self: CaseTask, case_id: int) -> str:
+    """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    pipeline.notify(_sessions(self.app), case_id, outbox_for(settings))
-    return case_id
+    return pipeline.process(_sessions(self.app), case_id, outbox_for(settings))
 
 
 @shared_task(bind=True, name="workflows.requeue_stuck_cases", acks_late=True)
@@ -108,8 +85,9 @@ def purge_abandoned_drafts(self: Task) -> int:
     return pipeline.purge_abandoned_drafts(_sessions(self.app))
 
 
-def enqueue_pipeline(app: Celery, case_id: int, start: str = PIPELINE_TASKS[0]) -> None:
-    """validate -> screen -> route -> notify for one case id (from `start`), as immutable
-    signatures: an amended case re-enters at screen."""
-    names = PIPELINE_TASKS[PIPELINE_TASKS.index(start) :]
-    chain(*(app.signature(name, args=[case_id], immutable=True) for name in names)).apply_async()
+def enqueue_pipeline(app: Celery, case_id: int) -> None:
+    """Send the case through the pipeline: it picks up wherever the case stands (a new case is
+    validated first, an amended one is screened again)."""
+    # No result is kept: without ignore_result, sending would also subscribe to the result
+    # backend, and wait on it for as long as Redis is down.
+    app.send_task(PIPELINE_TASK, args=[case_id], ignore_result=True)

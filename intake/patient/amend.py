@@ -118,7 +118,7 @@ def amend_send() -> ResponseReturnValue:
             ldn = services()
             case_id = casework.patient_amend(ldn.sessions, state["token"], updated)
             drafts.mark_submitted(ldn.sessions, draft.id, case_id)
-            ldn.enqueue(case_id, start="workflows.screen_case")
+            ldn.enqueue(case_id)
             session.pop(AMEND_KEY, None)
             return render_template("patient/amend_done.html")
     titles = [STEP_BY_SLUG[s].title for s in steps]

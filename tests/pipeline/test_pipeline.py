@@ -75,7 +75,7 @@ def test_enqueuing_the_same_case_twice_changes_nothing_the_second_time(
     finished: list[str] = []
 
     def count_notify(sender: Any = None, args: Any = None, **kwargs: Any) -> None:
-        if sender is not None and sender.name == "workflows.notify_case" and args == [case_id]:
+        if sender is not None and sender.name == "workflows.process_case" and args == [case_id]:
             finished.append(sender.name)
 
     task_postrun.connect(count_notify, weak=False)
@@ -83,7 +83,7 @@ def test_enqueuing_the_same_case_twice_changes_nothing_the_second_time(
         case_id = submit(app, base_intake)
         enqueue_pipeline(services.celery, case_id)
         enqueue_pipeline(services.celery, case_id)
-        wait_until(lambda: len(finished) == 2)  # both chains ran to their last task
+        wait_until(lambda: len(finished) >= 2)  # both deliveries ran
     finally:
         task_postrun.disconnect(count_notify)
     events = case_actions(app, case_id)
@@ -139,7 +139,7 @@ def test_a_task_that_keeps_failing_parks_the_case_in_screening_failed(
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("a bug, not a transient fault")
 
-    monkeypatch.setattr(pipeline, "screen", explode)
+    monkeypatch.setattr(pipeline, "screen_document", explode)  # screening raises
     services = app.extensions["ldn"]
     case_id = submit(app, base_intake, services.enqueue)
     wait_until(lambda: stored_case(app, case_id).status == "screening_failed")
