@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from workflows.screening.normalise import icd10_key
@@ -298,14 +298,10 @@ def _detected_issue(
         ],
         "detail": flag["reason"],
     }
-    if source.startswith("urn:") and _is_statement(source, flag):
+    # Only a medication or a diagnosis is "implicated"; an answer or the patient is evidence.
+    if _INDEXED_FIELD.match(flag.get("field") or ""):
         resource["implicated"] = [_ref(source)]
     return resource
-
-
-def _is_statement(source: str, flag: Mapping[str, Any]) -> bool:
-    # Only a medication or a diagnosis is "implicated"; an answer or the patient is evidence.
-    return bool(_INDEXED_FIELD.match(flag.get("field") or ""))
 
 
 def _risk_assessment(
@@ -444,7 +440,9 @@ def case_bundle(
         "type": "collection",
     }
     if exported_at is not None:
-        bundle["timestamp"] = exported_at.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+        if exported_at.tzinfo is not None:  # naive datetimes are UTC, as everywhere in the app
+            exported_at = exported_at.astimezone(UTC).replace(tzinfo=None)
+        bundle["timestamp"] = exported_at.replace(microsecond=0).isoformat() + "Z"
     bundle["entry"] = [{"fullUrl": url, "resource": resource} for url, resource in entries]
     return bundle
 
