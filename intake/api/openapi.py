@@ -155,7 +155,6 @@ def openapi_document() -> dict[str, Any]:
                             "content": {FHIR_JSON: {"schema": fhir_resource("Bundle")}},
                         },
                         "401": {"description": "No staff token or session."},
-                        "403": {"description": "This role may not export cases."},
                         "404": {"description": "No such case, or not one this physician may see."},
                     },
                 }
