@@ -112,7 +112,8 @@ def _patient(intake: Mapping[str, Any], patient_state: str | None) -> dict[str, 
     ]
     if telecom:
         resource["telecom"] = telecom
-    resource["birthDate"] = typed["date_of_birth"]
+    if _text(typed.get("date_of_birth")):
+        resource["birthDate"] = typed["date_of_birth"]
     # The screening's reading of the state ("Texas" -> TX) when it is a licensed state; what
     # the patient typed otherwise.
     state = patient_state if patient_state and patient_state != "OTHER" else None
