@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app, settings, app.extensions["ldn"].redis_url)
     register_cli(app)
 
+    from intake.api import fhir  # noqa: F401 - registers the FHIR routes on the API blueprint
     from intake.api.views import bp as api_bp
     from intake.dev.views import bp as dev_bp
     from intake.patient import amend  # noqa: F401 - registers the amend routes

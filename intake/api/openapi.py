@@ -6,7 +6,18 @@ import json
 from functools import cache
 from typing import Any
 
+from workflows.fhir import FHIR_JSON, QUESTIONNAIRE_ID
 from workflows.screening.validation import SCHEMA_PATH
+
+
+def fhir_resource(resource_type: str) -> dict[str, Any]:
+    """Enough schema to say what comes back; the FHIR R4 specification defines the rest."""
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"const": resource_type}},
+        "externalDocs": {"url": f"https://hl7.org/fhir/R4/{resource_type.lower()}.html"},
+    }
 
 
 @cache
@@ -126,6 +137,43 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/cases/{id}/fhir": {
+                "get": {
+                    "summary": "Export a case as a FHIR R4 Bundle (staff only)",
+                    "description": "A Bundle of type collection: Patient, QuestionnaireResponse, "
+                    "a Condition per diagnosis (ICD-10-CM where known), a MedicationStatement per "
+                    "medication, the screening as a RiskAssessment and a DetectedIssue per flag, "
+                    "for physician review. Coordinators and admins see every case, physicians the "
+                    "cases they may work. Every export is audited; never cached.",
+                    "security": [{"staffToken": []}, {"staffSession": []}],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The case as a FHIR R4 Bundle.",
+                            "content": {FHIR_JSON: {"schema": fhir_resource("Bundle")}},
+                        },
+                        "401": {"description": "No staff token or session."},
+                        "404": {"description": "No such case, or not one this physician may see."},
+                    },
+                }
+            },
+            f"/fhir/Questionnaire/{QUESTIONNAIRE_ID}": {
+                "get": {
+                    "summary": "The intake as a FHIR R4 Questionnaire",
+                    "description": "Public (no patient data); the QuestionnaireResponse of every "
+                    "exported case refers to it by its canonical URL and version. Cacheable; "
+                    "revalidate with If-None-Match.",
+                    "responses": {
+                        "200": {
+                            "description": "The Questionnaire.",
+                            "content": {FHIR_JSON: {"schema": fhir_resource("Questionnaire")}},
+                        },
+                        "304": {"description": "Not modified since the ETag given."},
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "Health of the database, Redis and the workers",
@@ -148,7 +196,18 @@ def openapi_document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "The access_token returned when the intake was submitted.",
-                }
+                },
+                "staffToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A staff API token (flask --app intake staff token EMAIL).",
+                },
+                "staffSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "ldn_session",
+                    "description": "A signed-in staff session (/staff/login).",
+                },
             },
         },
     }

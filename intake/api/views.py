@@ -130,7 +130,7 @@ def case_document(db: Any, case: Case) -> dict[str, Any]:
     }
 
 
-def _visible_case(db: Any, staff: Principal, public_id: str) -> Case | None:
+def visible_case(db: Any, staff: Principal, public_id: str) -> Case | None:
     case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
     if case is None:
         return None
@@ -145,7 +145,7 @@ def _visible_case(db: Any, staff: Principal, public_id: str) -> Case | None:
 @api_role_required("coordinator", "admin", "physician")
 def read_case(staff: Principal, public_id: str) -> Any:
     with services().sessions() as db:
-        case = _visible_case(db, staff, public_id)
+        case = visible_case(db, staff, public_id)
         if case is None:
             abort(404, description="No such case.")
         audit.record(db, db.get(StaffUser, staff.id), "case_read_api", case.id)
