@@ -427,3 +427,15 @@ def test_staff_pages_stay_english_and_show_the_patients_language(
     page = page_of(staff.get(f"/staff/cases/{case.public_id}"))
     assert html_lang(page) == "en" and "Ver en español" not in page
     assert "<dt>Patient's language</dt><dd>Spanish" in page
+
+
+@pytest.mark.parametrize(
+    ("header", "language"), [("es", "es"), ("es-MX", "es"), ("fr", "en"), (None, "en")]
+)
+def test_the_api_takes_the_patients_language_from_content_language(
+    app: Any, client: Any, base_intake: dict[str, Any], header: str | None, language: str
+) -> None:
+    headers = {"Content-Language": header} if header else {}
+    response = client.post("/api/v1/intakes", json=base_intake, headers=headers)
+    assert response.status_code == 202
+    assert the_case(app).language == language
