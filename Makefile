@@ -46,6 +46,7 @@ translations: $(COMPILED)
 # the new or changed entries (marked fuzzy or empty) and run `make translations`.
 messages: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-wrap --sort-by-file \
+		--add-location=file --msgid-bugs-address=care@riverbend.example \
 		--project=ldn-intake -o $(TRANSLATIONS)/messages.pot .
 	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
 		--ignore-pot-creation-date
