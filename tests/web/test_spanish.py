@@ -405,6 +405,22 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
     assert html_lang(page) == "es"
     assert "Actualización de su formulario: parte 1 de 1" in page
     assert 'value="oxicodona 5 mg"' in page
+    # the switch works while amending too, and keeps what was typed
+    path = step.request.path
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = patient.post(
+        path,
+        data={
+            "rows-0-name": "oxicodona: la dejé",
+            "rows-0-status": "current",
+            "action": "language-en",
+            "csrf_token": token,
+        },
+    )
+    assert response.headers["Location"].endswith(path)
+    page = page_of(patient.get(path))
+    assert html_lang(page) == "en" and "Updating your intake: part 1 of 1" in page
+    assert 'value="oxicodona: la dejé"' in page
 
 
 def test_staff_pages_stay_english_and_show_the_patients_language(
