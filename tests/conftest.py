@@ -14,6 +14,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CASES = Path(os.environ.get("LDN_SHARED_CASES", REPO_ROOT.parent / "shared" / "cases"))
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the message catalogues (.po -> .mo) with Babel's API before any test.
+
+    `make test` has compiled them already (make translations); this makes a plain `pytest` on a
+    fresh clone test the same Spanish pages instead of failing on a missing build product.
+    """
+    from intake.catalogue import compile_catalogues
+
+    compile_catalogues()
+
+
 def shared_case_files() -> list[Path]:
     files = sorted(SHARED_CASES.glob("*.json"))
     if not files:

@@ -317,7 +317,12 @@ def request_info(
         case.info_steps = {"steps": chosen, "reason": reason}
         address = (case.intake.get("patient", {}).get("email") or "").strip()
         if address:
-            outbox.send(db, messages.needs_info(address, case.public_id, link_for(token), case.id))
+            outbox.send(
+                db,
+                messages.needs_info(
+                    address, case.public_id, link_for(token), case.id, case.language
+                ),
+            )
         return {"reason": reason, "steps": chosen}
 
     Action(sessions).run(staff_id, case_id, version, "info_requested", change)

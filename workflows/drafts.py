@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.i18n import known_language
 from workflows.mail import Outbox, messages
 from workflows.models import Case, Draft, utcnow
 from workflows.tokens import hash_token, new_token
@@ -24,6 +25,7 @@ __all__ = [
     "save_answers",
     "save_pending",
     "mark_submitted",
+    "set_language",
 ]
 
 
@@ -34,6 +36,7 @@ class DraftView:
     pending: dict[str, Any]
     case_public_id: str | None
     case_id: int | None
+    language: str = "en"
 
 
 def _view(draft: Draft) -> DraftView:
@@ -43,13 +46,20 @@ def _view(draft: Draft) -> DraftView:
         dict(draft.pending),
         draft.case.public_id if draft.case else None,
         draft.case_id,
+        known_language(draft.language),
     )
 
 
-def create_draft(sessions: sessionmaker[Session], lifetime: timedelta) -> tuple[DraftView, str]:
+def create_draft(
+    sessions: sessionmaker[Session], lifetime: timedelta, language: str = "en"
+) -> tuple[DraftView, str]:
     token = new_token()
     with sessions.begin() as db:
-        draft = Draft(token_hash=hash_token(token), expires_at=utcnow() + lifetime)
+        draft = Draft(
+            token_hash=hash_token(token),
+            expires_at=utcnow() + lifetime,
+            language=known_language(language),
+        )
         db.add(draft)
         db.flush()
         return _view(draft), token
@@ -110,9 +120,17 @@ def send_resume_link_once(
         draft = db.get(Draft, draft_id)
         if draft is None or draft.resume_link_sent or not to:
             return False
-        outbox.send(db, messages.resume_link(to, link, days))
+        outbox.send(db, messages.resume_link(to, link, days, known_language(draft.language)))
         draft.resume_link_sent = True
         return True
+
+
+def set_language(sessions: sessionmaker[Session], draft_id: int, language: str) -> None:
+    """The patient chose a language: later messages about this draft (and its case) use it."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is not None:
+            draft.language = known_language(language)
 
 
 def mark_submitted(sessions: sessionmaker[Session], draft_id: int, case_id: int) -> None:

@@ -3,6 +3,8 @@
 The default outbox writes each message to the database (shown at /dev/outbox in
 development); with SMTP_URL set it also sends it by SMTP. Bodies say only what the patient
 needs to act (links, the case reference): no health data, nothing the patient did not type.
+Each message is written in the patient's language (the draft's or the case's), from the same
+gettext catalogue as the web pages (workflows.i18n).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
+from workflows.i18n import translations
 from workflows.models import OutboxMessage, utcnow
 from workflows.settings import Settings
 
@@ -84,36 +87,52 @@ def outbox_for(settings: Settings) -> Outbox:
 
 class messages:  # noqa: N801 - a namespace of message builders
     @staticmethod
-    def resume_link(to: str, link: str, expires_days: int) -> Message:
+    def resume_link(to: str, link: str, expires_days: int, language: str = "en") -> Message:
+        gettext = translations(language).gettext
         return Message(
             "resume_link",
             to,
-            "Your LDN intake: link to continue",
-            "Hello,\n\nYou started an intake with our practice. To continue where you left off, "
-            f"open this link:\n\n{link}\n\nThe link works for {expires_days} days. Keep it "
-            "private: anyone with it can see your answers.\n",
+            gettext("Your LDN intake: link to continue"),
+            gettext(
+                "Hello,\n\nYou started an intake with our practice. To continue where you left "
+                "off, open this link:\n\n%(link)s\n\nThe link works for %(days)s days. Keep it "
+                "private: anyone with it can see your answers.\n"
+            )
+            % {"link": link, "days": expires_days},
         )
 
     @staticmethod
-    def received(to: str, reference: str, case_id: int) -> Message:
+    def received(to: str, reference: str, case_id: int, language: str = "en") -> Message:
+        gettext = translations(language).gettext
         return Message(
             "received",
             to,
-            f"We received your intake ({reference})",
-            f"Hello,\n\nThank you. We received your intake; its reference is {reference}. "
-            "A member of our care team will review it and contact you about next steps. You can "
-            "check its status at any time with the link you used to continue your intake. "
-            "We will never ask for your health details by email.\n",
+            gettext("We received your intake (%(reference)s)") % {"reference": reference},
+            gettext(
+                "Hello,\n\nThank you. We received your intake; its reference is %(reference)s. "
+                "A member of our care team will review it and contact you about next steps. You "
+                "can check its status at any time with the link you used to continue your intake. "
+                "We will never ask for your health details by email.\n"
+            )
+            % {"reference": reference},
             case_id,
         )
 
     @staticmethod
-    def needs_info(to: str, reference: str, link: str, case_id: int) -> Message:
+    def needs_info(
+        to: str, reference: str, link: str, case_id: int, language: str = "en"
+    ) -> Message:
+        gettext = translations(language).gettext
         return Message(
             "needs_info",
             to,
-            f"More information needed for your intake ({reference})",
-            "Hello,\n\nOur care team needs a little more information to continue with your "
-            f"intake ({reference}). Please open this link to update your answers:\n\n{link}\n",
+            gettext("More information needed for your intake (%(reference)s)")
+            % {"reference": reference},
+            gettext(
+                "Hello,\n\nOur care team needs a little more information to continue with your "
+                "intake (%(reference)s). Please open this link to update your answers:\n\n"
+                "%(link)s\n"
+            )
+            % {"reference": reference, "link": link},
             case_id,
         )

@@ -178,7 +178,7 @@ def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> boo
             return False
         address = (case.intake.get("patient", {}).get("email") or "").strip()
         if address:
-            outbox.send(db, messages.received(address, case.public_id, case.id))
+            outbox.send(db, messages.received(address, case.public_id, case.id, case.language))
         case.notified_at = utcnow()
         _record(db, case, "notified", channel="email" if address else "none")
         return True

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.i18n import known_language
 from workflows.models import Case, CaseEvent, CaseStatus
 from workflows.screening import validate_intake
 from workflows.tokens import hash_token, new_public_id, new_token, token_matches
@@ -48,36 +49,51 @@ class PatientStatus:
         }
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, do not translate"
+    """Marks a message for the catalogue; the status page translates it when it shows it."""
+    return message
+
+
 # What a patient is told (service-contract §3): neutral and procedural, never whether they can
 # take LDN. Internal states a patient need not see fold into the nearest public one.
 PATIENT_STATUS: dict[str, tuple[str, str]] = {
-    CaseStatus.RECEIVED: ("received", "We have received your intake and will check it shortly."),
-    CaseStatus.SCREENING: ("screening", "We are checking your intake."),
-    CaseStatus.SCREENING_FAILED: ("screening", "We are checking your intake."),
+    CaseStatus.RECEIVED: (
+        "received",
+        N_("We have received your intake and will check it shortly."),
+    ),
+    CaseStatus.SCREENING: ("screening", N_("We are checking your intake.")),
+    CaseStatus.SCREENING_FAILED: ("screening", N_("We are checking your intake.")),
     CaseStatus.ROUTED: (
         "routed",
-        "Your intake has been checked and passed to our care team, who will contact you "
-        "about next steps.",
+        N_(
+            "Your intake has been checked and passed to our care team, who will contact you "
+            "about next steps."
+        ),
     ),
     CaseStatus.ASSIGNED: (
         "routed",
-        "Your intake is with our care team, who will contact you about next steps.",
+        N_("Your intake is with our care team, who will contact you about next steps."),
     ),
     CaseStatus.WAITLISTED: (
         "routed",
-        "Your intake is on our waitlist. The practice will contact you if it can see you.",
+        N_("Your intake is on our waitlist. The practice will contact you if it can see you."),
     ),
     CaseStatus.NEEDS_INFO: (
         "needs_info",
-        "Our care team needs more information. Please use the link we sent you to update "
-        "your answers.",
+        N_(
+            "Our care team needs more information. Please use the link we sent you to update "
+            "your answers."
+        ),
     ),
-    CaseStatus.ACCEPTED: ("accepted", "A physician has accepted your case and will contact you."),
+    CaseStatus.ACCEPTED: (
+        "accepted",
+        N_("A physician has accepted your case and will contact you."),
+    ),
     CaseStatus.DECLINED: (
         "declined",
-        "The practice cannot take your case forward. Our team will contact you to explain.",
+        N_("The practice cannot take your case forward. Our team will contact you to explain."),
     ),
-    CaseStatus.WITHDRAWN: ("withdrawn", "This intake was withdrawn."),
+    CaseStatus.WITHDRAWN: ("withdrawn", N_("This intake was withdrawn.")),
 }
 
 
@@ -87,11 +103,13 @@ def submit_intake(
     today: date,
     enqueue: Callable[[int], None],
     actor: str = "patient",
+    language: str = "en",
 ) -> SubmittedCase:
     """Store a valid intake as a received case and enqueue its pipeline.
 
     The server's date is "today": a `submitted_at` in the document is replaced. Raises
-    InvalidIntake, listing every bad field, and then stores nothing.
+    InvalidIntake, listing every bad field, and then stores nothing. ``language`` is the
+    patient's ("en" or "es"): messages to them follow it.
     """
     if isinstance(document, dict):
         document = {**without_nul(document), "submitted_at": today.isoformat()}
@@ -104,6 +122,7 @@ def submit_intake(
             status=CaseStatus.RECEIVED,
             submitted_at=today,
             intake=document,
+            language=known_language(language),
         )
         db.add(case)
         db.flush()

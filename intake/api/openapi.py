@@ -79,6 +79,16 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Submit an intake",
                     "description": "The server sets submitted_at to today. Rate-limited per address.",
+                    "parameters": [
+                        {
+                            "name": "Content-Language",
+                            "in": "header",
+                            "required": False,
+                            "description": "The patient's language (en or es, default en): "
+                            "messages to the patient are written in it.",
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

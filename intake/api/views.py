@@ -13,11 +13,19 @@ from intake.security import api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
 from workflows import audit, casework
+from workflows.i18n import known_language
 from workflows.models import Case, CaseEvent, StaffUser
 from workflows.screening import InvalidIntake
 from workflows.services import patient_status, submit_intake
 
 bp = Blueprint("api", __name__)
+
+
+def _patient_language() -> str:
+    """The patient's language from an optional Content-Language header ("es", "es-MX"):
+    messages to the patient follow it. Anything else means English; never an error."""
+    tag = request.headers.get("Content-Language", "").split(",")[0].strip()
+    return known_language(tag.split("-")[0].lower())
 
 
 def _bearer_token() -> str | None:
@@ -43,7 +51,14 @@ def create_intake() -> Any:
             }
         ), 422
     try:
-        submitted = submit_intake(ldn.sessions, document, ldn.today(), ldn.enqueue, actor="api")
+        submitted = submit_intake(
+            ldn.sessions,
+            document,
+            ldn.today(),
+            ldn.enqueue,
+            actor="api",
+            language=_patient_language(),
+        )
     except InvalidIntake as invalid:
         return jsonify({"errors": [error.to_dict() for error in invalid.errors]}), 422
     status_url = url_for("api.read_intake", public_id=submitted.public_id, _external=True)

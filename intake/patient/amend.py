@@ -14,13 +14,16 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from intake.i18n import choose_language
 from intake.patient.document import amended, document_to_raw
 from intake.patient.steps import STEP_BY_SLUG, raw_pairs
-from intake.patient.views import _change_rows, bp
+from intake.patient.views import SWITCH_PREFIX, _change_rows, bp, patient_message
 from intake.patient.views import _render as render_step
 from intake.services import services
 from workflows import casework, drafts
+from workflows.models import Case
 from workflows.screening import InvalidIntake, validate_intake
+from workflows.screening.validation import FieldError
 
 AMEND_KEY = "amend"
 
@@ -32,9 +35,15 @@ def amend_start() -> ResponseReturnValue:
     if found is None:
         return render_template("patient/resume_invalid.html"), 404
     case_id, steps, _ = found
-    draft, _draft_token = drafts.create_draft(services().sessions, services().draft_lifetime)
+    with services().sessions() as db:
+        case = db.get(Case, case_id)
+        language = case.language if case is not None else "en"
+    draft, _draft_token = drafts.create_draft(
+        services().sessions, services().draft_lifetime, language=language
+    )
     session.clear()
     session[AMEND_KEY] = {"token": token, "draft_id": draft.id, "case_id": case_id}
+    choose_language(language)  # the language the patient used for the intake
     return redirect(url_for(".amend_step", slug=steps[0]))
 
 
@@ -60,7 +69,7 @@ def _render(
         None,  # no draft of the intake flow: no progress list, resume link or notices
         False,
         amend_steps=steps,
-        amend_titles=[STEP_BY_SLUG[s].title.lower() for s in steps],
+        amend_titles=[str(STEP_BY_SLUG[s].title).lower() for s in steps],
         amend_reason=reason,
         form_action=url_for(".amend_step", slug=slug),
     )
@@ -82,6 +91,12 @@ def amend_step(slug: str) -> ResponseReturnValue:
         )
         return _render(slug, step.form_class(formdata=MultiDict(typed), meta=meta), steps, reason)
     action = request.form.get("action", "next")
+    if action.startswith(SWITCH_PREFIX):
+        # The switch keeps what was typed on this step, as in the intake itself.
+        language = choose_language(action.removeprefix(SWITCH_PREFIX))
+        drafts.set_language(services().sessions, draft.id, language)
+        drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
+        return redirect(url_for(".amend_step", slug=slug))
     if action == "add" or action.startswith("remove-"):
         pairs = _change_rows(raw_pairs(request.form), action)
         drafts.save_pending(services().sessions, draft.id, slug, pairs)
@@ -113,7 +128,7 @@ def amend_send() -> ResponseReturnValue:
         try:
             validate_intake(updated)
         except InvalidIntake as invalid:
-            errors = invalid.errors
+            errors = [FieldError(e.field, patient_message(e)) for e in invalid.errors]
         else:
             ldn = services()
             case_id = casework.patient_amend(ldn.sessions, state["token"], updated)
@@ -121,7 +136,7 @@ def amend_send() -> ResponseReturnValue:
             ldn.enqueue(case_id)
             session.pop(AMEND_KEY, None)
             return render_template("patient/amend_done.html")
-    titles = [STEP_BY_SLUG[s].title for s in steps]
+    titles = [str(STEP_BY_SLUG[s].title) for s in steps]
     return render_template(
         "patient/amend_send.html", titles=titles, errors=errors, form=FlaskForm()
     ), (422 if errors else 200)

@@ -37,7 +37,8 @@ def build_document(answers: dict[str, Any], signed_at: datetime) -> dict[str, An
     document["consent"] = {
         "signed_name": answers["review"]["data"]["signed_name"],
         "signed_at": signed_at.isoformat(timespec="seconds") + "Z",
-        "statements": [text for _, text in choices.CONSENT_STATEMENTS],
+        # The statements as the patient read them, in the language of the page they signed.
+        "statements": [str(text) for _, text in choices.CONSENT_STATEMENTS],
     }
     return document
 

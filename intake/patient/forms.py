@@ -1,12 +1,17 @@
 """One WTForms form per intake step. Messages say what to do, in plain words; where the JSON
-API reports the same problem, the message is the schema's own (schemas/intake.schema.json)."""
+API reports the same problem, the message is the schema's own (schemas/intake.schema.json).
+
+Labels, hints and messages are lazy (Flask-Babel) so each shows in the request's language;
+WTForms' built-in messages follow it too (IntakeForm.Meta.get_translations)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,7 +35,7 @@ from wtforms.validators import (
 
 from intake.patient import choices
 
-STOPPED_ON_REQUIRED = (
+STOPPED_ON_REQUIRED = _l(
     "Say when you stopped taking this medication: a date is required when the status is stopped."
 )
 
@@ -39,8 +44,8 @@ def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-SEVERITY_MESSAGE = "Choose how much it affects you, from 0 to 10."
-ICD10_MESSAGE = "Enter an ICD-10 code such as K50.90, or leave it empty."
+SEVERITY_MESSAGE = _l("Choose how much it affects you, from 0 to 10.")
+ICD10_MESSAGE = _l("Enter an ICD-10 code such as K50.90, or leave it empty.")
 
 
 def _without_nul(value: Any) -> Any:
@@ -58,6 +63,11 @@ class IntakeForm(FlaskForm):
             filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
             return unbound_field.bind(form=form, filters=filters, **options)
 
+        def get_translations(self, form: Any) -> Any:
+            # WTForms' own messages ("Not a valid choice.") in the request's language, for the
+            # step forms and for the rows nested in them alike.
+            return wtforms_translations
+
 
 class PlainDateField(DateField):
     """A date input whose parse error tells the patient what to type."""
@@ -70,7 +80,9 @@ class PlainDateField(DateField):
             self.data = date.fromisoformat(valuelist[0].strip())
         except ValueError:
             self.data = None
-            raise ValueError("Enter a real date as YYYY-MM-DD, for example 1980-04-02.") from None
+            raise ValueError(
+                _l("Enter a real date as YYYY-MM-DD, for example 1980-04-02.")
+            ) from None
 
 
 def not_in_future(today: date, message: str) -> Any:
@@ -83,62 +95,66 @@ def not_in_future(today: date, message: str) -> Any:
 
 class AboutForm(IntakeForm):
     first_name = StringField(
-        "First name", [InputRequired("Enter your first name."), Length(max=100)]
+        _l("First name"), [InputRequired(_l("Enter your first name.")), Length(max=100)]
     )
-    last_name = StringField("Last name", [InputRequired("Enter your last name."), Length(max=100)])
+    last_name = StringField(
+        _l("Last name"), [InputRequired(_l("Enter your last name.")), Length(max=100)]
+    )
     date_of_birth = PlainDateField(
-        "Date of birth",
-        [InputRequired("Enter your date of birth.")],
-        description="For example 1980-04-02.",
+        _l("Date of birth"),
+        [InputRequired(_l("Enter your date of birth."))],
+        description=_l("For example 1980-04-02."),
     )
     email = StringField(
-        "Email address",
+        _l("Email address"),
         [
-            InputRequired("Enter your email address."),
-            Email("Enter an email address like name@example.com."),
+            InputRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.com.")),
             Length(max=200),
         ],
-        description="We send your link to continue, and news of your intake, here.",
+        description=_l("We send your link to continue, and news of your intake, here."),
     )
     phone = StringField(
-        "Phone number (optional)",
+        _l("Phone number (optional)"),
         [
             Optional(),
             Regexp(
                 r"^[0-9 +().-]{7,20}$",
-                message="Enter a phone number using digits, like 555-010-0100.",
+                message=_l("Enter a phone number using digits, like 555-010-0100."),
             ),
             Length(max=30),
         ],
     )
     state_of_residence = SelectField(
-        "State where you live",
-        [InputRequired("Choose the state where you live.")],
+        _l("State where you live"),
+        [InputRequired(_l("Choose the state where you live."))],
         choices=options(choices.STATE_CHOICES),
-        description="Our physicians are licensed in Iowa, Illinois, Missouri, Florida, Georgia and Texas. "
-        "If you live elsewhere you can still complete the intake to join our waitlist.",
+        description=_l(
+            "Our physicians are licensed in Iowa, Illinois, Missouri, Florida, Georgia and Texas. "
+            "If you live elsewhere you can still complete the intake to join our waitlist."
+        ),
     )
 
     def validate_date_of_birth(self, field: Any) -> None:
         if field.data and field.data > self.meta.today:
-            raise ValidationError("Your date of birth cannot be in the future.")
+            raise ValidationError(_l("Your date of birth cannot be in the future."))
         if field.data and field.data.year < 1900:
-            raise ValidationError("Enter a date of birth in 1900 or later.")
+            raise ValidationError(_l("Enter a date of birth in 1900 or later."))
 
 
 class DiagnosisRow(Form):
     Meta = IntakeForm.Meta
 
-    name = StringField("Diagnosis", [Length(max=200)])
+    name = StringField(_l("Diagnosis"), [Length(max=200)])
     icd10 = StringField(
-        "ICD-10 code (optional)",
+        _l("ICD-10 code (optional)"),
         [
             Optional(),
             Regexp(
                 r"^\s*[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?\s*$", message=ICD10_MESSAGE
             ),
         ],
-        description="If you know it, from a letter or your patient portal, such as K50.90.",
+        description=_l("If you know it, from a letter or your patient portal, such as K50.90."),
     )
 
 
@@ -149,22 +165,25 @@ class DiagnosesForm(IntakeForm):
 class MedicationRow(Form):
     Meta = IntakeForm.Meta
 
-    name = StringField("Medication or supplement", [Length(max=200)])
+    name = StringField(_l("Medication or supplement"), [Length(max=200)])
     dose = StringField(
-        "Dose (optional)", [Length(max=200)], description="For example 10 mg twice a day."
+        _l("Dose (optional)"), [Length(max=200)], description=_l("For example 10 mg twice a day.")
     )
     status = SelectField(
-        "Do you take it now?", choices=options(choices.STATUS_CHOICES), default="current"
+        _l("Do you take it now?"), choices=options(choices.STATUS_CHOICES), default="current"
     )
     stopped_on = PlainDateField(
-        "Date you stopped", [Optional()], description="Only if you stopped it."
+        _l("Date you stopped"), [Optional()], description=_l("Only if you stopped it.")
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         named = bool((self.name.data or "").strip())
         if not named and ((self.dose.data or "").strip() or self.stopped_on.data):
-            self.name.errors = [*self.name.errors, "Enter the medication name, or remove this row."]
+            self.name.errors = [
+                *self.name.errors,
+                _l("Enter the medication name, or remove this row."),
+            ]
             valid = False
         if (
             named
@@ -178,7 +197,9 @@ class MedicationRow(Form):
         if self.stopped_on.data and self.stopped_on.data > today:
             self.stopped_on.errors = [
                 *self.stopped_on.errors,
-                "The date you stopped cannot be in the future; if you still take it, choose 'I take it now'.",
+                _l(
+                    "The date you stopped cannot be in the future; if you still take it, choose 'I take it now'."
+                ),
             ]
             valid = False
         return valid
@@ -191,7 +212,7 @@ class MedicationsForm(IntakeForm):
 def _yes_no(label: str, hint: str) -> RadioField:
     return RadioField(
         label,
-        [InputRequired("Answer yes or no.")],
+        [InputRequired(_l("Answer yes or no."))],
         choices=options(choices.YES_NO),
         description=hint,
     )
@@ -199,22 +220,22 @@ def _yes_no(label: str, hint: str) -> RadioField:
 
 class HistoryForm(IntakeForm):
     liver_disease = RadioField(
-        "Have you been told you have liver disease?",
-        [InputRequired("Choose the answer that fits you best.")],
+        _l("Have you been told you have liver disease?"),
+        [InputRequired(_l("Choose the answer that fits you best."))],
         choices=options(choices.LIVER_CHOICES),
     )
     diabetes = RadioField(
-        "Do you have diabetes?",
-        [InputRequired("Choose the answer that fits you best.")],
+        _l("Do you have diabetes?"),
+        [InputRequired(_l("Choose the answer that fits you best."))],
         choices=options(choices.DIABETES_CHOICES),
     )
     planned_surgery_date = PlainDateField(
-        "Date of any planned surgery (optional)",
+        _l("Date of any planned surgery (optional)"),
         [Optional()],
-        description="Leave empty if none is planned.",
+        description=_l("Leave empty if none is planned."),
     )
     notes = TextAreaField(
-        "Anything else the care team should know? (optional)", [Optional(), Length(max=4000)]
+        _l("Anything else the care team should know? (optional)"), [Optional(), Length(max=4000)]
     )
 
 
@@ -232,7 +253,7 @@ HISTORY_ORDER = [name for name, _, _ in choices.HISTORY_QUESTIONS] + [
 
 class GoalsForm(IntakeForm):
     goal_notes = TextAreaField(
-        "In your own words, what would you like to change? (optional)",
+        _l("In your own words, what would you like to change? (optional)"),
         [Optional(), Length(max=2000)],
     )
 
@@ -240,7 +261,7 @@ class GoalsForm(IntakeForm):
         valid = super().validate(extra_validators)
         chosen = [code for code, _ in choices.GOALS if self[f"goal_{code}"].data]
         if not chosen:
-            self[f"goal_{choices.GOALS[0][0]}"].errors = ["Choose at least one goal."]
+            self[f"goal_{choices.GOALS[0][0]}"].errors = [_l("Choose at least one goal.")]
             valid = False
         for code in chosen:
             severity = self[f"severity_{code}"]
@@ -256,7 +277,7 @@ for _code, _label in choices.GOALS:
         GoalsForm,
         f"severity_{_code}",
         SelectField(
-            f"How much does {_label.lower()} affect you?",
+            choices.SEVERITY_QUESTIONS[_code],
             choices=options(choices.SEVERITY_CHOICES),
             default="",
         ),
@@ -265,24 +286,28 @@ for _code, _label in choices.GOALS:
 
 class KetosisForm(IntakeForm):
     interested = RadioField(
-        "Would you like the care team to consider a ketosis plan with LDN?",
-        [InputRequired("Choose yes or no.")],
-        choices=options([("yes", "Yes, I would like it considered"), ("no", "No, LDN only")]),
+        _l("Would you like the care team to consider a ketosis plan with LDN?"),
+        [InputRequired(_l("Choose yes or no."))],
+        choices=options(
+            [("yes", _l("Yes, I would like it considered")), ("no", _l("No, LDN only"))]
+        ),
     )
 
 
 class ReviewForm(IntakeForm):
     signature = StringField(
-        "Type your full name as your signature",
-        [InputRequired("Type your full name to sign."), Length(max=200)],
-        description="The same first and last name you gave in step 1.",
+        _l("Type your full name as your signature"),
+        [InputRequired(_l("Type your full name to sign.")), Length(max=200)],
+        description=_l("The same first and last name you gave in step 1."),
     )
 
     def validate_signature(self, field: Any) -> None:
         expected = " ".join(self.meta.full_name.split()).casefold()
         if " ".join((field.data or "").split()).casefold() != expected:
-            raise ValidationError("Type your full name exactly as you gave it in step 1.")
+            raise ValidationError(_l("Type your full name exactly as you gave it in step 1."))
 
 
 for _name, _label in choices.CONSENT_STATEMENTS:
-    setattr(ReviewForm, _name, BooleanField(_label, [InputRequired("Tick this box to continue.")]))
+    setattr(
+        ReviewForm, _name, BooleanField(_label, [InputRequired(_l("Tick this box to continue."))])
+    )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
@@ -22,7 +23,7 @@ __all__ = ["Step", "STEPS", "STEP_BY_SLUG", "raw_pairs", "first_incomplete"]
 @dataclass(frozen=True)
 class Step:
     slug: str
-    title: str
+    title: Any  # lazy: shown in the request's language
     form_class: type[FlaskForm]
     clean: Callable[[Any], dict[str, Any]]
 
@@ -105,13 +106,13 @@ def _clean_review(form: forms.ReviewForm) -> dict[str, Any]:
 
 
 STEPS: list[Step] = [
-    Step("about", "About you", forms.AboutForm, _clean_about),
-    Step("diagnoses", "Your diagnoses", forms.DiagnosesForm, _clean_diagnoses),
-    Step("medications", "Your medications", forms.MedicationsForm, _clean_medications),
-    Step("history", "Medical history", forms.HistoryForm, _clean_history),
-    Step("goals", "Your goals", forms.GoalsForm, _clean_goals),
-    Step("ketosis", "Ketosis plan", forms.KetosisForm, _clean_ketosis),
-    Step("review", "Review and consent", forms.ReviewForm, _clean_review),
+    Step("about", _l("About you"), forms.AboutForm, _clean_about),
+    Step("diagnoses", _l("Your diagnoses"), forms.DiagnosesForm, _clean_diagnoses),
+    Step("medications", _l("Your medications"), forms.MedicationsForm, _clean_medications),
+    Step("history", _l("Medical history"), forms.HistoryForm, _clean_history),
+    Step("goals", _l("Your goals"), forms.GoalsForm, _clean_goals),
+    Step("ketosis", _l("Ketosis plan"), forms.KetosisForm, _clean_ketosis),
+    Step("review", _l("Review and consent"), forms.ReviewForm, _clean_review),
 ]
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 

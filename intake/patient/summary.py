@@ -1,9 +1,12 @@
-"""Every saved answer in plain words, step by step, for the review page."""
+"""Every saved answer in plain words, step by step, for the review page (in the request's
+language; what the patient typed is shown as typed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from flask_babel import gettext as _
 
 from intake.patient import choices
 
@@ -18,7 +21,7 @@ class Section:
 
 
 def _yes_no(value: Any) -> str:
-    return "Yes" if value else "No"
+    return _("Yes") if value else _("No")
 
 
 def summarise(answers: dict[str, Any]) -> list[Section]:
@@ -29,59 +32,62 @@ def summarise(answers: dict[str, Any]) -> list[Section]:
     sections = [
         Section(
             "about",
-            "About you",
+            _("About you"),
             [
-                ("Name", f"{about.get('first_name', '')} {about.get('last_name', '')}".strip()),
-                ("Date of birth", about.get("date_of_birth", "")),
-                ("Email address", about.get("email", "")),
-                ("Phone number", about.get("phone") or "Not given"),
+                (_("Name"), f"{about.get('first_name', '')} {about.get('last_name', '')}".strip()),
+                (_("Date of birth"), about.get("date_of_birth", "")),
+                (_("Email address"), about.get("email", "")),
+                (_("Phone number"), about.get("phone") or _("Not given")),
                 (
-                    "State where you live",
-                    choices.STATE_NAMES.get(about.get("state_of_residence", ""), ""),
+                    _("State where you live"),
+                    str(choices.STATE_NAMES.get(about.get("state_of_residence", ""), "")),
                 ),
             ],
         ),
         Section(
             "diagnoses",
-            "Your diagnoses",
+            _("Your diagnoses"),
             [
-                ("Diagnosis", d["name"] + (f" ({d['icd10']})" if d.get("icd10") else ""))
+                (_("Diagnosis"), d["name"] + (f" ({d['icd10']})" if d.get("icd10") else ""))
                 for d in data("diagnoses").get("diagnoses", [])
             ]
-            or [("Diagnoses", "None given")],
+            or [(_("Diagnoses"), _("None given"))],
         ),
         Section(
             "medications",
-            "Your medications",
+            _("Your medications"),
             [
                 (
-                    "Medication",
+                    _("Medication"),
                     m["name"]
                     + (f", {m['dose']}" if m.get("dose") else "")
                     + (
-                        f" (stopped {m['stopped_on']})"
+                        " (" + _("stopped %(date)s", date=m["stopped_on"]) + ")"
                         if m["status"] == "stopped"
-                        else " (taking now)"
+                        else " (" + _("taking now") + ")"
                     ),
                 )
                 for m in data("medications").get("medications", [])
             ]
-            or [("Medications", "None given")],
+            or [(_("Medications"), _("None given"))],
         ),
     ]
     history = data("history")
-    liver = dict(choices.LIVER_CHOICES).get(history.get("liver_disease", ""), "")
-    diabetes = dict(choices.DIABETES_CHOICES).get(history.get("diabetes", ""), "")
+    liver = str(dict(choices.LIVER_CHOICES).get(history.get("liver_disease", ""), ""))
+    diabetes = str(dict(choices.DIABETES_CHOICES).get(history.get("diabetes", ""), ""))
     sections.append(
         Section(
             "history",
-            "Medical history",
-            [(label, _yes_no(history.get(name))) for name, label, _ in choices.HISTORY_QUESTIONS]
+            _("Medical history"),
+            [
+                (str(label), _yes_no(history.get(name)))
+                for name, label, _hint in choices.HISTORY_QUESTIONS
+            ]
             + [
-                ("Liver disease", liver),
-                ("Diabetes", diabetes),
-                ("Planned surgery", history.get("planned_surgery_date") or "None planned"),
-                ("Anything else", history.get("notes") or "Nothing added"),
+                (_("Liver disease"), liver),
+                (_("Diabetes"), diabetes),
+                (_("Planned surgery"), history.get("planned_surgery_date") or _("None planned")),
+                (_("Anything else"), history.get("notes") or _("Nothing added")),
             ],
         )
     )
@@ -90,17 +96,25 @@ def summarise(answers: dict[str, Any]) -> list[Section]:
     sections.append(
         Section(
             "goals",
-            "Your goals",
-            [(labels[g["goal"]], f"{g['severity']} out of 10") for g in goals.get("goals", [])]
-            + ([("In your own words", goals["goal_notes"])] if goals.get("goal_notes") else []),
+            _("Your goals"),
+            [
+                (str(labels[g["goal"]]), _("%(severity)s out of 10", severity=g["severity"]))
+                for g in goals.get("goals", [])
+            ]
+            + ([(_("In your own words"), goals["goal_notes"])] if goals.get("goal_notes") else []),
         )
     )
     ketosis = data("ketosis")
     sections.append(
         Section(
             "ketosis",
-            "Ketosis plan",
-            [("Ketosis plan considered", "Yes" if ketosis.get("interested") else "No, LDN only")],
+            _("Ketosis plan"),
+            [
+                (
+                    _("Ketosis plan considered"),
+                    _("Yes") if ketosis.get("interested") else _("No, LDN only"),
+                )
+            ],
         )
     )
     return sections

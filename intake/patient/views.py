@@ -1,7 +1,8 @@
 """The patient intake: seven steps, each saved as a draft the moment it validates.
 
 Views are thin: parse with WTForms, call one service, render or redirect. The session cookie
-holds only the draft id and its resume token (signed; nothing typed goes into it or a URL).
+holds only the draft id and its resume token (signed; nothing typed goes into it or a URL),
+and the language the patient chose.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from intake.i18n import choose_language, current_language, translated
 from intake.patient import choices
 from intake.patient.document import build_document
 from intake.patient.steps import STEP_BY_SLUG, STEPS, Step, first_incomplete, raw_pairs
@@ -20,9 +24,11 @@ from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows import drafts
+from workflows.i18n import LANGUAGES
 from workflows.models import Case, utcnow
 from workflows.screening import InvalidIntake, default_rules
 from workflows.screening.normalise import state_key
+from workflows.screening.validation import FieldError, schema_messages
 from workflows.services import status_of, submit_intake
 
 bp = Blueprint("patient", __name__)
@@ -30,6 +36,27 @@ bp = Blueprint("patient", __name__)
 DRAFT_KEY = "draft_id"
 TOKEN_KEY = "resume_token"
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
+SWITCH_PREFIX = "language-"
+# The public status of a case, as the status page names it.
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "screening": _l("Screening"),
+    "routed": _l("Routed"),
+    "needs_info": _l("Needs info"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+}
+# The step where the patient answers each part of the intake document.
+_STEP_OF_FIELD = {
+    "patient": "about",
+    "diagnoses": "diagnoses",
+    "medications": "medications",
+    "history": "history",
+    "goals": "goals",
+    "goal_notes": "goals",
+    "ketosis": "ketosis",
+}
 
 
 @bp.get("/")
@@ -57,6 +84,8 @@ def step(slug: str) -> ResponseReturnValue:
         return _render(step, form, draft, returning)
 
     action = request.form.get("action", "next")
+    if action.startswith(SWITCH_PREFIX):
+        return _switch_on_step(step, draft, answers, returning, action)
     if action == "back":
         if draft is not None:
             drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
@@ -84,9 +113,13 @@ def _save(
 ) -> ResponseReturnValue:
     ldn = services()
     if draft is None:
-        draft, token = drafts.create_draft(ldn.sessions, ldn.draft_lifetime)
+        draft, token = drafts.create_draft(
+            ldn.sessions, ldn.draft_lifetime, language=current_language()
+        )
         session[DRAFT_KEY] = draft.id
         session[TOKEN_KEY] = token
+    elif draft.language != current_language():
+        drafts.set_language(ldn.sessions, draft.id, current_language())
     saved = {"raw": raw_pairs(request.form), "data": step.clean(form)}
     drafts.save_answers(ldn.sessions, draft.id, step.slug, saved, ldn.draft_lifetime)
     if step.slug == "about":
@@ -110,7 +143,9 @@ def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseRe
     answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
     document = build_document(answers, utcnow())
     try:
-        submitted = submit_intake(ldn.sessions, document, ldn.today(), ldn.enqueue)
+        submitted = submit_intake(
+            ldn.sessions, document, ldn.today(), ldn.enqueue, language=current_language()
+        )
     except InvalidIntake as invalid:
         # The steps validate what they can; what only the whole document shows (a date
         # that contradicts another) comes back here, each error linked to its step.
@@ -140,7 +175,12 @@ def status() -> ResponseReturnValue:
         case = db.get(Case, draft.case_id)
         assert case is not None
         patient_status = status_of(case)
-    return render_template("patient/status.html", status=patient_status, resume_link=_resume_link())
+    return render_template(
+        "patient/status.html",
+        status=patient_status,
+        status_label=STATUS_LABELS.get(patient_status.status, patient_status.status),
+        resume_link=_resume_link(),
+    )
 
 
 @bp.get("/intake/resume")
@@ -154,10 +194,27 @@ def resume() -> ResponseReturnValue:
     session.clear()
     session[DRAFT_KEY] = draft.id
     session[TOKEN_KEY] = token
+    choose_language(draft.language)  # the language they last used, on any device
     if draft.case_id is not None:
         return redirect(url_for(".status"))
     flash("resumed", "notice")
     return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
+
+
+@bp.get("/language/<code>")
+def language(code: str) -> ResponseReturnValue:
+    """The switch on pages without answers to keep (start, status, done): a plain link."""
+    if code not in LANGUAGES:
+        abort(404)
+    choose_language(code)
+    draft = _current_draft()
+    if draft is not None:
+        drafts.set_language(services().sessions, draft.id, code)
+    target = request.args.get("next", "")
+    # Only a path of this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for(".index")
+    return redirect(target)
 
 
 @bp.post("/intake/start-over")
@@ -167,6 +224,42 @@ def start_over() -> ResponseReturnValue:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _switch_on_step(
+    step: Step,
+    draft: drafts.DraftView | None,
+    answers: dict[str, Any],
+    returning: bool,
+    action: str,
+) -> ResponseReturnValue:
+    """The language switch inside a step's form: what was typed comes along, unvalidated."""
+    language = choose_language(action.removeprefix(SWITCH_PREFIX))
+    typed = raw_pairs(request.form)
+    if draft is None:
+        # Nothing is saved before step 1 validates: show the typed answers again, translated.
+        return _render(step, _form(step, MultiDict(typed), answers), draft, returning)
+    drafts.set_language(services().sessions, draft.id, language)
+    drafts.save_pending(services().sessions, draft.id, step.slug, typed)
+    extra = {"return_to": "review"} if returning else {}
+    return redirect(url_for(".step", slug=step.slug, **extra))
+
+
+def patient_message(error: Any) -> str:
+    """A document error (intake schema) in the patient's language, naming the step to fix.
+
+    English shows the validator's own message. Other languages show the schema's
+    `x-messages` text, translated, when the error carries one; otherwise a plain pointer to
+    the step, since the composed English message has no translation.
+    """
+    if current_language() == "en":
+        return error.message
+    root = error.field.split(".", 1)[0].split("[", 1)[0]
+    title = STEP_BY_SLUG[_STEP_OF_FIELD.get(root, "review")].title
+    for english in schema_messages():
+        if english in error.message:
+            return _("%(step)s: %(message)s", step=title, message=translated(english))
+    return _("%(step)s: please check this answer.", step=title)
 
 
 def _current_draft() -> drafts.DraftView | None:
@@ -234,7 +327,7 @@ def form_errors(form: Any) -> list[tuple[str, str]]:
         elif field.type == "FormField":
             found.extend(form_errors(field.form))
         else:
-            found.extend((field.id, message) for message in field.errors)
+            found.extend((field.id, translated(message)) for message in field.errors)
     return found
 
 
@@ -255,7 +348,9 @@ def _render(
         steps=STEPS,
         form=form,
         errors=form_errors(form),
-        document_errors=document_errors or [],
+        document_errors=[
+            FieldError(error.field, patient_message(error)) for error in document_errors or []
+        ],
         completed={slug for slug in answers},
         returning=returning,
         resume_link=_resume_link(),

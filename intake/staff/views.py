@@ -25,6 +25,7 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from workflows import audit, casework
+from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
 from workflows.screening import FlagCode
 from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate, physicians_for_state
@@ -365,4 +366,5 @@ def _row(case: Case, now: Any) -> dict[str, Any]:
         "age": age_text(now - casework.waiting_since(case)),
         "late": casework.is_late(case, now),
         "assignee_id": case.assignee_id,
+        "language": known_language(case.language),
     }

@@ -250,7 +250,7 @@ def _drug_lexicon(
     for index, entry in enumerate(documents["drugs"]["ingredients"]):
         where = f"drugs.yaml: ingredients[{index}] ({entry['ingredient']})"
         meaning = Product((entry["ingredient"],))
-        for name in [*entry["names"], *entry["brands"]]:
+        for name in [*entry["names"], *entry.get("names_es", ()), *entry["brands"]]:
             add(where, name, meaning)
     for index, entry in enumerate(documents["drugs"]["products"]):
         where = f"drugs.yaml: products[{index}] ({entry['names'][0]})"
@@ -263,7 +263,7 @@ def _drug_lexicon(
     for index, entry in enumerate(documents["not_flagged"]["entries"]):
         where = f"not_flagged.yaml: entries[{index}] ({entry['names'][0]})"
         meaning = NotFlagged(entry["why"])
-        for name in entry["names"]:
+        for name in [*entry["names"], *entry.get("names_es", ())]:
             add(where, name, meaning, negative=True)
     return lexicon
 
@@ -288,7 +288,7 @@ def _condition_lexicon(
         if key in conditions:
             problems.append(f"{where}: key listed twice")
         conditions[key] = Condition(key, entry["label"], entry["tier"], entry["evidence"])
-        names = [(name, True) for name in entry["names"]]
+        names = [(name, True) for name in [*entry["names"], *entry.get("names_es", ())]]
         names += [(short, False) for short in entry["short_forms"]]
         for name, fuzzy in names:
             try:

@@ -24,7 +24,14 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from .intake import Intake
 
-__all__ = ["SCHEMA_PATH", "FieldError", "InvalidIntake", "validate_intake", "intake_errors"]
+__all__ = [
+    "SCHEMA_PATH",
+    "FieldError",
+    "InvalidIntake",
+    "validate_intake",
+    "intake_errors",
+    "schema_messages",
+]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "intake.schema.json"
 DOCUMENT = "(document)"
@@ -241,6 +248,24 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
     else:
         message = message or f"{label} is not valid."
     return [FieldError(field_path(path), message)]
+
+
+@cache
+def schema_messages() -> tuple[str, ...]:
+    """Every `x-messages` text of the schema, longest first (a page may translate them)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.update(m for m in node.get("x-messages", {}).values() if isinstance(m, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_schema())
+    return tuple(sorted(found, key=lambda message: (-len(message), message)))
 
 
 def _shown(value: Any) -> str:
