@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.conftest import PRODUCTION, wait_until
 from tests.faults.conftest import notified_count
@@ -60,7 +61,16 @@ def test_redis_killed_and_restarted_during_100_submissions(
             tasks.enqueue_pipeline(app.extensions["ldn"].celery, case_id)
         return notified_count(app, ids) == 100
 
-    wait_until(swept_and_done, timeout=60, interval=2)
+    try:
+        wait_until(swept_and_done, timeout=60, interval=2)
+    except AssertionError:
+        with app.extensions["ldn"].sessions() as db:
+            statuses = db.execute(
+                select(Case.status, Case.notified_at.is_(None), func.count())
+                .where(Case.id.in_(ids))
+                .group_by(Case.status, Case.notified_at.is_(None))
+            ).all()
+        raise AssertionError(f"not all routed and notified: {statuses}") from None
     print(f"\n100 of 100 routed {time.monotonic() - restarted:.1f} s after Redis restarted")
     assert_each_case_handled_once_or_requeued(app, ids)
 
