@@ -38,7 +38,8 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
         task_time_limit=settings.task_time_limit_seconds,
-        task_soft_time_limit=max(1, settings.task_time_limit_seconds - 5),
+        # The soft limit raises inside the task first (it is retried), the hard one kills it.
+        task_soft_time_limit=settings.task_time_limit_seconds * 0.8,
         worker_hijack_root_logger=False,
         beat_schedule={
             "requeue-stuck-cases": {

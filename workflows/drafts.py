@@ -20,7 +20,9 @@ from workflows.tokens import hash_token, new_token
 
 __all__ = [
     "DraftView",
+    "ResumeLink",
     "create_draft",
+    "save_step",
     "find_draft",
     "save_answers",
     "save_pending",
@@ -99,6 +101,50 @@ def save_answers(
         draft.pending = {key: value for key, value in draft.pending.items() if key != step}
         draft.updated_at = utcnow()
         draft.expires_at = draft.updated_at + lifetime
+        return _view(draft)
+
+
+@dataclass(frozen=True)
+class ResumeLink:
+    """The message with the resume link, sent once per draft when the address is known."""
+
+    outbox: Outbox
+    to: str
+    link: str
+    days: int
+
+
+def save_step(
+    sessions: sessionmaker[Session],
+    draft_id: int | None,
+    step: str,
+    answers: dict[str, Any],
+    lifetime: timedelta,
+    language: str,
+    token: str | None = None,
+    resume: ResumeLink | None = None,
+) -> DraftView:
+    """A step's validated answers, in one transaction: the draft is created if there is none
+    yet (with `token`, made by the caller so the link can name it), the language follows the
+    patient's choice, and the resume link goes out once."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id) if draft_id is not None else None
+        if draft is None:
+            if token is None:
+                raise LookupError("draft is gone")
+            draft = Draft(token_hash=hash_token(token), answers={}, pending={})
+            db.add(draft)
+        draft.language = known_language(language)
+        draft.answers = {**draft.answers, step: answers}
+        draft.pending = {key: value for key, value in draft.pending.items() if key != step}
+        draft.updated_at = utcnow()
+        draft.expires_at = draft.updated_at + lifetime
+        if resume is not None and resume.to and not draft.resume_link_sent:
+            resume.outbox.send(
+                db, messages.resume_link(resume.to, resume.link, resume.days, draft.language)
+            )
+            draft.resume_link_sent = True
+        db.flush()
         return _view(draft)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.exceptions
 from celery import Celery, Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +27,14 @@ __all__ = ["enqueue_pipeline", "PIPELINE_TASK"]
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (OperationalError, StaleDataError, redis.exceptions.ConnectionError, ConnectionError)
+# Faults that pass: a database or broker away for a moment, a lost race, an overloaded machine.
+TRANSIENT = (
+    OperationalError,
+    StaleDataError,
+    redis.exceptions.ConnectionError,
+    ConnectionError,
+    SoftTimeLimitExceeded,
+)
 PIPELINE_TASK = "workflows.process_case"
 
 

@@ -30,6 +30,7 @@ from workflows.screening import InvalidIntake, default_rules
 from workflows.screening.normalise import state_key
 from workflows.screening.validation import FieldError, schema_messages
 from workflows.services import status_of, submit_intake
+from workflows.tokens import new_token
 
 bp = Blueprint("patient", __name__)
 
@@ -112,25 +113,28 @@ def _save(
     step: Step, form: Any, draft: drafts.DraftView | None, returning: bool
 ) -> ResponseReturnValue:
     ldn = services()
-    if draft is None:
-        draft, token = drafts.create_draft(
-            ldn.sessions, ldn.draft_lifetime, language=current_language()
-        )
-        session[DRAFT_KEY] = draft.id
-        session[TOKEN_KEY] = token
-    elif draft.language != current_language():
-        drafts.set_language(ldn.sessions, draft.id, current_language())
+    token = new_token() if draft is None else None
     saved = {"raw": raw_pairs(request.form), "data": step.clean(form)}
-    drafts.save_answers(ldn.sessions, draft.id, step.slug, saved, ldn.draft_lifetime)
+    resume = None
     if step.slug == "about":
-        drafts.send_resume_link_once(
-            ldn.sessions,
-            draft.id,
-            ldn.outbox,
-            saved["data"]["email"],
-            _resume_link(),
-            ldn.settings.draft_days,
-        )
+        link = _resume_link(token)
+        if link:
+            email = saved["data"]["email"]
+            resume = drafts.ResumeLink(ldn.outbox, email, link, ldn.settings.draft_days)
+    saved_draft = drafts.save_step(
+        ldn.sessions,
+        draft.id if draft else None,
+        step.slug,
+        saved,
+        ldn.draft_lifetime,
+        current_language(),
+        token=token,
+        resume=resume,
+    )
+    if token is not None:
+        session[DRAFT_KEY] = saved_draft.id
+        session[TOKEN_KEY] = token
+    if step.slug == "about":
         if not _licensed(saved["data"]["state_of_residence"]):
             flash("out_of_state", "notice")
     next_step = "review" if returning else STEPS[step.number].slug
@@ -312,8 +316,8 @@ def _licensed(state: str | None) -> bool:
     return state_key(state or "") in default_rules().licensed_states
 
 
-def _resume_link() -> str | None:
-    token = session.get(TOKEN_KEY)
+def _resume_link(token: str | None = None) -> str | None:
+    token = token or session.get(TOKEN_KEY)
     return url_for(".resume", t=token, _external=True) if token else None
 
 
