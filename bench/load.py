@@ -295,6 +295,8 @@ def main() -> None:
         "LDN_BENCH_ROUTES": "1",
         "PORT": str(port),
         "SECRET_KEY": "load-bench",
+        # As in the Procfile: fewer malloc arenas, so threads do not each grow their own heap.
+        "MALLOC_ARENA_MAX": "2",
     }
     python = sys.executable
     bin_dir = Path(python).parent
@@ -376,7 +378,7 @@ def main() -> None:
             f"{args.concurrency}, gunicorn {args.web_workers}x{args.web_threads}, "
             f"{'PostgreSQL' if postgres else 'SQLite'} + redis-server, {datetime.now(UTC):%Y-%m-%d}"
         )
-        row = "{:36}{:>18}{:>18}{:>22}"
+        row = "{:34}{:>20}{:>24}{:>24}"
         print(
             row.format("", "baseline (store)", "pipeline, flat out", f"pipeline at {args.rate:g}/s")
         )
