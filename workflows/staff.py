@@ -205,4 +205,10 @@ def describe_demo_logins(created: list[tuple[str, str, str, list[str]]]) -> str:
     for email, role, password, states in created:
         extra = f"  licensed in {','.join(states)}" if states else ""
         lines.append(f"  {role:<12} {email:<30} password: {password}{extra}")
+    lines += [
+        "Physicians and the admin set up two-factor sign-in at their first sign-in: have an",
+        "authenticator app ready (any app that makes 6-digit codes) to scan the QR code, and",
+        "save the recovery codes it shows. The coordinator may turn it on at /staff/account.",
+        "Lost it? .venv/bin/flask --app intake staff reset-2fa EMAIL",
+    ]
     return "\n".join(lines)
