@@ -51,6 +51,8 @@ __all__ = [
     "regenerate_recovery_codes",
     "two_factor_status",
     "reset_two_factor",
+    "StaffTwoFactor",
+    "staff_two_factor_overview",
 ]
 
 ISSUER = "Riverbend Integrative Health"  # the name staff see in their authenticator app
@@ -328,9 +330,12 @@ class Reset:
     enrols_at_next_sign_in: bool  # a physician or admin: asked to set it up again
 
 
-def reset_two_factor(sessions: sessionmaker[Session], email: str, by: str = "cli") -> Reset:
+def reset_two_factor(
+    sessions: sessionmaker[Session], email: str, by: str = "cli", actor_id: int | None = None
+) -> Reset:
     """Remove an account's second factor and recovery codes (a lost phone). A physician or
-    admin enrols again at the next sign-in."""
+    admin enrols again at the next sign-in. ``actor_id``: the admin who did it (None: the
+    command line, audited as "system")."""
     with sessions.begin() as db:
         user = db.scalars(
             select(StaffUser).where(StaffUser.email == email.strip().lower())
@@ -342,7 +347,51 @@ def reset_two_factor(sessions: sessionmaker[Session], email: str, by: str = "cli
         user.totp_enabled_at = None
         user.totp_last_step = None
         db.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+        actor = db.get(StaffUser, actor_id) if actor_id is not None else None
         audit.record(
-            db, None, "two_factor_reset", account=user.email, by=by, was_enabled=was_enabled
+            db, actor, "two_factor_reset", account=user.email, by=by, was_enabled=was_enabled
         )
         return Reset(was_enabled, must_enrol(user.role))
+
+
+@dataclass(frozen=True)
+class StaffTwoFactor:
+    """One row of the admins' overview of staff accounts."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    enabled_at: datetime | None
+    recovery_codes_left: int
+
+    @property
+    def must_enrol(self) -> bool:
+        return must_enrol(self.role)
+
+
+def staff_two_factor_overview(db: Session) -> list[StaffTwoFactor]:
+    """Every active staff account with its two-factor state, by role then name."""
+    left = dict(
+        db.execute(
+            select(RecoveryCode.staff_id, func.count())
+            .where(RecoveryCode.used_at.is_(None))
+            .group_by(RecoveryCode.staff_id)
+        ).all()
+    )
+    users = db.scalars(
+        select(StaffUser)
+        .where(StaffUser.is_active.is_(True))
+        .order_by(StaffUser.role, StaffUser.name)
+    )
+    return [
+        StaffTwoFactor(
+            user.id,
+            user.name,
+            user.email,
+            user.role,
+            user.totp_enabled_at,
+            left.get(user.id, 0) if user.totp_enabled_at else 0,
+        )
+        for user in users
+    ]

@@ -92,3 +92,7 @@ class RecoveryCodeForm(FlaskForm):
         description="One of the codes you saved when you set up two-factor sign-in, such as "
         "ABCD-EFGH-JKMN-PQRS. Each works once.",
     )
+
+
+class ResetForm(FlaskForm):
+    """An admin's reset of another account's two-factor sign-in: the CSRF token is the form."""

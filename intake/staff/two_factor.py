@@ -1,6 +1,6 @@
 """Two-factor pages: the code after the password (or a recovery code), enrolment (forced for
 physicians and admins at sign-in, voluntary for coordinators from the account page), the
-account page and new recovery codes. The rules live in workflows/two_factor.py.
+account page and new recovery codes, and the admins' list of accounts with its reset. The rules live in workflows/two_factor.py.
 
 The secret appears only on the enrolment page, and only while the enrolment is unconfirmed;
 recovery codes appear only in the answer to the form that created them.
@@ -9,7 +9,7 @@ recovery codes appear only in the answer to the form that created them.
 from __future__ import annotations
 
 import segno
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from markupsafe import Markup
@@ -17,7 +17,7 @@ from markupsafe import Markup
 from intake.security import TWO_FACTOR_LIMIT, limiter
 from intake.services import services
 from intake.staff.auth import idle_too_long, role_required
-from intake.staff.forms import CodeForm, RecoveryCodeForm
+from intake.staff.forms import CodeForm, RecoveryCodeForm, ResetForm
 from intake.staff.signin import (
     forget_pending,
     locked_message,
@@ -26,6 +26,7 @@ from intake.staff.signin import (
     sign_in,
 )
 from intake.staff.views import ANY_STAFF, bp
+from workflows.models import StaffUser
 from workflows.staff import TooManyFailedLogins
 from workflows.two_factor import (
     AlreadyEnrolled,
@@ -35,8 +36,10 @@ from workflows.two_factor import (
     confirm_enrolment,
     must_enrol,
     regenerate_recovery_codes,
+    reset_two_factor,
     sign_in_with_code,
     sign_in_with_recovery_code,
+    staff_two_factor_overview,
     start_enrolment,
     two_factor_status,
 )
@@ -218,3 +221,36 @@ def new_recovery_codes() -> ResponseReturnValue:
         flash("Two-factor sign-in is not on for your account.", "error")
         return redirect(url_for(".account"))
     return _show_recovery_codes(codes, url_for(".account"), first=False)
+
+
+# --- admins: every account's second factor, and a reset for a lost phone --------------------
+
+
+@bp.get("/admin/staff")
+@role_required("admin")
+def staff_accounts() -> ResponseReturnValue:
+    with services().sessions() as db:
+        accounts = staff_two_factor_overview(db)
+    return render_template("staff/staff_accounts.html", accounts=accounts, form=ResetForm())
+
+
+@bp.post("/admin/staff/<int:staff_id>/reset-2fa")
+@role_required("admin")
+def reset_staff_two_factor(staff_id: int) -> ResponseReturnValue:
+    form = ResetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sessions = services().sessions
+    with sessions() as db:
+        user = db.get(StaffUser, staff_id)
+        if user is None:
+            abort(404)
+        email = user.email
+    reset = reset_two_factor(sessions, email, by="admin", actor_id=current_user.id)
+    if not reset.was_enabled:
+        flash(f"{email} had no two-factor sign-in to reset.", "info")
+    elif reset.enrols_at_next_sign_in:
+        flash(f"Two-factor sign-in reset for {email}: they set it up at their next sign-in.")
+    else:
+        flash(f"Two-factor sign-in reset for {email}: they sign in with a password only.")
+    return redirect(url_for(".staff_accounts"))

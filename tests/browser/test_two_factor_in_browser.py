@@ -8,8 +8,8 @@ from typing import Any
 import pyotp
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.staff.helpers import PASSWORD, next_code
+from tests.browser.conftest import screenshot, sign_in_staff
+from tests.staff.helpers import PASSWORD, make_staff, next_code
 from workflows.models import Role
 from workflows.staff import create_staff
 
@@ -70,3 +70,18 @@ def test_a_new_physician_enrols_at_first_sign_in_and_then_signs_in_with_a_code(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Cases for you")).to_be_visible()
     assert refused_by_csp == []  # the QR code and the pages need no inline style or script
+
+
+def test_an_admin_resets_a_lost_phone_from_the_staff_page(
+    browser: Any, live_server: str, app: Any
+) -> None:
+    make_staff(app)
+    page = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
+    page.set_default_timeout(15_000)
+    sign_in_staff(page, live_server, app, "admin@test")
+    page.get_by_role("link", name="Staff").click()
+    expect(page.get_by_role("heading", name="Staff accounts")).to_be_visible()
+    screenshot(page, "34-admin-staff-accounts")
+    page.get_by_role("button", name="Reset two-factor sign-in of tx@test").click()
+    expect(page.get_by_text("Two-factor sign-in reset for tx@test")).to_be_visible()
+    expect(page.get_by_role("button", name="Reset two-factor sign-in of tx@test")).to_have_count(0)

@@ -17,6 +17,8 @@ PAGES = {
     "/staff/dashboard": {"coordinator", "admin"},
     "/staff/physician": {"physician"},
     "/staff/admin/audit": {"admin"},
+    "/staff/admin/staff": {"admin"},
+    "/staff/account": {"coordinator", "admin", "physician"},
     "/staff/cases/{case}": {"coordinator", "admin", "physician"},
 }
 API = {

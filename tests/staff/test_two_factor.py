@@ -381,6 +381,43 @@ def test_the_cli_resets_two_factor_and_the_physician_enrols_again(app: Any) -> N
     assert password_step(fresh, "tx@test").headers["Location"].endswith("/staff/two-factor/enrol")
 
 
+def test_an_admin_resets_a_physicians_two_factor_from_the_staff_page(app: Any) -> None:
+    make_staff(app)
+    admin = app.test_client()
+    login(admin, "admin@test")
+    page = admin.get("/staff/admin/staff").get_data(as_text=True)
+    assert "tx@test" in page and "Reset two-factor sign-in of tx@test" in page
+    assert "off (optional)" in page  # the coordinator
+    user_id = staff(app, "tx@test").id
+    token = csrf(admin, "/staff/admin/staff")
+    assert admin.post(f"/staff/admin/staff/{user_id}/reset-2fa").status_code == 400  # no CSRF
+    done = admin.post(f"/staff/admin/staff/{user_id}/reset-2fa", data={"csrf_token": token})
+    assert done.status_code == 302
+    page = admin.get("/staff/admin/staff").get_data(as_text=True)
+    assert "they set it up at their next sign-in" in page and "asked at next sign-in" in page
+    with sessions_of(app)() as db:
+        reset = db.scalars(select(AuditEntry).where(AuditEntry.action == "two_factor_reset")).one()
+    assert reset.actor == "admin:admin@test" and reset.detail["by"] == "admin"
+    assert (
+        password_step(app.test_client(), "tx@test")
+        .headers["Location"]
+        .endswith("/staff/two-factor/enrol")
+    )
+
+
+def test_only_admins_may_reset_two_factor(app: Any) -> None:
+    make_staff(app)
+    coordinator = app.test_client()
+    login(coordinator, "coord@test")
+    token = csrf(coordinator, "/staff/queue")
+    user_id = staff(app, "tx@test").id
+    refused = coordinator.post(
+        f"/staff/admin/staff/{user_id}/reset-2fa", data={"csrf_token": token}
+    )
+    assert refused.status_code == 403
+    assert staff(app, "tx@test").totp_enabled_at is not None
+
+
 def test_the_cli_names_an_unknown_account(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["staff", "reset-2fa", "nobody@test"])
     assert result.exit_code == 1 and "there is no staff account nobody@test" in result.output
