@@ -1,4 +1,5 @@
-"""Command line: `flask --app intake staff add ...`, `staff token`, `seed-demo`, `rescreen`."""
+"""Command line: `flask --app intake staff add ...`, `staff token`, `staff reset-2fa`,
+`seed-demo`, `rescreen`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from intake.services import services
 from workflows.models import Role
 from workflows.rescreen import rescreen_open_cases
 from workflows.staff import create_staff, describe_demo_logins, issue_api_token, seed_demo_accounts
+from workflows.two_factor import NoSuchStaff, reset_two_factor
 
 
 def register(app: Flask) -> None:
@@ -38,6 +40,23 @@ def register(app: Flask) -> None:
     def token(email: str) -> None:
         """Issue a new API token (shown once; the previous one stops working)."""
         click.echo(issue_api_token(services().sessions, email))
+
+    @staff.command("reset-2fa")
+    @click.argument("email")
+    def reset_2fa(email: str) -> None:
+        """Remove an account's two-factor sign-in and recovery codes (a lost phone)."""
+        try:
+            reset = reset_two_factor(services().sessions, email, by="cli")
+        except NoSuchStaff as missing:
+            raise click.ClickException(f"there is no staff account {missing.email}") from None
+        if not reset.was_enabled:
+            click.echo(f"{email} had no two-factor sign-in; any unfinished set-up was removed")
+        elif reset.enrols_at_next_sign_in:
+            click.echo(
+                f"two-factor sign-in reset for {email}: they set it up at their next sign-in"
+            )
+        else:
+            click.echo(f"two-factor sign-in reset for {email}: they sign in with a password only")
 
     app.cli.add_command(staff)
 

@@ -10,7 +10,14 @@ from flask_talisman import Talisman
 
 from workflows.settings import Settings
 
-__all__ = ["limiter", "init_security", "api_intake_limit", "LOGIN_LIMIT", "RESUME_LIMIT"]
+__all__ = [
+    "limiter",
+    "init_security",
+    "api_intake_limit",
+    "LOGIN_LIMIT",
+    "TWO_FACTOR_LIMIT",
+    "RESUME_LIMIT",
+]
 
 # swallow_errors: with Redis down the limits fail open, so patients can still submit (the
 # case waits in the database for the broker; see Services.enqueue).
@@ -18,6 +25,8 @@ limiter = Limiter(
     key_func=get_remote_address, default_limits=[], headers_enabled=True, swallow_errors=True
 )
 LOGIN_LIMIT = "10/minute"  # staff sign-in attempts per address, on top of the account lock-out
+# Codes typed per address, on every two-factor form together (sign-in, recovery, enrolment).
+TWO_FACTOR_LIMIT = "10/minute"
 RESUME_LIMIT = "20/minute"  # resume-token guesses per address
 
 # No inline script or style anywhere: the CSS and the small script ship as files.

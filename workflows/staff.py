@@ -18,6 +18,8 @@ __all__ = [
     "LOCKOUT",
     "InvalidLogin",
     "TooManyFailedLogins",
+    "refuse_if_locked",
+    "count_failed_attempt",
     "create_staff",
     "authenticate",
     "issue_api_token",
@@ -84,19 +86,16 @@ def authenticate(
         if user is None or not user.is_active:
             _hasher.hash(password)  # the same work either way: no timing hint that the email exists
             raise InvalidLogin()
-        if user.locked_until and user.locked_until > now:
-            raise TooManyFailedLogins(user.locked_until - now)
+        refuse_if_locked(user, now)
         try:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
-            user.failed_logins += 1
-            failure = InvalidLogin()
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-                failure = TooManyFailedLogins(LOCKOUT)
+            failure = count_failed_attempt(user, now)
         else:
-            user.failed_logins = 0
+            # With a second factor the sign-in is not over yet: the count of failures stands
+            # until the code is right, or a thief with the password could guess codes forever.
+            if user.totp_enabled_at is None:
+                user.failed_logins = 0
             user.locked_until = None
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
@@ -104,6 +103,24 @@ def authenticate(
     if failure is not None:
         raise failure  # after the commit: the failure count must stick
     return user_id
+
+
+def refuse_if_locked(user: StaffUser, now: datetime) -> None:
+    if user.locked_until and user.locked_until > now:
+        raise TooManyFailedLogins(user.locked_until - now)
+
+
+def count_failed_attempt(user: StaffUser, now: datetime) -> InvalidLogin | TooManyFailedLogins:
+    """Count one wrong password or code; the fifth in a row locks the account for 15 minutes.
+
+    Returns the exception to raise once the caller's transaction has committed the count.
+    """
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + LOCKOUT
+        user.failed_logins = 0
+        return TooManyFailedLogins(LOCKOUT)
+    return InvalidLogin()
 
 
 def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
@@ -188,4 +205,10 @@ def describe_demo_logins(created: list[tuple[str, str, str, list[str]]]) -> str:
     for email, role, password, states in created:
         extra = f"  licensed in {','.join(states)}" if states else ""
         lines.append(f"  {role:<12} {email:<30} password: {password}{extra}")
+    lines += [
+        "Physicians and the admin set up two-factor sign-in at their first sign-in: have an",
+        "authenticator app ready (any app that makes 6-digit codes) to scan the QR code, and",
+        "save the recovery codes it shows. The coordinator may turn it on at /staff/account.",
+        "Lost it? .venv/bin/flask --app intake staff reset-2fa EMAIL",
+    ]
     return "\n".join(lines)

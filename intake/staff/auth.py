@@ -15,8 +15,16 @@ from flask_login import LoginManager, UserMixin, current_user, logout_user
 from intake.services import services
 from workflows.models import StaffUser, utcnow
 from workflows.staff import staff_for_token
+from workflows.two_factor import must_enrol
 
-__all__ = ["login_manager", "Principal", "role_required", "api_role_required", "IDLE_TIMEOUT"]
+__all__ = [
+    "login_manager",
+    "Principal",
+    "role_required",
+    "api_role_required",
+    "IDLE_TIMEOUT",
+    "idle_too_long",
+]
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 login_manager = LoginManager()
@@ -36,10 +44,23 @@ class Principal(UserMixin):
     name: str
     role: str
     states: tuple[str, ...] = field(default_factory=tuple)
+    has_two_factor: bool = False
 
     @classmethod
     def of(cls, user: StaffUser) -> Principal:
-        return cls(user.id, user.email, user.name, user.role, tuple(user.states))
+        return cls(
+            user.id,
+            user.email,
+            user.name,
+            user.role,
+            tuple(user.states),
+            has_two_factor=user.totp_enabled_at is not None,
+        )
+
+    @property
+    def needs_enrolment(self) -> bool:
+        """A physician or admin without a second factor (reset since signing in, say)."""
+        return must_enrol(self.role) and not self.has_two_factor
 
     def get_id(self) -> str:
         return str(self.id)
@@ -52,7 +73,7 @@ def _load(user_id: str) -> Principal | None:
         return Principal.of(user) if user is not None and user.is_active else None
 
 
-def _idle_too_long() -> bool:
+def idle_too_long() -> bool:
     seen = session.get("staff_seen")
     now = utcnow().timestamp()
     if seen is not None and now - float(seen) > IDLE_TIMEOUT.total_seconds():
@@ -69,11 +90,13 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if _idle_too_long():
+            if idle_too_long():
                 logout_user()
                 session.clear()
                 flash("You were signed out after 15 minutes without activity.", "info")
                 return redirect(url_for("staff.login", next=request.path))
+            if current_user.needs_enrolment:
+                return redirect(url_for("staff.two_factor_enrol"))
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -91,7 +114,7 @@ def api_staff() -> Principal | None:
         with services().sessions() as db:
             user = staff_for_token(db, token.strip())
             return Principal.of(user) if user else None
-    if current_user.is_authenticated and not _idle_too_long():
+    if current_user.is_authenticated and not current_user.needs_enrolment and not idle_too_long():
         return current_user._get_current_object()  # type: ignore[attr-defined]
     return None
 

@@ -1,4 +1,5 @@
-"""Staff forms: every action that changes a case needs a reason."""
+"""Staff forms: every action that changes a case needs a reason; sign-in takes a password,
+then a code for accounts with two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from wtforms import (
     PasswordField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflows.casework import AMENDABLE_STEPS
@@ -65,3 +67,32 @@ class NoteForm(FlaskForm):
 
 class AcceptForm(FlaskForm):
     version = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from the authenticator app."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        [
+            InputRequired("Enter the 6-digit code from your authenticator app."),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="The code is 6 digits, such as 492 039."),
+        ],
+        description="Open the app and type the 6 digits it shows for Riverbend Integrative Health.",
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        [
+            InputRequired("Enter one of your recovery codes."),
+            Length(max=40, message="A recovery code has 16 letters and digits."),
+        ],
+        description="One of the codes you saved when you set up two-factor sign-in, such as "
+        "ABCD-EFGH-JKMN-PQRS. Each works once.",
+    )
+
+
+class ResetForm(FlaskForm):
+    """An admin's reset of another account's two-factor sign-in: the CSRF token is the form."""

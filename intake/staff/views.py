@@ -1,4 +1,4 @@
-"""Staff pages: sign-in, the coordinator queue, the case page and its actions, the physician
+"""Staff pages: sign-in (its second factor is in two_factor.py), the coordinator queue, the case page and its actions, the physician
 view, the audit log and the dashboard. Views are thin: casework.py holds the rules."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
-from intake.staff.auth import Principal, role_required
+from intake.staff.auth import role_required
 from intake.staff.dashboard import dashboard_figures
 from intake.staff.forms import (
     AcceptForm,
@@ -24,6 +24,7 @@ from intake.staff.forms import (
     RequestInfoForm,
     RerouteForm,
 )
+from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows import audit, casework
 from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
@@ -46,25 +47,14 @@ def login() -> ResponseReturnValue:
                 services().sessions, form.email.data or "", form.password.data or ""
             )
         except TooManyFailedLogins as locked:
-            minutes = max(1, int(locked.resets_in.total_seconds() // 60))
-            error = (
-                f"Too many failed sign-ins. This account is locked; try again in {minutes} minutes."
-            )
+            error = locked_message(locked.resets_in)
         except InvalidLogin:
             error = "The email or password is not right."
         else:
-            session.clear()
-            with services().sessions() as db:
-                principal = Principal.of(db.get(StaffUser, staff_id))
-            login_user(principal)
-            session.permanent = True
-            session["staff_seen"] = utcnow().timestamp()
             target = request.args.get("next", "")
-            if not target.startswith("/staff/"):
-                target = (
-                    url_for(".physician") if principal.role == "physician" else url_for(".queue")
-                )
-            return redirect(target)
+            with services().sessions() as db:
+                user = db.get(StaffUser, staff_id)
+                return start_sign_in(user, target if target.startswith("/staff/") else None)
     return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
 
 
@@ -77,8 +67,8 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    if current_user.is_authenticated and current_user.role == "physician":
-        return redirect(url_for(".physician"))
+    if current_user.is_authenticated:
+        return redirect(landing_page(current_user.role))
     return redirect(url_for(".queue"))
 
 

@@ -62,3 +62,25 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in_staff(page: Any, base: str, app: Any, email: str) -> None:
+    """Sign in as the staff tests' accounts do: the password, then for an enrolled account the
+    code from its authenticator secret (tests.staff.helpers.next_code)."""
+    from tests.staff.helpers import PASSWORD, RECOVERY_CODES, next_code
+
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if page.url.endswith("/staff/login/code"):
+        code = next_code(app, email)
+        if code is None:  # every code of this moment was used: a recovery code instead
+            page.get_by_role("link", name="Use a recovery code").click()
+            code = RECOVERY_CODES[(app.extensions["ldn"].settings.database_url, email)].pop()
+            page.get_by_label("Recovery code").fill(code)
+        else:
+            page.get_by_label("Code from your authenticator app").fill(code)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()

@@ -8,17 +8,10 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in_staff
 from tests.conftest import wait_until
-from tests.staff.helpers import PASSWORD, make_staff
+from tests.staff.helpers import make_staff
 from workflows.models import AuditEntry, Case, OutboxMessage
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def case_state(app: Any, public_id: str) -> Case:
@@ -39,7 +32,7 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     wait_until(lambda: case_state(app, reference).status == "routed")
 
     coordinator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    sign_in(coordinator, live_server, "coord@test")
+    sign_in_staff(coordinator, live_server, app, "coord@test")
     coordinator.get_by_label("Flag").select_option("OPIOID_CURRENT")
     coordinator.get_by_role("button", name="Filter").click()
     screenshot(coordinator, "20-staff-queue-opioid")
@@ -73,13 +66,13 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     assert (case.decision, case.queue) == ("eligible", "physician")
 
     illinois = browser.new_context().new_page()
-    sign_in(illinois, live_server, "il@test")
+    sign_in_staff(illinois, live_server, app, "il@test")
     assert reference not in illinois.content()
     response = illinois.goto(f"{live_server}/staff/cases/{reference}")
     assert response.status == 404
 
     texas = browser.new_context().new_page()
-    sign_in(texas, live_server, "tx@test")
+    sign_in_staff(texas, live_server, app, "tx@test")
     texas.get_by_role("link", name=reference).click()
     screenshot(texas, "23-physician-case")
     texas.get_by_role("button", name="Accept this case").click()

@@ -109,4 +109,5 @@ def test_seed_demo_creates_the_accounts_once(app: Any) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"]).output
     assert "coordinator@ldn-intake.test" in first and "password:" in first
+    assert "set up two-factor sign-in at their first sign-in" in first
     assert runner.invoke(args=["seed-demo"]).output == ""
