@@ -49,8 +49,10 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+BAD_ADDRESS = _error("The path or the query string holds a NUL character (%00).")
 UNAVAILABLE = _error("The database is unreachable; nothing was changed. Try again in a minute.")
 STAFF_ERRORS = {
+    "400": BAD_ADDRESS,
     "401": _error("No valid staff token or session."),
     "403": _error("The staff member's role may not use this endpoint."),
     "503": UNAVAILABLE,
@@ -303,6 +305,7 @@ def _paths() -> dict[str, Any]:
                     "200": _json(
                         _ref("IntakeStatus"), "The status, in plain language for the patient."
                     ),
+                    "400": BAD_ADDRESS,
                     "404": _error("No such intake for this token (wrong id or token)."),
                     "503": UNAVAILABLE,
                 },
@@ -361,7 +364,10 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _json(_ref("Health"), "All up."),
-                    "400": _error("The timeout is not a number of seconds in range."),
+                    "400": _error(
+                        "The timeout is not a number of seconds in range, or the address holds "
+                        "a NUL character."
+                    ),
                     "503": _json(_ref("Health"), "Something is down: `down` names it."),
                 },
             }
