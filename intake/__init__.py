@@ -34,6 +34,8 @@ _SETTING_KEYS = {
     "DEV_OUTBOX": "dev_outbox",
     "PUBLIC_URL": "public_url",
     "SMTP_URL": "smtp_url",
+    "MAIL_FROM": "mail_from",
+    "MAIL_RETRY_SECONDS": "mail_retry_seconds",
 }
 
 

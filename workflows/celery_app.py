@@ -45,6 +45,11 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "workflows.requeue_stuck_cases",
                 "schedule": timedelta(seconds=15),
             },
+            # Unsent mail whose backoff has passed (workflows/delivery.py); nothing without SMTP.
+            "deliver-waiting-mail": {
+                "task": "workflows.deliver_waiting_mail",
+                "schedule": timedelta(seconds=30),
+            },
             "purge-abandoned-drafts": {
                 "task": "workflows.purge_abandoned_drafts",
                 "schedule": timedelta(hours=1),
