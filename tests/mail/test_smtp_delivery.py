@@ -8,6 +8,8 @@ import email
 import email.policy
 import logging
 import smtplib
+import ssl
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -279,3 +281,59 @@ def test_the_backoff_doubles_up_to_an_hour() -> None:
     first = timedelta(seconds=30)
     waits = [delivery.backoff(n, first).total_seconds() for n in range(1, 10)]
     assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+@pytest.fixture
+def tls_certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1 (openssl), trusted by this process the way an
+    operator trusts a private CA: SSL_CERT_FILE. Returns the server's TLS context."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_starttls_upgrades_the_connection_before_the_login(
+    smtp_port: int, tls_certificate: ssl.SSLContext
+) -> None:
+    inbox = Inbox()
+    seen_tls: list[bool] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+        seen_tls.append(session.ssl is not None)
+        return AuthResult(success=auth.password == b"secret")
+
+    with smtp_server(
+        smtp_port,
+        inbox,
+        tls_context=tls_certificate,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    ):
+        url = f"smtp://mailer:secret@127.0.0.1:{smtp_port}?starttls"
+        send_email(SmtpServer.from_url(url), SENDER, "a@example.org", "Über TLS", "Grüße\n")
+        with pytest.raises(smtplib.SMTPException):  # without ?starttls the server refuses
+            send_email(
+                SmtpServer.from_url(url.removesuffix("?starttls")), SENDER, "a@b.org", "x", "x"
+            )
+    assert seen_tls == [True]
+    [message] = inbox.messages
+    assert message["Subject"] == "Über TLS" and text(message) == "Grüße\n"
+
+
+def test_smtps_speaks_tls_from_the_first_byte(
+    smtp_port: int, tls_certificate: ssl.SSLContext
+) -> None:
+    inbox = Inbox()
+    with smtp_server(smtp_port, inbox, ssl_context=tls_certificate):
+        url = f"smtps://127.0.0.1:{smtp_port}"
+        send_email(SmtpServer.from_url(url), SENDER, "a@example.org", "Implicit", "TLS\n")
+    assert [m["Subject"] for m in inbox.messages] == ["Implicit"]
