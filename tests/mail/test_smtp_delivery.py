@@ -277,6 +277,20 @@ def test_a_bad_smtp_url_stops_start_up_with_a_clear_message(url: str, says: str)
         SmtpServer.from_url(url)
 
 
+def test_the_app_and_the_worker_refuse_to_start_with_a_bad_smtp_url(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> None:
+    from workflows.celery_app import make_celery
+    from workflows.settings import Settings
+
+    bad = "smtp://user:hunter2@mail.example:twenty-five"
+    with pytest.raises(SmtpUrlError, match="port that is not a number") as refused:
+        build_app(tmp_path, redis_url, database_url, SMTP_URL=bad)
+    assert "hunter2" not in str(refused.value)
+    with pytest.raises(SmtpUrlError):
+        make_celery(Settings.from_env({}, instance_path=tmp_path, smtp_url=bad))
+
+
 def test_the_backoff_doubles_up_to_an_hour() -> None:
     first = timedelta(seconds=30)
     waits = [delivery.backoff(n, first).total_seconds() for n in range(1, 10)]
