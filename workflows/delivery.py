@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import redis
 from sqlalchemy import select, update
@@ -73,11 +74,7 @@ class RetryBook:
 
     @classmethod
     def for_url(cls, url: str, first_wait: timedelta) -> RetryBook:
-        if url.startswith("redis+socket://"):
-            client = redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
-        else:
-            client = redis.Redis.from_url(url)
-        return cls(client, first_wait)
+        return cls(_redis_client(url), first_wait)
 
     @staticmethod
     def _key(message_id: int) -> str:
@@ -120,6 +117,14 @@ class RetryBook:
         finally:
             if claimed:
                 self._redis.delete(key)
+
+
+@cache
+def _redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL for the life of the process."""
+    if url.startswith("redis+socket://"):
+        return redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
+    return redis.Redis.from_url(url)
 
 
 def deliver(
