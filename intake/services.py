@@ -15,7 +15,7 @@ from workflows.celery_app import make_celery, redis_url_of
 from workflows.database import sessions_for
 from workflows.mail import Outbox, outbox_for
 from workflows.settings import Settings
-from workflows.tasks import enqueue_pipeline
+from workflows.tasks import delivery_requester, enqueue_pipeline
 
 __all__ = ["Services", "services"]
 
@@ -33,11 +33,12 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, today: Callable[[], date] | None = None) -> Services:
+        celery = make_celery(settings)
         return cls(
             settings=settings,
             sessions=sessions_for(settings.database_url),
-            celery=make_celery(settings),
-            outbox=outbox_for(settings),
+            celery=celery,
+            outbox=outbox_for(settings, delivery_requester(celery)),
             redis_url=redis_url_of(settings),
             today=today or date.today,
         )

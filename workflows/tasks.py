@@ -8,6 +8,7 @@ to `screening_failed`, where coordinators see it, instead of losing it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,12 +19,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import pipeline
+from workflows import delivery, pipeline
+from workflows.celery_app import redis_url_of
 from workflows.database import sessions_for
 from workflows.mail import outbox_for
+from workflows.models import OutboxMessage
 from workflows.settings import Settings
+from workflows.smtp import SmtpServer, send_email
 
-__all__ = ["enqueue_pipeline", "PIPELINE_TASK"]
+__all__ = ["enqueue_pipeline", "PIPELINE_TASK", "delivery_requester"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,59 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    return pipeline.process(_sessions(self.app), case_id, outbox_for(settings))
+    return pipeline.process(
+        _sessions(self.app), case_id, outbox_for(settings, delivery_requester(self.app))
+    )
+
+
+# --- mail (workflows/delivery.py) -------------------------------------------------------------
+
+
+def delivery_requester(app: Celery) -> Callable[[int], None]:
+    """What an outbox calls after its transaction commits: a task to send that message. With
+    the broker down the message waits in the outbox, and beat's sweep sends it later."""
+
+    def deliver_soon(message_id: int) -> None:
+        try:
+            app.send_task("workflows.deliver_message", args=[message_id])
+        except Exception as error:  # noqa: BLE001 - any broker fault: the sweep covers it
+            log.warning(
+                "mail.enqueue_failed",
+                extra={"message_id": message_id, "error": type(error).__name__},
+            )
+
+    return deliver_soon
+
+
+def _retry_book(app: Celery) -> delivery.RetryBook:
+    settings = _settings(app)
+    return delivery.RetryBook.for_url(
+        redis_url_of(settings), timedelta(seconds=settings.mail_retry_seconds)
+    )
+
+
+@shared_task(bind=True, name="workflows.deliver_message", acks_late=True, ignore_result=True)
+def deliver_message(self: Task, message_id: int) -> str:
+    settings = _settings(self.app)
+    if not settings.smtp_url:
+        return "no_smtp"
+    server = SmtpServer.from_url(settings.smtp_url)
+
+    def send(message: OutboxMessage) -> None:
+        send_email(server, settings.mail_from, message.to_address, message.subject, message.body)
+
+    return delivery.deliver(_sessions(self.app), _retry_book(self.app), send, message_id)
+
+
+@shared_task(bind=True, name="workflows.deliver_waiting_mail", acks_late=True, ignore_result=True)
+def deliver_waiting_mail(self: Task) -> int:
+    """Beat's sweep: a task per unsent message whose backoff has passed."""
+    if not _settings(self.app).smtp_url:
+        return 0
+    due = delivery.due_message_ids(_sessions(self.app), _retry_book(self.app))
+    for message_id in due:
+        self.app.send_task("workflows.deliver_message", args=[message_id])
+    return len(due)
 
 
 @shared_task(bind=True, name="workflows.requeue_stuck_cases", acks_late=True)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request, url_for
 from sqlalchemy import select, text
 
-from intake.api.openapi import openapi_document
+from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
 from intake.api.redis_client import redis_client
 from intake.security import api_intake_limit, limiter
 from intake.services import services
@@ -89,8 +89,25 @@ def openapi() -> Any:
     return jsonify(openapi_document())
 
 
+def _health_timeout() -> float | None:
+    """The ?timeout= of /healthz in seconds (default 1), or None when it is not a number in
+    (0, HEALTH_TIMEOUT_MAX_SECONDS]."""
+    try:
+        timeout = float(request.args.get("timeout", "1"))
+    except ValueError:
+        return None
+    return timeout if 0 < timeout <= HEALTH_TIMEOUT_MAX_SECONDS else None  # NaN fails both
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
+    timeout = _health_timeout()
+    if timeout is None:
+        abort(
+            400,
+            description="timeout must be a number of seconds above 0 and at most "
+            f"{HEALTH_TIMEOUT_MAX_SECONDS:g}.",
+        )
     ldn = services()
     report: dict[str, Any] = {"database": "ok", "redis": "ok", "workers": 0}
     down = []
@@ -106,7 +123,7 @@ def healthz() -> Any:
         report["redis"] = f"down: {type(error).__name__}"
         down.append("redis")
     else:
-        replies = ldn.celery.control.ping(timeout=float(request.args.get("timeout", 1.0)))
+        replies = ldn.celery.control.ping(timeout=timeout)
         report["workers"] = len(replies or [])
     if down:
         report["down"] = down

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from intake.services import services
+from workflows.delivery import SMTP_TRANSPORT, RetryBook
 from workflows.models import Draft, OutboxMessage, utcnow
 from workflows.tokens import hash_token, new_token
 
@@ -16,9 +17,17 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 @bp.get("/outbox")
 def outbox() -> str:
-    with services().sessions() as db:
+    ldn = services()
+    with ldn.sessions() as db:
         rows = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)).all()
-    return render_template("dev/outbox.html", messages=rows)
+    # Failed SMTP attempts of the messages still waiting (workflows/delivery.py).
+    book = RetryBook.for_url(ldn.redis_url, timedelta(seconds=ldn.settings.mail_retry_seconds))
+    failures = {
+        row.id: book.failed_attempts(row.id)
+        for row in rows
+        if row.transport == SMTP_TRANSPORT and row.sent_at is None
+    }
+    return render_template("dev/outbox.html", messages=rows, failures=failures)
 
 
 bench = Blueprint("bench", __name__, url_prefix="/bench")

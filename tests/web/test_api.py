@@ -133,3 +133,17 @@ def test_the_openapi_document_describes_the_endpoints_and_the_intake(
     assert validator.is_valid(base_intake)
     base_intake["goals"][0]["severity"] = 11
     assert not validator.is_valid(base_intake)
+
+
+@pytest.mark.parametrize("timeout", ["abc", "nan", "inf", "0", "-1", "6", "1e9", "1.6e308"])
+def test_healthz_refuses_a_timeout_that_is_not_a_short_positive_number(
+    client: Any, timeout: str
+) -> None:
+    # Schemathesis found 1.6e308 to be a server error (OverflowError in the workers' ping);
+    # "abc" was one too (ValueError), and 1e9 would have held a web thread for 30 years.
+    response = client.get(f"/healthz?timeout={timeout}")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "bad_request",
+        "message": "timeout must be a number of seconds above 0 and at most 5.",
+    }
