@@ -34,6 +34,8 @@ _SETTING_KEYS = {
     "DEV_OUTBOX": "dev_outbox",
     "PUBLIC_URL": "public_url",
     "SMTP_URL": "smtp_url",
+    "WEBHOOK_CA_BUNDLE": "webhook_ca_bundle",
+    "WEBHOOK_ALLOW_LOCAL_HTTP": "webhook_allow_local_http",
 }
 
 
@@ -71,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from intake.dev.views import bp as dev_bp
     from intake.patient import amend  # noqa: F401 - registers the amend routes
     from intake.patient.views import bp as patient_bp
+    from intake.staff import webhooks as _webhook_views  # noqa: F401 - registers its routes
     from intake.staff.views import bp as staff_bp
 
     app.register_blueprint(patient_bp)

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows import webhooks
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import InvalidIntake, default_rules, screen_document
@@ -107,6 +108,8 @@ def route(sessions: sessionmaker[Session], case_id: int) -> bool:
         case.status = CaseStatus.ROUTED
         case.last_error = None
         _record(db, case, "routed", queue=case.queue, priority=case.priority)
+        # In this transaction: the delivery exists exactly when the routing committed.
+        webhooks.record_event(db, case, "case.routed")
         return True
 
 

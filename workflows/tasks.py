@@ -17,12 +17,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import pipeline
+from workflows import pipeline, webhooks
 from workflows.database import sessions_for
 from workflows.mail import outbox_for
 from workflows.settings import Settings
 
-__all__ = ["enqueue_pipeline", "PIPELINE_TASKS"]
+__all__ = ["enqueue_pipeline", "enqueue_case_webhooks", "PIPELINE_TASKS"]
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def screen_case(self: CaseTask, case_id: int) -> int:
 
 @shared_task(bind=True, base=CaseTask, name="workflows.route_case")
 def route_case(self: CaseTask, case_id: int) -> int:
-    pipeline.route(_sessions(self.app), case_id)
+    if pipeline.route(_sessions(self.app), case_id):
+        enqueue_case_webhooks(self.app, case_id)  # after the routing committed
     return case_id
 
 
@@ -113,3 +114,34 @@ def enqueue_pipeline(app: Celery, case_id: int, start: str = PIPELINE_TASKS[0]) 
     signatures: an amended case re-enters at screen."""
     names = PIPELINE_TASKS[PIPELINE_TASKS.index(start) :]
     chain(*(app.signature(name, args=[case_id], immutable=True) for name in names)).apply_async()
+
+
+@shared_task(bind=True, name="workflows.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(self: Task, delivery_id: int) -> None:
+    """Send one webhook delivery if it is due; a delivered or abandoned one is left alone.
+    Failures are not retried here: the delivery row holds its next attempt, and beat sends it
+    then (a Redis broker would hand long countdowns back after the visibility timeout)."""
+    settings = _settings(self.app)
+    sender = webhooks.HttpsSender(
+        ca_bundle=settings.webhook_ca_bundle,
+        timeout=settings.webhook_timeout_seconds,
+        allow_local_http=settings.webhook_allow_local_http,
+    )
+    webhooks.deliver(_sessions(self.app), delivery_id, sender)
+
+
+@shared_task(bind=True, name="workflows.enqueue_due_webhooks", acks_late=True)
+def enqueue_due_webhooks(self: Task) -> int:
+    due = webhooks.due_deliveries(_sessions(self.app))
+    for delivery_id in due:
+        self.app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
+    return len(due)
+
+
+def enqueue_case_webhooks(app: Celery, case_id: int) -> None:
+    """Send the case's new deliveries now, after the transaction that recorded them committed;
+    if the broker is down, beat sends them once it is back."""
+    for delivery_id in webhooks.pending_for_case(
+        sessions_for(_settings(app).database_url), case_id
+    ):
+        app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
