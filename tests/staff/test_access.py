@@ -17,6 +17,7 @@ PAGES = {
     "/staff/dashboard": {"coordinator", "admin"},
     "/staff/physician": {"physician"},
     "/staff/admin/audit": {"admin"},
+    "/staff/admin/webhooks": {"admin"},
     "/staff/cases/{case}": {"coordinator", "admin", "physician"},
 }
 API = {
