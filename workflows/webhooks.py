@@ -351,7 +351,8 @@ def verify_signature(
 
 class Sender(Protocol):
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        """POST and return the status code; raise OSError or HTTPException when it fails."""
+        """POST and return the status code; raise OSError or HTTPException when it fails
+        (InvalidWebhookUrl for an address this sender may not reach)."""
         ...
 
 
@@ -455,7 +456,7 @@ def deliver(
     error: str | None = None
     try:
         status_code = sender.post(url, body, headers)
-    except (OSError, http.client.HTTPException) as failure:
+    except (OSError, http.client.HTTPException, InvalidWebhookUrl) as failure:
         # The class name only: a message may quote the receiver's answer.
         error = type(failure).__name__
 

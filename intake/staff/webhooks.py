@@ -91,7 +91,7 @@ def webhook_register() -> ResponseReturnValue:
         return _page(form), 400
     # The secret is shown in this answer only (not in a redirect's flash, which would carry
     # it in the session cookie).
-    flash("Endpoint registered. Copy its signing secret now: it is shown only once.", "success")
+    flash("Endpoint registered.", "success")
     return _page(EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)), shown_once)
 
 
@@ -126,11 +126,7 @@ def webhook_rotate(endpoint_id: int) -> ResponseReturnValue:
             secret = webhooks.rotate_secret(db, _staff(db), endpoint_id)
     except webhooks.EndpointNotFound:
         abort(404)
-    flash(
-        "New signing secret: copy it now, it is shown only once. The old one stops working "
-        "from the next delivery.",
-        "success",
-    )
+    flash("New signing secret made: the old one no longer signs deliveries.", "success")
     return _page(
         EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)), (endpoint_id, secret)
     )

@@ -1,5 +1,6 @@
 """A real HTTPS webhook receiver on 127.0.0.1, in a thread: it records what arrives and answers
-with the status codes a test asks for (200 once they run out)."""
+with the status codes a test asks for (200 once they run out). Without a certificate it speaks
+plain HTTP (the development allowance for the loopback address)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, certificate: Path, key: Path) -> None:
+    def __init__(self, certificate: Path | None, key: Path | None) -> None:
         self.requests: list[Received] = []
         self._answers: list[int] = []
         self._lock = threading.Lock()
@@ -67,14 +68,17 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate, key)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "http"
+        if certificate is not None and key is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certificate, key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/hooks/ldn") -> str:
-        return f"https://127.0.0.1:{self.server.server_port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_port}{path}"
 
     def answer_with(self, *codes: int) -> None:
         with self._lock:

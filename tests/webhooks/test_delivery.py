@@ -264,3 +264,29 @@ def test_an_unreachable_receiver_is_recorded_by_error_class(
     assert status == "failed"
     row = delivery(app, pending.id)
     assert row.last_status_code is None and row.last_error == "ConnectionRefusedError"
+
+
+def test_plain_http_to_the_loopback_is_delivered_only_where_development_allows_it(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    make_staff(app)
+    plain = Receiver(None, None).start()
+    try:
+        with app.extensions["ldn"].sessions.begin() as db:
+            admin = db.scalars(select(StaffUser).where(StaffUser.email == "admin@test")).one()
+            with pytest.raises(webhooks.InvalidWebhookUrl, match="https://"):
+                webhooks.register_endpoint(db, admin, plain.url(), "", ["case.routed"])
+            webhooks.register_endpoint(
+                db, admin, plain.url(), "dev", ["case.routed"], allow_local_http=True
+            )
+        first, second = routed_case(app, base_intake), routed_case(app, base_intake)
+        sessions = app.extensions["ldn"].sessions
+        (refused,) = deliveries(app, case_id=first.id)
+        assert webhooks.deliver(sessions, refused.id, webhooks.HttpsSender()) == "failed"
+        assert delivery(app, refused.id).last_error == "InvalidWebhookUrl"
+        (allowed,) = deliveries(app, case_id=second.id)
+        dev_sender = webhooks.HttpsSender(allow_local_http=True)
+        assert webhooks.deliver(sessions, allowed.id, dev_sender) == "delivered"
+        assert [r.payload["case"]["id"] for r in plain.received()] == [second.public_id]
+    finally:
+        plain.stop()
