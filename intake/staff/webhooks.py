@@ -4,14 +4,20 @@ holds the rules and audits each change."""
 
 from __future__ import annotations
 
+import json
+import secrets
+
+import redis.exceptions
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from intake.api.redis_client import redis_client
 from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.views import _staff, bp
@@ -40,6 +46,46 @@ class EndpointActionForm(FlaskForm):
     """Deactivate, rotate, test: a button and its CSRF token."""
 
 
+# A new secret is shown once, on the page the browser is redirected to (so a reload cannot post
+# the form again): it waits in Redis under a random one-time key, for this admin only, briefly.
+SECRET_HANDOVER_SECONDS = 300
+
+
+def _hand_over(endpoint_id: int, secret: str) -> str | None:
+    key = secrets.token_urlsafe(16)
+    value = json.dumps({"staff": current_user.id, "endpoint": endpoint_id, "secret": secret})
+    try:
+        redis_client(services().redis_url).set(
+            f"ldn:webhook-secret:{key}", value, ex=SECRET_HANDOVER_SECONDS
+        )
+    except redis.exceptions.RedisError:
+        return None
+    return key
+
+
+def _take_over(key: str) -> tuple[int, str] | None:
+    try:
+        raw = redis_client(services().redis_url).getdel(f"ldn:webhook-secret:{key}")
+    except redis.exceptions.RedisError:
+        return None
+    held = json.loads(raw) if raw else None
+    if not held or held["staff"] != current_user.id:
+        return None
+    return held["endpoint"], held["secret"]
+
+
+def _show_secret(endpoint_id: int, secret: str) -> ResponseReturnValue:
+    key = _hand_over(endpoint_id, secret)
+    if key is None:
+        flash(
+            "The signing secret could not be shown (Redis is unavailable): make a new one with "
+            "New secret.",
+            "error",
+        )
+        return redirect(url_for(".webhooks_page"))
+    return redirect(url_for(".webhooks_page", shown=key))
+
+
 def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> ResponseReturnValue:
     status = request.args.get("status") or None
     if status not in (None, *webhooks.DeliveryStatus.ALL):
@@ -65,7 +111,11 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> Resp
 @bp.get("/admin/webhooks")
 @role_required("admin")
 def webhooks_page() -> ResponseReturnValue:
-    return _page(EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)))
+    shown = request.args.get("shown")
+    return _page(
+        EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)),
+        _take_over(shown) if shown else None,
+    )
 
 
 @bp.post("/admin/webhooks")
@@ -89,10 +139,8 @@ def webhook_register() -> ResponseReturnValue:
     except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
         form.url.errors = [*form.url.errors, str(invalid)]
         return _page(form), 400
-    # The secret is shown in this answer only (not in a redirect's flash, which would carry
-    # it in the session cookie).
     flash("Endpoint registered.", "success")
-    return _page(EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)), shown_once)
+    return _show_secret(*shown_once)
 
 
 def _require_csrf() -> None:
@@ -127,9 +175,7 @@ def webhook_rotate(endpoint_id: int) -> ResponseReturnValue:
     except webhooks.EndpointNotFound:
         abort(404)
     flash("New signing secret made: the old one no longer signs deliveries.", "success")
-    return _page(
-        EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)), (endpoint_id, secret)
-    )
+    return _show_secret(endpoint_id, secret)
 
 
 @bp.post("/admin/webhooks/<int:endpoint_id>/test")

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import wait_until
-from tests.staff.helpers import csrf, login, make_staff
+from tests.staff.helpers import PASSWORD, csrf, login, make_staff
 from tests.webhooks.receiver import Receiver
-from workflows.models import AuditEntry, WebhookEndpoint
+from workflows.models import AuditEntry, Role, WebhookEndpoint
+from workflows.staff import create_staff
 
 PAGE = "/staff/admin/webhooks"
 SECRET = re.compile(r"<code class=\"resume-link\" data-secret>(whsec_[0-9a-f]{64})</code>")
@@ -46,6 +47,7 @@ def register(client: Any, url: str, events: tuple[str, ...] = ("case.routed",)) 
             "events": list(events),
             "csrf_token": csrf(client, PAGE),
         },
+        follow_redirects=True,
     )
 
 
@@ -92,10 +94,21 @@ def test_an_admin_registers_an_endpoint_sees_its_secret_once_and_it_is_audited(
     assert SECRET.search(page).group(1) == stored.secret
     assert stored.url == "https://crm.practice.example/hooks" and stored.is_active
     assert stored.event_types == {"events": ["case.routed", "case.declined"]}
+    # Shown once: the page it was shown on, reloaded, no longer has it.
+    assert stored.secret not in admin.get(response.request.full_path).get_data(as_text=True)
     assert stored.secret not in admin.get(PAGE).get_data(as_text=True)
     (entry,) = audited(app, "webhook_registered")
     assert entry["endpoint_id"] == stored.id and entry["url"] == stored.url
     assert stored.secret not in str(entry)
+
+
+def test_the_page_that_showed_a_secret_shows_it_to_no_other_admin(app: Any, admin: Any) -> None:
+    create_staff(app.extensions["ldn"].sessions, "admin2@test", "Abe Admin", Role.ADMIN, PASSWORD)
+    response = register(admin, "https://crm.practice.example/hooks")
+    (stored,) = endpoints(app)
+    other = app.test_client()
+    login(other, "admin2@test")
+    assert stored.secret not in other.get(response.request.full_path).get_data(as_text=True)
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app: Any, admin: Any) -> None:
@@ -132,7 +145,9 @@ def test_a_bad_registration_says_what_is_wrong_and_keeps_what_was_typed(
 def test_an_admin_deactivates_and_rotates_and_each_change_is_audited(app: Any, admin: Any) -> None:
     register(admin, "https://crm.practice.example/hooks")
     (stored,) = endpoints(app)
-    rotated = admin.post(f"{PAGE}/{stored.id}/rotate", data={"csrf_token": csrf(admin, PAGE)})
+    rotated = admin.post(
+        f"{PAGE}/{stored.id}/rotate", data={"csrf_token": csrf(admin, PAGE)}, follow_redirects=True
+    )
     new_secret = SECRET.search(rotated.get_data(as_text=True)).group(1)
     assert new_secret != stored.secret and endpoints(app)[0].secret == new_secret
     response = admin.post(f"{PAGE}/{stored.id}/deactivate", data={"csrf_token": csrf(admin, PAGE)})

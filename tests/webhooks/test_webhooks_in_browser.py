@@ -34,6 +34,9 @@ def test_an_admin_registers_a_webhook_tests_it_and_sees_each_delivery_outcome(
     expect(page.get_by_text("Copy it into the receiver now")).to_be_visible()
     secret = page.locator("[data-secret]").inner_text()
     screenshot(page, "40-admin-webhook-registered")
+    page.reload()  # registers nothing twice, and the secret is gone
+    expect(page.locator("[data-secret]")).to_have_count(0)
+    expect(page.get_by_text("Practice CRM")).to_have_count(1)
 
     page.get_by_role("button", name="Send a test event").click()
     expect(page.get_by_text("Test event sent")).to_be_visible()
