@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Any
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from workflows import webhooks
 
 SECRET = "whsec_" + "ab" * 32
@@ -90,3 +92,17 @@ def test_the_backoff_doubles_from_30_seconds_and_stops_growing_at_6_hours() -> N
     assert no_jitter == [30, 60, 120]
     assert webhooks.retry_delay(30, jitter=lambda: 0.0).total_seconds() == 6 * 3600
     assert webhooks.retry_delay(1, jitter=lambda: 1.0).total_seconds() == 36
+
+
+def test_the_readme_verification_snippet_agrees_with_the_signer() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Verifying the signature", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # our own README, run so that it stays true
+    readme_verify = namespace["verify_signature"]
+    now = int(time.time())
+    header = webhooks.signature_header(SECRET, now, BODY)
+    assert readme_verify(SECRET, header, BODY)
+    assert not readme_verify(SECRET, header, BODY + b" ")
+    assert not readme_verify(SECRET, webhooks.signature_header(SECRET, now - 301, BODY), BODY)
