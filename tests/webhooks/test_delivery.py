@@ -15,7 +15,7 @@ from tests.conftest import wait_until
 from tests.staff.helpers import act, login, make_staff, routed_case
 from tests.webhooks.receiver import Receiver
 from workflows import webhooks
-from workflows.models import StaffUser, WebhookDelivery
+from workflows.models import Case, StaffUser, WebhookDelivery, utcnow
 from workflows.tasks import enqueue_case_webhooks
 
 CANARY_PATIENT = {
@@ -159,6 +159,30 @@ def test_a_receiver_answering_500_then_200_gets_a_retry_with_backoff_then_is_del
         200,
         None,
     )
+
+
+def test_beat_resends_a_failed_delivery_once_its_backoff_has_passed(
+    app: Any, worker: Any, receiver: Receiver, base_intake: dict[str, Any]
+) -> None:
+    make_staff(app)
+    case = routed_case(app, base_intake)
+    _, secret = register(app, receiver.url())
+    receiver.answer_with(502)
+    sessions = app.extensions["ldn"].sessions
+    # The event happened and its first attempt failed an hour ago (injected clock): its
+    # retry is due now, and only beat will send it.
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with sessions.begin() as db:
+        stored = db.get(Case, case.id)
+        (pending,) = webhooks.record_event(db, stored, "case.routed", now=an_hour_ago)
+    assert webhooks.deliver(sessions, pending.id, sender_for(app), now=lambda: an_hour_ago) == (
+        "failed"
+    )
+    worker.send_task("workflows.enqueue_due_webhooks")
+    wait_until(lambda: delivery(app, pending.id).status == "delivered")
+    assert [r.answered for r in receiver.received()] == [502, 200]
+    assert receiver.received()[1].is_signed_by(secret)
+    assert delivery(app, pending.id).attempts == 2
 
 
 def test_a_receiver_that_keeps_failing_is_retried_for_three_days_then_abandoned(
