@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import browser, live_server, page  # noqa: F401 - for the screenshot
-from tests.conftest import TODAY
-from tests.webhooks.receiver import Receiver, make_certificate
+from tests.webhooks.receiver import Receiver, app_trusting, make_certificate
 
 
 @pytest.fixture(scope="session")
@@ -22,19 +20,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def app(tmp_path: Path, redis_url: str, database_url: str, certificate: tuple[Path, Path]) -> Any:
-    from intake import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "SECRET_KEY": "test-secret",
-            "TODAY": lambda: TODAY,
-            "WEBHOOK_CA_BUNDLE": str(certificate[0]),
-        }
-    )
+    return app_trusting(certificate[0], tmp_path, redis_url, database_url)
 
 
 @pytest.fixture

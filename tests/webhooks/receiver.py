@@ -15,7 +15,7 @@ from typing import Any
 
 from workflows.webhooks import verify_signature
 
-__all__ = ["Received", "Receiver", "make_certificate"]
+__all__ = ["Received", "Receiver", "make_certificate", "app_trusting"]
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -29,6 +29,24 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
         capture_output=True,
     )  # fmt: skip
     return certificate, key
+
+
+def app_trusting(certificate: Path, tmp_path: Path, redis_url: str, database_url: str) -> Any:
+    """The test app (as tests/conftest.py builds it) trusting ``certificate`` for webhooks."""
+    from intake import create_app
+    from tests.conftest import TODAY
+
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "SECRET_KEY": "test-secret",
+            "TODAY": lambda: TODAY,
+            "WEBHOOK_CA_BUNDLE": str(certificate),
+        }
+    )
 
 
 @dataclass(frozen=True)

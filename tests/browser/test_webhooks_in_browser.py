@@ -3,8 +3,11 @@ of every delivery; screenshots in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -12,8 +15,27 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_staff_loop_in_browser import sign_in
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, app_trusting, make_certificate
 from workflows.models import WebhookDelivery
+
+
+@pytest.fixture(name="certificate", scope="module")
+def receiver_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(name="app")
+def app_trusting_the_receiver(
+    tmp_path: Path, redis_url: str, database_url: str, certificate: tuple[Path, Path]
+) -> Any:
+    return app_trusting(certificate[0], tmp_path, redis_url, database_url)
+
+
+@pytest.fixture(name="receiver")
+def https_receiver(certificate: tuple[Path, Path]) -> Iterator[Receiver]:
+    server = Receiver(*certificate).start()
+    yield server
+    server.stop()
 
 
 def outcomes(app: Any) -> list[str]:
