@@ -38,6 +38,8 @@ _SETTING_KEYS = {
     "SMTP_URL": "smtp_url",
     "MAIL_FROM": "mail_from",
     "MAIL_RETRY_SECONDS": "mail_retry_seconds",
+    "WEBHOOK_CA_BUNDLE": "webhook_ca_bundle",
+    "WEBHOOK_ALLOW_LOCAL_HTTP": "webhook_allow_local_http",
 }
 
 
@@ -78,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from intake.patient import amend  # noqa: F401 - registers the amend routes
     from intake.patient.views import bp as patient_bp
     from intake.staff import two_factor  # noqa: F401 - registers the two-factor routes
+    from intake.staff import webhooks as _webhook_views  # noqa: F401 - registers its routes
     from intake.staff.views import bp as staff_bp
 
     app.register_blueprint(patient_bp)

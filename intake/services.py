@@ -15,7 +15,7 @@ from workflows.celery_app import make_celery, redis_url_of
 from workflows.database import sessions_for
 from workflows.mail import Outbox, outbox_for
 from workflows.settings import Settings
-from workflows.tasks import delivery_requester, enqueue_pipeline
+from workflows.tasks import delivery_requester, enqueue_case_webhooks, enqueue_pipeline
 
 __all__ = ["Services", "services"]
 
@@ -55,6 +55,25 @@ class Services:
         except Exception as error:  # noqa: BLE001 - any broker fault: the sweeper covers it
             log.warning(
                 "case.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}
+            )
+
+    def send_webhooks(self, case_id: int) -> None:
+        """Send the case's new webhook deliveries, after the change that recorded them
+        committed; if the broker is down, beat sends them within a minute of its return."""
+        try:
+            enqueue_case_webhooks(self.celery, case_id)
+        except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
+            log.warning(
+                "webhooks.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}
+            )
+
+    def send_webhook(self, delivery_id: int) -> None:
+        try:
+            self.celery.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
+        except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
+            log.warning(
+                "webhooks.enqueue_failed",
+                extra={"delivery_id": delivery_id, "error": type(error).__name__},
             )
 
 

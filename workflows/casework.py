@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import audit
+from workflows import audit, webhooks
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
 from workflows.tokens import hash_token, new_token
@@ -187,6 +187,7 @@ def accept(
             raise NotPermitted("this case is not yours to accept")
         _check(case, S.ACCEPTED)
         case.status, case.assignee_id, case.accepted_at = S.ACCEPTED, user.id, utcnow()
+        webhooks.record_event(db, case, "case.accepted")
         return {}
 
     Action(sessions).run(staff_id, case_id, version, "accepted", change)
@@ -223,6 +224,7 @@ def decline(
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
         _check(case, S.DECLINED)
         case.status, case.assignee_id = S.DECLINED, None
+        webhooks.record_event(db, case, "case.declined")
         return {"reason": reason}
 
     Action(sessions).run(staff_id, case_id, version, "declined", change)

@@ -54,6 +54,12 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "workflows.deliver_waiting_mail",
                 "schedule": timedelta(seconds=30),
             },
+            # Webhook deliveries that are due: new ones whose immediate send was lost, and
+            # failed ones whose backoff has passed.
+            "send-due-webhooks": {
+                "task": "workflows.enqueue_due_webhooks",
+                "schedule": timedelta(seconds=15),
+            },
             "purge-abandoned-drafts": {
                 "task": "workflows.purge_abandoned_drafts",
                 "schedule": timedelta(hours=1),

@@ -26,6 +26,8 @@ from workflows.staff import describe_demo_logins, seed_demo_accounts
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("LDN_DEV_OUTBOX", "1")  # `make run` is for development: show /dev/outbox
+    # Development: webhooks may also go to a plain-http receiver on 127.0.0.1 (never in production).
+    env.setdefault("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
     settings = Settings.from_env(env)
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)

@@ -12,18 +12,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows import webhooks
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import InvalidIntake, default_rules, screen_document, validate_intake
 from workflows.screening.normalise import state_key
 
 __all__ = [
+    "Progress",
     "process",
     "start_screening",
     "screen",
@@ -57,21 +59,25 @@ def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     log.info("case.%s", action, extra={"case_id": case.id, "detail": detail})
 
 
-def process(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> str:
-    """Every step the case still needs, in one task: validate, screen and route in one
-    transaction, then notify in a second one (a mail fault must not undo the routing).
-    Returns the case's status."""
+class Progress(NamedTuple):
+    status: str
+    routed_now: bool  # this call routed the case (its webhook deliveries are new)
 
-    def advance(db: Session, case: Case) -> str:
+
+def process(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> Progress:
+    """Every step the case still needs, in one task: validate, screen and route in one
+    transaction, then notify in a second one (a mail fault must not undo the routing)."""
+
+    def advance(db: Session, case: Case) -> Progress:
         _start_screening(db, case)
         _screen(db, case)
-        _route(db, case)
-        return case.status
+        routed_now = _route(db, case)
+        return Progress(case.status, routed_now)
 
-    status = _locked(sessions, case_id, advance)
-    if status == CaseStatus.ROUTED:
+    progress = _locked(sessions, case_id, advance)
+    if progress.status == CaseStatus.ROUTED:
         notify(sessions, case_id, outbox)
-    return status
+    return progress
 
 
 _CONFLICT_RETRIES = 3
@@ -161,6 +167,8 @@ def _route(db: Session, case: Case) -> bool:
     case.status = CaseStatus.ROUTED
     case.last_error = None
     _record(db, case, "routed", queue=case.queue, priority=case.priority)
+    # In this transaction: the delivery exists exactly when the routing committed.
+    webhooks.record_event(db, case, "case.routed")
     return True
 
 

@@ -45,6 +45,12 @@ class Settings:
     # never handed to a second worker. Recovery after a crash takes about this long.
     visibility_timeout_seconds: int = 120
     task_time_limit_seconds: int = 60
+    # Webhooks: a CA bundle to trust besides the system's (a private CA, or the test's own
+    # certificate), so TLS verification is never switched off; plain http only to the loopback
+    # address, and only when asked for (development).
+    webhook_ca_bundle: str | None = None
+    webhook_allow_local_http: bool = False
+    webhook_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -72,6 +78,8 @@ class Settings:
             api_rate_limit_per_minute=int(environ.get("LDN_API_RATE_LIMIT", "30")),
             visibility_timeout_seconds=int(environ.get("LDN_VISIBILITY_TIMEOUT", "120")),
             task_time_limit_seconds=int(environ.get("LDN_TASK_TIME_LIMIT", "60")),
+            webhook_ca_bundle=environ.get("LDN_WEBHOOK_CA_BUNDLE") or None,
+            webhook_allow_local_http=environ.get("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
         )
         return replace(settings, **overrides)
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import delivery, pipeline
+from workflows import delivery, pipeline, webhooks
 from workflows.celery_app import redis_url_of
 from workflows.database import sessions_for
 from workflows.mail import outbox_for
@@ -27,7 +27,7 @@ from workflows.models import OutboxMessage
 from workflows.settings import Settings
 from workflows.smtp import SmtpServer, send_email
 
-__all__ = ["enqueue_pipeline", "PIPELINE_TASK", "delivery_requester"]
+__all__ = ["enqueue_pipeline", "enqueue_case_webhooks", "PIPELINE_TASK", "delivery_requester"]
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,12 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    return pipeline.process(
+    progress = pipeline.process(
         _sessions(self.app), case_id, outbox_for(settings, delivery_requester(self.app))
     )
+    if progress.routed_now:
+        enqueue_case_webhooks(self.app, case_id)  # after the routing committed
+    return progress.status
 
 
 # --- mail (workflows/delivery.py) -------------------------------------------------------------
@@ -155,3 +158,34 @@ def enqueue_pipeline(app: Celery, case_id: int) -> None:
     # No result is kept: without ignore_result, sending would also subscribe to the result
     # backend, and wait on it for as long as Redis is down.
     app.send_task(PIPELINE_TASK, args=[case_id], ignore_result=True)
+
+
+@shared_task(bind=True, name="workflows.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(self: Task, delivery_id: int) -> None:
+    """Send one webhook delivery if it is due; a delivered or abandoned one is left alone.
+    Failures are not retried here: the delivery row holds its next attempt, and beat sends it
+    then (a Redis broker would hand long countdowns back after the visibility timeout)."""
+    settings = _settings(self.app)
+    sender = webhooks.HttpsSender(
+        ca_bundle=settings.webhook_ca_bundle,
+        timeout=settings.webhook_timeout_seconds,
+        allow_local_http=settings.webhook_allow_local_http,
+    )
+    webhooks.deliver(_sessions(self.app), delivery_id, sender)
+
+
+@shared_task(bind=True, name="workflows.enqueue_due_webhooks", acks_late=True)
+def enqueue_due_webhooks(self: Task) -> int:
+    due = webhooks.due_deliveries(_sessions(self.app))
+    for delivery_id in due:
+        self.app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
+    return len(due)
+
+
+def enqueue_case_webhooks(app: Celery, case_id: int) -> None:
+    """Send the case's new deliveries now, after the transaction that recorded them committed;
+    if the broker is down, beat sends them once it is back."""
+    for delivery_id in webhooks.pending_for_case(
+        sessions_for(_settings(app).database_url), case_id
+    ):
+        app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()

@@ -211,6 +211,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         if not form.validate_on_submit():
             abort(400)
         casework.accept(sessions, staff_id, case_id, _version(form))
+        ldn.send_webhooks(case_id)  # after the commit: the deliveries exist
         return "You accepted this case."
     if action == "note":
         form = NoteForm(prefix="note")
@@ -274,6 +275,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         return _form_error(form)
     function, message = simple[action]
     function(sessions, staff_id, case_id, _version(form), form.reason.data or "")
+    if action == "decline":
+        ldn.send_webhooks(case_id)  # after the commit: the deliveries exist
     return message
 
 

@@ -19,6 +19,7 @@ PAGES = {
     "/staff/admin/audit": {"admin"},
     "/staff/admin/staff": {"admin"},
     "/staff/account": {"coordinator", "admin", "physician"},
+    "/staff/admin/webhooks": {"admin"},
     "/staff/cases/{case}": {"coordinator", "admin", "physician"},
 }
 API = {

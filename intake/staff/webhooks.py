@@ -1,0 +1,193 @@
+"""The admin page for webhooks, /staff/admin/webhooks: register, deactivate, rotate a secret,
+send a test event, and see every delivery with its outcome. Views are thin: workflows/webhooks.py
+holds the rules and audits each change."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import redis.exceptions
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from intake.api.redis_client import redis_client
+from intake.services import services
+from intake.staff.auth import role_required
+from intake.staff.views import _staff, bp
+from workflows import webhooks
+from workflows.models import utcnow
+
+__all__ = ["EndpointForm", "EndpointActionForm"]
+
+
+class EndpointForm(FlaskForm):
+    url = URLField(
+        "Endpoint address (https://)",
+        [InputRequired("Enter the endpoint's address (https://...)."), Length(max=500)],
+    )
+    description = StringField("Description", [Length(max=200)])
+    events = SelectMultipleField(
+        "Events",
+        [InputRequired("Choose at least one event.")],
+        choices=[SelectChoice(event, event) for event in webhooks.EVENT_TYPES],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+    )
+
+
+class EndpointActionForm(FlaskForm):
+    """Deactivate, rotate, test: a button and its CSRF token."""
+
+
+# A new secret is shown once, on the page the browser is redirected to (so a reload cannot post
+# the form again): it waits in Redis under a random one-time key, for this admin only, briefly.
+SECRET_HANDOVER_SECONDS = 300
+
+
+def _hand_over(endpoint_id: int, secret: str) -> str | None:
+    key = secrets.token_urlsafe(16)
+    value = json.dumps({"staff": current_user.id, "endpoint": endpoint_id, "secret": secret})
+    try:
+        redis_client(services().redis_url).set(
+            f"ldn:webhook-secret:{key}", value, ex=SECRET_HANDOVER_SECONDS
+        )
+    except redis.exceptions.RedisError:
+        return None
+    return key
+
+
+def _take_over(key: str) -> tuple[int, str] | None:
+    try:
+        raw = redis_client(services().redis_url).getdel(f"ldn:webhook-secret:{key}")
+    except redis.exceptions.RedisError:
+        return None
+    held = json.loads(raw) if raw else None
+    if not held or held["staff"] != current_user.id:
+        return None
+    return held["endpoint"], held["secret"]
+
+
+def _show_secret(endpoint_id: int, secret: str) -> ResponseReturnValue:
+    key = _hand_over(endpoint_id, secret)
+    if key is None:
+        flash(
+            "The signing secret could not be shown (Redis is unavailable): make a new one with "
+            "New secret.",
+            "error",
+        )
+        return redirect(url_for(".webhooks_page"))
+    return redirect(url_for(".webhooks_page", shown=key))
+
+
+def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status not in (None, *webhooks.DeliveryStatus.ALL):
+        status = None
+    with services().sessions() as db:
+        endpoints = webhooks.endpoints_page(db)
+        deliveries = webhooks.deliveries_page(db, status)
+        return render_template(
+            "staff/webhooks.html",
+            form=form,
+            action_form=EndpointActionForm(),
+            endpoints=endpoints,
+            deliveries=deliveries,
+            status=status,
+            statuses=webhooks.DeliveryStatus.ALL,
+            new_secret=new_secret,
+            event_types=webhooks.EVENT_TYPES,
+            allow_local_http=services().settings.webhook_allow_local_http,
+            now=utcnow(),
+        )
+
+
+@bp.get("/admin/webhooks")
+@role_required("admin")
+def webhooks_page() -> ResponseReturnValue:
+    shown = request.args.get("shown")
+    return _page(
+        EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)),
+        _take_over(shown) if shown else None,
+    )
+
+
+@bp.post("/admin/webhooks")
+@role_required("admin")
+def webhook_register() -> ResponseReturnValue:
+    form = EndpointForm()
+    if not form.validate_on_submit():
+        return _page(form), 400
+    ldn = services()
+    try:
+        with ldn.sessions.begin() as db:
+            endpoint = webhooks.register_endpoint(
+                db,
+                _staff(db),
+                form.url.data or "",
+                form.description.data or "",
+                form.events.data or [],
+                ldn.settings.webhook_allow_local_http,
+            )
+            shown_once = (endpoint.id, endpoint.secret)
+    except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
+        form.url.errors = [*form.url.errors, str(invalid)]
+        return _page(form), 400
+    flash("Endpoint registered.", "success")
+    return _show_secret(*shown_once)
+
+
+def _require_csrf() -> None:
+    if not EndpointActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.post("/admin/webhooks/<int:endpoint_id>/deactivate")
+@role_required("admin")
+def webhook_deactivate(endpoint_id: int) -> ResponseReturnValue:
+    _require_csrf()
+    try:
+        with services().sessions.begin() as db:
+            abandoned = webhooks.deactivate_endpoint(db, _staff(db), endpoint_id)
+    except webhooks.EndpointNotFound:
+        abort(404)
+    flash(
+        "Endpoint deactivated: it gets no more deliveries"
+        + (f"; {abandoned} waiting deliveries were abandoned." if abandoned else "."),
+        "success",
+    )
+    return redirect(url_for(".webhooks_page"))
+
+
+@bp.post("/admin/webhooks/<int:endpoint_id>/rotate")
+@role_required("admin")
+def webhook_rotate(endpoint_id: int) -> ResponseReturnValue:
+    _require_csrf()
+    try:
+        with services().sessions.begin() as db:
+            secret = webhooks.rotate_secret(db, _staff(db), endpoint_id)
+    except webhooks.EndpointNotFound:
+        abort(404)
+    flash("New signing secret made: the old one no longer signs deliveries.", "success")
+    return _show_secret(endpoint_id, secret)
+
+
+@bp.post("/admin/webhooks/<int:endpoint_id>/test")
+@role_required("admin")
+def webhook_test(endpoint_id: int) -> ResponseReturnValue:
+    _require_csrf()
+    ldn = services()
+    try:
+        with ldn.sessions.begin() as db:
+            delivery_id = webhooks.record_test_event(db, _staff(db), endpoint_id).id
+    except webhooks.EndpointNotFound:
+        abort(404)
+    ldn.send_webhook(delivery_id)  # after the commit: the worker finds the delivery
+    flash("Test event sent: its outcome appears in the deliveries below.", "success")
+    return redirect(url_for(".webhooks_page"))
