@@ -31,6 +31,11 @@ def load_case(path: Path) -> dict[str, Any]:
 @pytest.fixture
 def base_intake() -> dict[str, Any]:
     """A complete, valid, eligible intake that each test bends to its purpose."""
+    return eligible_intake()
+
+
+def eligible_intake() -> dict[str, Any]:
+    """A complete, valid, eligible intake (a new copy each call)."""
     return {
         "submitted_at": "2026-11-01",
         "patient": {
@@ -65,6 +70,7 @@ def base_intake() -> dict[str, Any]:
 
 # --- real parts: Redis, database, app, Celery worker -----------------------------------------
 
+import contextlib  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 
@@ -109,15 +115,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.shutdown()
 
 
+def url_of(redis_server: Any) -> str:
+    """The URL the app and Celery use for the session's Redis server."""
+    return redis_server.url if PRODUCTION else f"redis+socket://{redis_server.socket_file}"
+
+
 @pytest.fixture
 def redis_url(redis_server: Any) -> str:
     import redis
 
-    if PRODUCTION:
-        redis.Redis.from_url(redis_server.url).flushall()
-        return redis_server.url
-    redis_server.flushall()  # no message of an earlier test reaches this test's worker
-    return f"redis+socket://{redis_server.socket_file}"
+    url = url_of(redis_server)
+    # no message of an earlier test reaches this test's worker
+    (redis.Redis.from_url(url) if PRODUCTION else redis_server).flushall()
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -139,14 +149,15 @@ def postgres_admin_url(postgres: Any) -> str | None:
     return postgres.admin_url if postgres is not None else None
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
-    """A fresh database migrated to head by Alembic: SQLite, or a new PostgreSQL database."""
+@contextlib.contextmanager
+def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh database migrated to head by Alembic: SQLite in ``folder``, or a new PostgreSQL
+    database; dropped again on exit."""
     from workflows.database import engine_for
     from workflows.migrate import upgrade
 
     if postgres_admin_url is None:
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+        url = f"sqlite:///{folder / 'test.db'}"
         upgrade(url)
         yield url
         engine_for(url).dispose()
@@ -172,7 +183,14 @@ def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str
 
 
 @pytest.fixture
-def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
+def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh database migrated to head by Alembic: SQLite, or a new PostgreSQL database."""
+    with migrated_database(tmp_path, postgres_admin_url) as url:
+        yield url
+
+
+def make_app(folder: Path, redis_url: str, database_url: str) -> Any:
+    """The app as the tests configure it, its instance folder under ``folder``."""
     from intake import create_app
 
     return create_app(
@@ -180,11 +198,16 @@ def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
             "TESTING": True,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
-            "INSTANCE_PATH": tmp_path / "instance",
+            "INSTANCE_PATH": folder / "instance",
             "SECRET_KEY": "test-secret",
             "TODAY": lambda: TODAY,
         }
     )
+
+
+@pytest.fixture
+def app(tmp_path: Path, redis_url: str, database_url: str) -> Any:
+    return make_app(tmp_path, redis_url, database_url)
 
 
 @pytest.fixture
