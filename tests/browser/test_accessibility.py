@@ -69,8 +69,8 @@ class Site:
     eligible_case: str
     staff_clients: dict[str, Any] = field(default_factory=dict)
 
-    def new_page(self, width: int = 1100) -> Any:
-        context = self.browser.new_context(viewport={"width": width, "height": 900})
+    def new_page(self) -> Any:
+        context = self.browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15_000)
         return page
@@ -241,9 +241,10 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def opened(site: Site, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The page named by the test's parameter, open in a fresh browser context."""
+    """The page named by the parameter, open in a fresh browser context; the tests only read
+    it, so each page is opened once for all the tests that check it."""
     page = site.new_page()
     PAGES[request.param](site, page)
     page.wait_for_load_state()
@@ -251,44 +252,47 @@ def opened(site: Site, request: pytest.FixtureRequest) -> Iterator[Any]:
     page.context.close()
 
 
-@pytest.mark.parametrize("opened", PAGES, indirect=True)
+@pytest.mark.parametrize("opened", PAGES, indirect=True, scope="module")
 def test_the_page_has_no_wcag_21_aa_violations(opened: Any, request: pytest.FixtureRequest) -> None:
     assert_no_axe_violations(opened, request.node.callspec.params["opened"])
 
 
-@pytest.mark.parametrize("opened", PAGES, indirect=True)
-def test_every_control_has_a_name_and_every_choice_a_question(opened: Any) -> None:
+@pytest.mark.parametrize("opened", PAGES, indirect=True, scope="module")
+def test_a_screen_reader_names_every_control_groups_every_choice_and_finds_the_landmarks(
+    opened: Any,
+) -> None:
     count, unnamed = unnamed_controls(opened)
     assert count > 0, "the accessibility tree shows no controls at all"
     assert not unnamed, "controls a screen reader cannot name:\n" + "\n".join(unnamed)
     ungrouped = ungrouped_choices(opened)
     assert not ungrouped, "choices outside a fieldset with a legend:\n" + "\n".join(ungrouped)
-
-
-@pytest.mark.parametrize("opened", PAGES, indirect=True)
-def test_the_landmarks_are_there_once_and_none_is_empty(opened: Any) -> None:
-    assert not landmark_problems(opened), "\n".join(landmark_problems(opened))
+    landmarks = landmark_problems(opened)
+    assert not landmarks, "\n".join(landmarks)
 
 
 PATIENT_PAGES = [name for name in PAGES if not name.startswith(("staff", "physician"))]
 
 
-@pytest.mark.parametrize("name", PATIENT_PAGES)
+@pytest.mark.parametrize("opened", PATIENT_PAGES, indirect=True, scope="module")
 def test_the_patient_page_reflows_to_320_px_without_scrolling_sideways(
-    site: Site, name: str
+    opened: Any, request: pytest.FixtureRequest
 ) -> None:
     """WCAG 1.4.10: at 320 CSS px (a 1280 px window zoomed to 400%) nothing needs a
     horizontal scroll bar."""
-    page = site.new_page(width=320)
-    PAGES[name](site, page)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if name == "step-history-errors":
-        screenshot(page, "32-a11y-history-errors-320px")
-    page.context.close()
+    name = request.node.callspec.params["opened"]
+    opened.set_viewport_size({"width": 320, "height": 900})
+    try:
+        width = opened.evaluate("document.documentElement.scrollWidth")
+        if name == "step-history-errors":
+            screenshot(opened, "32-a11y-history-errors-320px")
+    finally:
+        opened.set_viewport_size({"width": 1100, "height": 900})
     assert width <= 320, f"{name} is {width} px wide at a 320 px viewport"
 
 
-@pytest.mark.parametrize("opened", [f"step-{slug}" for slug in STEPS], indirect=True)
+@pytest.mark.parametrize(
+    "opened", [f"step-{slug}" for slug in STEPS], indirect=True, scope="module"
+)
 def test_each_step_exposes_which_answers_are_required(
     opened: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -296,7 +300,9 @@ def test_each_step_exposes_which_answers_are_required(
     assert required_controls(opened) == REQUIRED[slug]
 
 
-@pytest.mark.parametrize("opened", [f"step-{slug}-errors" for slug in STEPS], indirect=True)
+@pytest.mark.parametrize(
+    "opened", [f"step-{slug}-errors" for slug in STEPS], indirect=True, scope="module"
+)
 def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(opened: Any) -> None:
     assert opened.locator(".field-error").count() > 0
     assert not unlinked_errors(opened), "\n".join(unlinked_errors(opened))
