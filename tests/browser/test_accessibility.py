@@ -30,6 +30,8 @@ from tests.browser.conftest import screenshot, serving, share_session
 from tests.conftest import eligible_intake, make_app, migrated_database, url_of
 from tests.staff.helpers import login, make_staff, routed_case
 from tests.web.intake_client import complete_until
+from workflows import casework
+from workflows.mail import DatabaseOutbox
 from workflows.models import Case, utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
@@ -67,6 +69,7 @@ class Site:
     browser: Any
     opioid_case: str
     eligible_case: str
+    staff_ids: dict[str, int]
     staff_clients: dict[str, Any] = field(default_factory=dict)
 
     def new_page(self) -> Any:
@@ -82,6 +85,24 @@ class Site:
         client = self.app.test_client()
         complete_until(client, last_step)
         share_session(page.context, client, self.base)
+
+    def amend_link(self) -> str:
+        """A new case on which a coordinator asked the patient to update their medications;
+        the link the patient was sent (one per call: sending the answers uses it up)."""
+        sessions = self.app.extensions["ldn"].sessions
+        case = routed_case(self.app, eligible_intake())
+        tokens: list[str] = []
+        casework.request_info(
+            sessions,
+            self.staff_ids["coordinator"],
+            case.id,
+            None,
+            ["medications"],
+            "Please list the supplements you take too.",
+            DatabaseOutbox(),
+            lambda token: tokens.append(token) or f"{self.base}/intake/amend?t={token}",
+        )
+        return f"{self.base}/intake/amend?t={tokens[0]}"
 
     def staff(self, page: Any, email: str) -> None:
         """Signed in as this staff member (one sign-in per module and account)."""
@@ -102,7 +123,7 @@ def site(
     folder: Path = tmp_path_factory.mktemp("a11y")
     with migrated_database(folder, postgres_admin_url) as database_url:
         app = make_app(folder, url_of(redis_server), database_url)
-        make_staff(app)
+        staff_ids = make_staff(app)
         opioid = {
             **eligible_intake(),
             "medications": [{"name": "Norco 10/325", "status": "current"}],
@@ -119,7 +140,7 @@ def site(
             )
             db.commit()
         with serving(app) as base:
-            yield Site(app, base, browser, opioid_case, eligible_case)
+            yield Site(app, base, browser, opioid_case, eligible_case, staff_ids)
 
 
 # --- how to reach each page --------------------------------------------------------------------
@@ -170,6 +191,31 @@ def patient_status(site: Site, page: Any) -> None:
     site.patient_past(page, "review")
     page.goto(f"{site.base}/intake/status")
     assert page.locator(".status-pill").is_visible()
+
+
+def amend_step(site: Site, page: Any) -> None:
+    page.goto(site.amend_link())
+    page.wait_for_url("**/intake/amend/medications")
+    assert page.get_by_text("Updating your intake: part 1 of 1").is_visible()
+
+
+def amend_step_with_errors(site: Site, page: Any) -> None:
+    amend_step(site, page)
+    page.get_by_label("Dose (optional)").fill("10 mg at night")  # a dose with no name
+    page.locator("button[value=next]:visible").click()
+    assert page.locator(".error-summary").is_visible()
+
+
+def amend_send(site: Site, page: Any) -> None:
+    amend_step(site, page)
+    page.locator("button[value=next]:visible").click()
+    page.wait_for_url("**/intake/amend/send")
+
+
+def amend_done(site: Site, page: Any) -> None:
+    amend_send(site, page)
+    page.get_by_role("button", name="Send my updated answers").click()
+    assert page.get_by_text("your answers are updated").is_visible()
 
 
 def start(site: Site, page: Any) -> None:
@@ -231,6 +277,10 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "confirmation": confirmation,
     "status": patient_status,
     "resume-invalid": resume_invalid,
+    "amend-step": amend_step,
+    "amend-step-errors": amend_step_with_errors,
+    "amend-send": amend_send,
+    "amend-done": amend_done,
     "staff-login": staff_login,
     "staff-login-error": staff_login_error,
     "staff-queue": queue,
@@ -301,7 +351,10 @@ def test_each_step_exposes_which_answers_are_required(
 
 
 @pytest.mark.parametrize(
-    "opened", [f"step-{slug}-errors" for slug in STEPS], indirect=True, scope="module"
+    "opened",
+    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors"],
+    indirect=True,
+    scope="module",
 )
 def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(opened: Any) -> None:
     assert opened.locator(".field-error").count() > 0
