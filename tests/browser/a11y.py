@@ -169,7 +169,10 @@ _UNLINKED_ERRORS = """() => {
     if (!describes(control, message)) problems.push(control.id + " not described by " + message.id);
     if (control.getAttribute("aria-invalid") !== "true") problems.push(control.id + " lacks aria-invalid");
   }
-  // The summary lists the errors in the order the page shows the fields.
+  // The summary lists the errors in the order the page shows the fields, and no two of its
+  // links read the same (a screen reader's list of links shows each without its neighbours).
+  const texts = [...document.querySelectorAll(".error-summary a")].map((a) => a.textContent.trim());
+  for (const text of new Set(texts.filter((t, i) => texts.indexOf(t) !== i))) problems.push("summary links that read the same: " + text);
   let previous = null;
   for (const link of document.querySelectorAll(".error-summary a[href^='#']")) {
     const target = document.getElementById(link.getAttribute("href").slice(1));
