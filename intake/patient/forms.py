@@ -218,6 +218,11 @@ def _yes_no(label: str, hint: str) -> RadioField:
     )
 
 
+# Made before the class body's fields, so WTForms (which orders fields by creation) lists them
+# first, as the page shows them: the error summary then reads in page order.
+_HISTORY_YES_NO = [(name, _yes_no(label, hint)) for name, label, hint in choices.HISTORY_QUESTIONS]
+
+
 class HistoryForm(IntakeForm):
     liver_disease = RadioField(
         _l("Have you been told you have liver disease?"),
@@ -239,8 +244,8 @@ class HistoryForm(IntakeForm):
     )
 
 
-for _name, _label, _hint in choices.HISTORY_QUESTIONS:
-    setattr(HistoryForm, _name, _yes_no(_label, _hint))
+for _name, _field in _HISTORY_YES_NO:
+    setattr(HistoryForm, _name, _field)
 
 # Render order of the history step: yes/no questions first, then the rest.
 HISTORY_ORDER = [name for name, _, _ in choices.HISTORY_QUESTIONS] + [
@@ -294,6 +299,13 @@ class KetosisForm(IntakeForm):
     )
 
 
+# Made before the signature, so the consents come first in the error summary, as on the page.
+_CONSENTS = [
+    (_name, BooleanField(_label, [InputRequired(_l("Tick this box to continue."))]))
+    for _name, _label in choices.CONSENT_STATEMENTS
+]
+
+
 class ReviewForm(IntakeForm):
     signature = StringField(
         _l("Type your full name as your signature"),
@@ -307,7 +319,5 @@ class ReviewForm(IntakeForm):
             raise ValidationError(_l("Type your full name exactly as you gave it in step 1."))
 
 
-for _name, _label in choices.CONSENT_STATEMENTS:
-    setattr(
-        ReviewForm, _name, BooleanField(_label, [InputRequired(_l("Tick this box to continue."))])
-    )
+for _name, _consent in _CONSENTS:
+    setattr(ReviewForm, _name, _consent)

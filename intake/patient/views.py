@@ -331,7 +331,13 @@ def form_errors(form: Any) -> list[tuple[str, str]]:
         elif field.type == "FormField":
             found.extend(form_errors(field.form))
         else:
-            found.extend((field.id, translated(message)) for message in field.errors)
+            # "Answer yes or no." or "Tick this box" say which question only beside it; in the
+            # summary, whose links a screen reader lists on their own, they name it.
+            named = field.type == "RadioField" or (
+                field.type == "BooleanField" and field.flags.required
+            )
+            question = f"{field.label.text} " if named else ""
+            found.extend((field.id, question + translated(message)) for message in field.errors)
     return found
 
 

@@ -3,6 +3,7 @@ with a real Celery worker behind it. Screenshots go to test-artifacts/screenshot
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,15 +38,22 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def live_server(app: Any, worker: Any) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, in a thread, with the test worker running."""
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve the app on a free port of 127.0.0.1, in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Any, worker: Any) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, in a thread, with the test worker running."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture
@@ -84,3 +92,13 @@ def sign_in_staff(page: Any, base: str, app: Any, email: str) -> None:
             page.get_by_label("Code from your authenticator app").fill(code)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
+
+
+def share_session(context: Any, client: Any, base: str) -> None:
+    """Give a browser context the session a Flask test client holds (a patient's draft, or a
+    staff member signed in through tests.staff.helpers.login), so a browser test starts where
+    the client left off without typing its way there."""
+    name = client.application.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None, f"the test client holds no {name} cookie"
+    context.add_cookies([{"name": name, "value": cookie.value, "url": base}])

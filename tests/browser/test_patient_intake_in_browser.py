@@ -21,7 +21,9 @@ def fill_about(page: Any, state: str = "TX") -> None:
 
 
 def save_and_continue(page: Any) -> None:
-    page.get_by_role("button", name="Save and continue").click()
+    # Wait for the next page: is_visible() right after a click may read the old one.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and continue").click()
 
 
 def answer_history_all_no(page: Any) -> None:

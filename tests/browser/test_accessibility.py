@@ -1,0 +1,388 @@
+"""Every page a patient or a staff member sees passes axe-core at WCAG 2.1 AA, and tells a
+screen reader the name of each control, which are required and which are in error.
+
+One server and one set of staff and cases serve the whole module; each test opens a fresh
+browser context and brings it to its page (a patient's draft or a staff sign-in comes from the
+Flask test client, through the session cookie).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tests.browser.a11y import (
+    assert_no_axe_violations,
+    axe_violations,
+    landmark_problems,
+    required_controls,
+    ungrouped_choices,
+    unlinked_errors,
+    unnamed_controls,
+)
+from tests.browser.conftest import screenshot, serving, share_session
+from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
+from tests.staff.helpers import login, make_staff, routed_case
+from tests.web.intake_client import complete_until
+from workflows import casework
+from workflows.mail import DatabaseOutbox
+from workflows.models import Case, utcnow
+
+STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
+HISTORY_QUESTIONS = [
+    "pregnant",
+    "breastfeeding",
+    "organ_transplant",
+    "eating_disorder",
+    "pancreatitis",
+    "kidney_stones",
+    "gallbladder_disease",
+    "inborn_metabolic_disorder",
+    "naltrexone_allergy",
+    "liver_disease",
+    "diabetes",
+]
+# What each step must expose as required (ids; radio groups by name).
+REQUIRED = {
+    "about": {"first_name", "last_name", "date_of_birth", "email", "state_of_residence"},
+    "diagnoses": set(),
+    "medications": set(),
+    "history": set(HISTORY_QUESTIONS),
+    "goals": set(),
+    "ketosis": {"interested"},
+    "review": {"consent_accurate", "consent_review", "consent_contact", "signature"},
+}
+
+
+@dataclass
+class Site:
+    """The app served for this module, with staff accounts and routed cases in it."""
+
+    app: Any
+    base: str
+    browser: Any
+    opioid_case: str
+    eligible_case: str
+    staff_ids: dict[str, int]
+    staff_clients: dict[str, Any] = field(default_factory=dict)
+
+    def new_page(self) -> Any:
+        context = self.browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    def patient_past(self, page: Any, last_step: str | None) -> None:
+        """A patient whose draft holds valid answers up to and including ``last_step``."""
+        if last_step is None:
+            return
+        client = self.app.test_client()
+        complete_until(client, last_step)
+        share_session(page.context, client, self.base)
+
+    def amend_link(self) -> str:
+        """A new case on which a coordinator asked the patient to update their medications;
+        the link the patient was sent (one per call: sending the answers uses it up)."""
+        sessions = self.app.extensions["ldn"].sessions
+        case = routed_case(self.app, valid_intake())
+        tokens: list[str] = []
+        casework.request_info(
+            sessions,
+            self.staff_ids["coordinator"],
+            case.id,
+            None,
+            ["medications"],
+            "Please list the supplements you take too.",
+            DatabaseOutbox(),
+            lambda token: tokens.append(token) or f"{self.base}/intake/amend?t={token}",
+        )
+        return f"{self.base}/intake/amend?t={tokens[0]}"
+
+    def staff(self, page: Any, email: str) -> None:
+        """Signed in as this staff member (one sign-in per module and account)."""
+        if email not in self.staff_clients:
+            client = self.app.test_client()
+            assert login(client, email).status_code == 302, f"{email} could not sign in"
+            self.staff_clients[email] = client
+        share_session(page.context, self.staff_clients[email], self.base)
+
+
+@pytest.fixture(scope="module")
+def site(
+    browser: Any,
+    redis_server: Any,
+    postgres_admin_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Site]:
+    folder: Path = tmp_path_factory.mktemp("a11y")
+    with migrated_database(folder, postgres_admin_url) as database_url:
+        app = build_app(folder, empty_redis_url(redis_server), database_url)
+        staff_ids = make_staff(app)
+        opioid = {
+            **valid_intake(),
+            "medications": [{"name": "Norco 10/325", "status": "current"}],
+            "diagnoses": [{"name": "Crohn's disease", "icd10": "K50.90"}],
+        }
+        opioid_case = routed_case(app, opioid).public_id
+        eligible_case = routed_case(app, valid_intake()).public_id
+        # One case past its service target, so the queue shows its highlighted row.
+        with app.extensions["ldn"].sessions() as db:
+            db.execute(
+                update(Case)
+                .where(Case.public_id == opioid_case)
+                .values(routed_at=utcnow() - timedelta(hours=30))
+            )
+            db.commit()
+        with serving(app) as base:
+            yield Site(app, base, browser, opioid_case, eligible_case, staff_ids)
+
+
+# --- how to reach each page --------------------------------------------------------------------
+
+
+def step_page(slug: str) -> Callable[[Site, Any], None]:
+    def open_step(site: Site, page: Any) -> None:
+        index = STEPS.index(slug)
+        site.patient_past(page, STEPS[index - 1] if index else None)
+        page.goto(f"{site.base}/intake/{slug}")
+        assert page.get_by_text(f"Step {index + 1} of 7").is_visible()
+
+    return open_step
+
+
+# Input that each step refuses, so the step shows its error summary.
+INVALID_INPUT: dict[str, Callable[[Any], None]] = {
+    "about": lambda page: page.get_by_label("Email address").fill("not-an-email"),
+    "diagnoses": lambda page: page.get_by_label("ICD-10 code (optional)").fill("not a code"),
+    "medications": lambda page: (
+        page.get_by_label("Medication or supplement").fill("oxycodone"),
+        page.get_by_label("Do you take it now?").select_option("stopped"),
+    ),
+    "history": lambda page: page.get_by_label("Yes").first.check(),
+    "goals": lambda page: None,
+    "ketosis": lambda page: None,
+    "review": lambda page: page.get_by_label("Type your full name as your signature").fill("X"),
+}
+
+
+def step_with_errors(slug: str) -> Callable[[Site, Any], None]:
+    def open_step_with_errors(site: Site, page: Any) -> None:
+        step_page(slug)(site, page)
+        INVALID_INPUT[slug](page)
+        page.locator("button[value=next]:visible").click()
+        assert page.locator(".error-summary").is_visible()
+
+    return open_step_with_errors
+
+
+def confirmation(site: Site, page: Any) -> None:
+    site.patient_past(page, "review")
+    page.goto(f"{site.base}/intake/done")
+    assert page.get_by_role("heading", name="Thank you, we received your intake").is_visible()
+
+
+def patient_status(site: Site, page: Any) -> None:
+    site.patient_past(page, "review")
+    page.goto(f"{site.base}/intake/status")
+    assert page.locator(".status-pill").is_visible()
+
+
+def amend_step(site: Site, page: Any) -> None:
+    page.goto(site.amend_link())
+    page.wait_for_url("**/intake/amend/medications")
+    assert page.get_by_text("Updating your intake: part 1 of 1").is_visible()
+
+
+def amend_step_with_errors(site: Site, page: Any) -> None:
+    amend_step(site, page)
+    page.get_by_label("Dose (optional)").fill("10 mg at night")  # a dose with no name
+    page.locator("button[value=next]:visible").click()
+    assert page.locator(".error-summary").is_visible()
+
+
+def amend_send(site: Site, page: Any) -> None:
+    amend_step(site, page)
+    page.locator("button[value=next]:visible").click()
+    page.wait_for_url("**/intake/amend/send")
+
+
+def amend_done(site: Site, page: Any) -> None:
+    amend_send(site, page)
+    page.get_by_role("button", name="Send my updated answers").click()
+    assert page.get_by_text("your answers are updated").is_visible()
+
+
+def start(site: Site, page: Any) -> None:
+    page.goto(f"{site.base}/")
+
+
+def resume_invalid(site: Site, page: Any) -> None:
+    response = page.goto(f"{site.base}/intake/resume?t=not-a-real-token")
+    assert response.status == 404
+
+
+def staff_login(site: Site, page: Any) -> None:
+    page.goto(f"{site.base}/staff/login")
+
+
+def staff_login_error(site: Site, page: Any) -> None:
+    page.goto(f"{site.base}/staff/login")
+    page.get_by_label("Email").fill("coord@test")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
+
+
+def queue(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/queue")
+    assert page.locator("tr.late").count() == 1
+
+
+def coordinator_case(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/cases/{site.opioid_case}")
+    closed = page.locator("details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()  # every action form open, so each is checked
+
+
+def dashboard(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/dashboard")
+
+
+def physician_list(site: Site, page: Any) -> None:
+    site.staff(page, "tx@test")
+    page.goto(f"{site.base}/staff/physician")
+    assert page.get_by_role("link", name=site.eligible_case).is_visible()
+
+
+def physician_case(site: Site, page: Any) -> None:
+    site.staff(page, "tx@test")
+    page.goto(f"{site.base}/staff/cases/{site.eligible_case}")
+    assert page.get_by_role("button", name="Accept this case").is_visible()
+
+
+PAGES: dict[str, Callable[[Site, Any], None]] = {
+    "start": start,
+    **{f"step-{slug}": step_page(slug) for slug in STEPS},
+    **{f"step-{slug}-errors": step_with_errors(slug) for slug in STEPS},
+    "confirmation": confirmation,
+    "status": patient_status,
+    "resume-invalid": resume_invalid,
+    "amend-step": amend_step,
+    "amend-step-errors": amend_step_with_errors,
+    "amend-send": amend_send,
+    "amend-done": amend_done,
+    "staff-login": staff_login,
+    "staff-login-error": staff_login_error,
+    "staff-queue": queue,
+    "staff-case": coordinator_case,
+    "staff-dashboard": dashboard,
+    "physician-cases": physician_list,
+    "physician-case": physician_case,
+}
+
+
+@pytest.fixture(scope="module")
+def opened(site: Site, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The page named by the parameter, open in a fresh browser context; the tests only read
+    it, so each page is opened once for all the tests that check it."""
+    page = site.new_page()
+    PAGES[request.param](site, page)
+    page.wait_for_load_state()
+    yield page
+    page.context.close()
+
+
+@pytest.mark.parametrize("opened", PAGES, indirect=True, scope="module")
+def test_the_page_has_no_wcag_21_aa_violations(opened: Any, request: pytest.FixtureRequest) -> None:
+    assert_no_axe_violations(opened, request.node.callspec.params["opened"])
+
+
+@pytest.mark.parametrize("opened", PAGES, indirect=True, scope="module")
+def test_a_screen_reader_names_every_control_groups_every_choice_and_finds_the_landmarks(
+    opened: Any,
+) -> None:
+    count, unnamed = unnamed_controls(opened)
+    assert count > 0, "the accessibility tree shows no controls at all"
+    assert not unnamed, "controls a screen reader cannot name:\n" + "\n".join(unnamed)
+    ungrouped = ungrouped_choices(opened)
+    assert not ungrouped, "choices outside a fieldset with a legend:\n" + "\n".join(ungrouped)
+    landmarks = landmark_problems(opened)
+    assert not landmarks, "\n".join(landmarks)
+
+
+PATIENT_PAGES = [name for name in PAGES if not name.startswith(("staff", "physician"))]
+
+
+@pytest.mark.parametrize("opened", PATIENT_PAGES, indirect=True, scope="module")
+def test_the_patient_page_reflows_to_320_px_without_scrolling_sideways(
+    opened: Any, request: pytest.FixtureRequest
+) -> None:
+    """WCAG 1.4.10: at 320 CSS px (a 1280 px window zoomed to 400%) nothing needs a
+    horizontal scroll bar."""
+    name = request.node.callspec.params["opened"]
+    opened.set_viewport_size({"width": 320, "height": 900})
+    try:
+        width = opened.evaluate("document.documentElement.scrollWidth")
+        if name == "step-history-errors":
+            screenshot(opened, "32-a11y-history-errors-320px")
+    finally:
+        opened.set_viewport_size({"width": 1100, "height": 900})
+    assert width <= 320, f"{name} is {width} px wide at a 320 px viewport"
+
+
+@pytest.mark.parametrize(
+    "opened", [f"step-{slug}" for slug in STEPS], indirect=True, scope="module"
+)
+def test_each_step_exposes_which_answers_are_required(
+    opened: Any, request: pytest.FixtureRequest
+) -> None:
+    slug = request.node.callspec.params["opened"].removeprefix("step-")
+    assert required_controls(opened) == REQUIRED[slug]
+
+
+@pytest.mark.parametrize(
+    "opened",
+    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors"],
+    indirect=True,
+    scope="module",
+)
+def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(opened: Any) -> None:
+    assert opened.locator(".field-error").count() > 0
+    assert not unlinked_errors(opened), "\n".join(unlinked_errors(opened))
+    summary = opened.get_by_role("alert")
+    assert summary.evaluate("node => node === document.activeElement")
+
+
+def test_screenshots_of_checked_pages(site: Site) -> None:
+    """Pages after the accessibility fixes, for a person to look at."""
+    for name in ("step-history-errors", "staff-queue", "staff-case", "confirmation"):
+        page = site.new_page()
+        PAGES[name](site, page)
+        path = screenshot(page, f"30-a11y-{name}")
+        assert path.stat().st_size > 0
+        page.context.close()
+
+
+def test_the_checks_catch_what_they_look_for(site: Site) -> None:
+    """The helpers above fail on a page with known faults (a check that cannot fail proves
+    nothing)."""
+    page = site.new_page()
+    page.set_content(
+        '<html><body><p style="color:#bbb">faint</p><input id="nameless">'
+        '<input type="radio" name="r"><input type="radio" name="r"><a href="/x"></a></body></html>'
+    )
+    found = {violation["id"] for violation in axe_violations(page)}
+    assert {"color-contrast", "html-has-lang", "document-title", "label", "link-name"} <= found
+    assert len(unnamed_controls(page)[1]) == 4  # the text box, both radios and the link
+    assert len(ungrouped_choices(page)) == 2
+    page.context.close()
