@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_staff_loop_in_browser import sign_in
+from tests.browser.conftest import screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
 from tests.webhooks.receiver import Receiver, app_trusting, make_certificate
@@ -47,7 +46,7 @@ def test_an_admin_registers_a_webhook_tests_it_and_sees_each_delivery_outcome(
     page: Any, live_server: str, app: Any, client: Any, receiver: Receiver, base_intake: Any
 ) -> None:
     make_staff(app)
-    sign_in(page, live_server, "admin@test")
+    sign_in_staff(page, live_server, app, "admin@test")
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("Endpoint address (https://)").fill(receiver.url())
     page.get_by_label("Description").fill("Practice CRM")
