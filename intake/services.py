@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.celery_app import make_celery, redis_url_of
 from workflows.database import sessions_for
 from workflows.mail import Outbox, outbox_for
+from workflows.secret_box import SecretBox
 from workflows.settings import Settings
 from workflows.tasks import delivery_requester, enqueue_case_webhooks, enqueue_pipeline
+from workflows.two_factor import totp_secret_box
 
 __all__ = ["Services", "services"]
 
@@ -30,6 +32,8 @@ class Services:
     outbox: Outbox
     redis_url: str
     today: Callable[[], date]
+    # Seals staff TOTP secrets with a key derived from SECRET_KEY (nothing else to configure).
+    totp_secrets: SecretBox
 
     @classmethod
     def build(cls, settings: Settings, today: Callable[[], date] | None = None) -> Services:
@@ -41,6 +45,7 @@ class Services:
             outbox=outbox_for(settings, delivery_requester(celery)),
             redis_url=redis_url_of(settings),
             today=today or date.today,
+            totp_secrets=totp_secret_box(settings.secret_key),
         )
 
     @property

@@ -170,8 +170,9 @@ class StaffUser(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Two-factor sign-in (TOTP): the shared secret, set once enrolment is confirmed, and the
-    # last time step accepted, so a code cannot be used twice.
+    # Two-factor sign-in (TOTP): the shared secret, sealed with a key derived from SECRET_KEY
+    # ("v1:..." - workflows/secret_box.py, never base32 in the clear), and the last time step
+    # accepted, so a code cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]

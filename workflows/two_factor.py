@@ -7,14 +7,17 @@ An enrolment is *started* when a secret is written to ``StaffUser.totp_secret`` 
 The secret is shown while the enrolment is pending and never after: no function here returns
 it for an enrolled account.
 
-The secret is stored as base32, not encrypted: the ``cryptography`` package is not among the
-pinned requirements. Anyone who can read the database can read the secrets (but not the
-passwords, argon2id, nor the recovery codes, SHA-256 of 78 random bits).
+The secret is stored sealed (workflows/secret_box.py: AES-256-GCM, a key derived from
+SECRET_KEY, bound to the account's row), so the functions that read or write it take the
+``SecretBox`` made by ``totp_secret_box``. A secret that no longer opens (SECRET_KEY changed)
+refuses sign-in with ``TotpSecretUnreadable`` until an admin resets the account's two-factor
+sign-in; recovery codes (SHA-256 of 78 random bits) do not depend on the key and still work.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
 from workflows.models import RecoveryCode, Role, StaffUser, utcnow
+from workflows.secret_box import SecretBox, SecretUnreadable
 from workflows.staff import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
 from workflows.tokens import hash_token
 
@@ -39,6 +43,10 @@ __all__ = [
     "NoEnrolmentStarted",
     "WrongCode",
     "NoSuchStaff",
+    "TotpSecretUnreadable",
+    "TOTP_SECRET_PURPOSE",
+    "totp_secret_box",
+    "totp_secret_context",
     "Enrolment",
     "TwoFactorStatus",
     "Reset",
@@ -55,6 +63,11 @@ __all__ = [
     "staff_two_factor_overview",
 ]
 
+log = logging.getLogger("workflows.two_factor")
+
+# The HKDF info string of the key that seals TOTP secrets: changing it makes every stored
+# secret unreadable, so a new key derivation gets a new name (and a new stored prefix).
+TOTP_SECRET_PURPOSE = b"ldn-intake totp-secret v1"
 ISSUER = "Riverbend Integrative Health"  # the name staff see in their authenticator app
 STEP_SECONDS = 30
 DIGITS = 6
@@ -88,6 +101,15 @@ class WrongCode(TwoFactorError):
     """The code is not right, or was already used."""
 
 
+class TotpSecretUnreadable(TwoFactorError):
+    """The stored secret does not open with this SECRET_KEY (it changed since enrolment, or the
+    value was altered): only a reset of the account's two-factor sign-in recovers."""
+
+    def __init__(self, staff_id: int) -> None:
+        super().__init__("two-factor secret cannot be read: reset two-factor for this account")
+        self.staff_id = staff_id
+
+
 class NoSuchStaff(TwoFactorError):
     def __init__(self, email: str) -> None:
         super().__init__(f"no staff account {email}")
@@ -115,6 +137,30 @@ class TwoFactorStatus:
     @property
     def is_enabled(self) -> bool:
         return self.enabled_at is not None
+
+
+def totp_secret_box(secret_key: str) -> SecretBox:
+    """The box for TOTP secrets: every process with the same SECRET_KEY makes the same one."""
+    return SecretBox(secret_key, TOTP_SECRET_PURPOSE)
+
+
+def totp_secret_context(staff_id: int) -> str:
+    """What a sealed secret is bound to: its row, so a value copied onto another account (by
+    someone who can write the database) does not open there."""
+    return f"staff_user:{staff_id}:totp_secret"
+
+
+def _seal(box: SecretBox, user: StaffUser, secret: str) -> str:
+    return box.seal(secret, totp_secret_context(user.id))
+
+
+def _open(box: SecretBox, user: StaffUser) -> str:
+    """The account's clear secret, or TotpSecretUnreadable (logged, without the value)."""
+    try:
+        return box.open(user.totp_secret or "", totp_secret_context(user.id))
+    except SecretUnreadable:
+        log.error("two_factor.secret_unreadable", extra={"staff_id": user.id})
+        raise TotpSecretUnreadable(user.id) from None
 
 
 def must_enrol(role: str) -> bool:
@@ -181,22 +227,33 @@ def _normalise_recovery_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def start_enrolment(sessions: sessionmaker[Session], staff_id: int) -> Enrolment:
+def start_enrolment(sessions: sessionmaker[Session], box: SecretBox, staff_id: int) -> Enrolment:
     """A secret for a new enrolment; the pending one again if the page is reloaded, so a code
-    already scanned keeps working."""
+    already scanned keeps working (unless it no longer opens: then a new one)."""
     with sessions.begin() as db:
         user = _user(db, staff_id)
         if user.totp_enabled_at is not None:
             raise AlreadyEnrolled()
-        if not user.totp_secret:
-            user.totp_secret = pyotp.random_base32()
+        secret = None
+        if user.totp_secret:
+            try:
+                secret = _open(box, user)
+            except TotpSecretUnreadable:
+                secret = None  # unconfirmed: nothing is lost by starting again
+        if secret is None:
+            secret = pyotp.random_base32()
+            user.totp_secret = _seal(box, user, secret)
             user.totp_last_step = None
-        uri = _totp(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-        return Enrolment(secret=user.totp_secret, uri=uri)
+        uri = _totp(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+        return Enrolment(secret=secret, uri=uri)
 
 
 def confirm_enrolment(
-    sessions: sessionmaker[Session], staff_id: int, code: str, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    staff_id: int,
+    code: str,
+    now: datetime | None = None,
 ) -> list[str]:
     """Turn two-factor sign-in on with a first code from the app; returns the recovery codes,
     the only time they exist in clear text.
@@ -211,7 +268,11 @@ def confirm_enrolment(
             raise AlreadyEnrolled()
         if not user.totp_secret:
             raise NoEnrolmentStarted()
-        step = _matching_step(user.totp_secret, code, now)
+        try:
+            secret = _open(box, user)
+        except TotpSecretUnreadable:
+            raise NoEnrolmentStarted() from None  # the page starts a new one
+        step = _matching_step(secret, code, now)
         if step is None or not _claim_step(db, staff_id, step):
             raise WrongCode()
         user.totp_enabled_at = now
@@ -229,25 +290,36 @@ def _enrolled_user(db: Session, staff_id: int, now: datetime) -> StaffUser:
 
 
 def sign_in_with_code(
-    sessions: sessionmaker[Session], staff_id: int, code: str, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    staff_id: int,
+    code: str,
+    now: datetime | None = None,
 ) -> None:
     """Accept a code from the app as the second step of a sign-in, once.
 
     Raises WrongCode (counted with wrong passwords: the fifth failure in a row locks the
-    account for 15 minutes) or TooManyFailedLogins.
+    account for 15 minutes), TooManyFailedLogins, or TotpSecretUnreadable (not counted: no
+    code could be right; audited so admins see which account needs a reset).
     """
     now = now or utcnow()
     failure: Exception | None = None
     with sessions.begin() as db:
         user = _enrolled_user(db, staff_id, now)
-        step = _matching_step(user.totp_secret or "", code, now)
-        if step is not None and _claim_step(db, staff_id, step):
-            user.failed_logins = 0
-            audit.record(db, user, "signed_in_two_factor", method="authenticator")
+        try:
+            secret = _open(box, user)
+        except TotpSecretUnreadable as unreadable:
+            audit.record(db, user, "two_factor_secret_unreadable")
+            failure = unreadable
         else:
-            failure = _refuse(db, user, now, method="authenticator")
+            step = _matching_step(secret, code, now)
+            if step is not None and _claim_step(db, staff_id, step):
+                user.failed_logins = 0
+                audit.record(db, user, "signed_in_two_factor", method="authenticator")
+            else:
+                failure = _refuse(db, user, now, method="authenticator")
     if failure is not None:
-        raise failure  # after the commit: the failure count must stick
+        raise failure  # after the commit: the failure count (or the audit entry) must stick
 
 
 def sign_in_with_recovery_code(
@@ -289,15 +361,20 @@ def _refuse(db: Session, user: StaffUser, now: datetime, method: str) -> Excepti
 
 
 def regenerate_recovery_codes(
-    sessions: sessionmaker[Session], staff_id: int, code: str, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    box: SecretBox,
+    staff_id: int,
+    code: str,
+    now: datetime | None = None,
 ) -> list[str]:
-    """New recovery codes (the old ones stop working), for a current code from the app."""
+    """New recovery codes (the old ones stop working), for a current code from the app.
+    TotpSecretUnreadable if the secret no longer opens (nothing changes)."""
     now = now or utcnow()
     failure: Exception | None = None
     codes: list[str] = []
     with sessions.begin() as db:
         user = _enrolled_user(db, staff_id, now)
-        step = _matching_step(user.totp_secret or "", code, now)
+        step = _matching_step(_open(box, user), code, now)
         if step is not None and _claim_step(db, staff_id, step):
             user.failed_logins = 0
             codes = _new_recovery_codes(db, user, now)

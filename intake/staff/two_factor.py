@@ -32,6 +32,7 @@ from workflows.two_factor import (
     AlreadyEnrolled,
     NoEnrolmentStarted,
     NotEnrolled,
+    TotpSecretUnreadable,
     WrongCode,
     confirm_enrolment,
     must_enrol,
@@ -51,6 +52,11 @@ _code_limit = limiter.shared_limit(TWO_FACTOR_LIMIT, scope="staff-two-factor", m
 WRONG_CODE = (
     "That code is not right, or it was used already. Wait for the next code in your app and "
     "try again."
+)
+# The stored secret does not open (SECRET_KEY changed): no code can be right until a reset.
+SECRET_UNREADABLE = (
+    "Two-factor secret cannot be read: reset two-factor for this account. Ask an admin to "
+    "reset it; until then one of your recovery codes still signs you in."
 )
 
 
@@ -90,16 +96,18 @@ def _second_step(use_recovery_code: bool) -> ResponseReturnValue:
     form = RecoveryCodeForm() if use_recovery_code else CodeForm()
     error = None
     if form.validate_on_submit():
-        sessions = services().sessions
+        sessions, box = services().sessions, services().totp_secrets
         try:
             if use_recovery_code:
                 left = sign_in_with_recovery_code(sessions, pending.staff_id, form.code.data or "")
             else:
-                sign_in_with_code(sessions, pending.staff_id, form.code.data or "")
+                sign_in_with_code(sessions, box, pending.staff_id, form.code.data or "")
         except TooManyFailedLogins as locked:
             return _start_over(locked_message(locked.resets_in), "error")
         except NotEnrolled:
             return _start_over("Two-factor sign-in was reset for this account: sign in again.")
+        except TotpSecretUnreadable:
+            error = SECRET_UNREADABLE
         except WrongCode:
             error = (
                 "That recovery code is not right, or it was used already."
@@ -142,13 +150,13 @@ def two_factor_enrol() -> ResponseReturnValue:
         if pending is None or not pending.must_enrol:
             return _start_over("Please sign in to see this page.")
         staff_id, role, done_page = pending.staff_id, "", pending.next_page or None
-    sessions = services().sessions
+    sessions, box = services().sessions, services().totp_secrets
     form = CodeForm()
     error = None
     try:
         if form.validate_on_submit():
             try:
-                codes = confirm_enrolment(sessions, staff_id, form.code.data or "")
+                codes = confirm_enrolment(sessions, box, staff_id, form.code.data or "")
             except (WrongCode, NoEnrolmentStarted):
                 error = WRONG_CODE
             else:
@@ -156,7 +164,7 @@ def two_factor_enrol() -> ResponseReturnValue:
                     principal = principal_for(staff_id)
                     done_page = sign_in(principal, done_page)
                 return _show_recovery_codes(codes, done_page or url_for(".account"), first=True)
-        enrolment = start_enrolment(sessions, staff_id)
+        enrolment = start_enrolment(sessions, box, staff_id)
     except AlreadyEnrolled:
         if pending is not None:
             return _start_over("Two-factor sign-in is already on for this account: sign in.")
@@ -208,7 +216,9 @@ def new_recovery_codes() -> ResponseReturnValue:
         )
         return redirect(url_for(".account"))
     try:
-        codes = regenerate_recovery_codes(services().sessions, current_user.id, form.code.data)
+        codes = regenerate_recovery_codes(
+            services().sessions, services().totp_secrets, current_user.id, form.code.data
+        )
     except TooManyFailedLogins as locked:
         logout_user()
         session.clear()
@@ -216,6 +226,9 @@ def new_recovery_codes() -> ResponseReturnValue:
         return redirect(url_for(".login"))
     except WrongCode:
         flash(f"No new codes: {WRONG_CODE}", "error")
+        return redirect(url_for(".account"))
+    except TotpSecretUnreadable:
+        flash(f"No new codes: {SECRET_UNREADABLE}", "error")
         return redirect(url_for(".account"))
     except NotEnrolled:
         flash("Two-factor sign-in is not on for your account.", "error")

@@ -3,7 +3,8 @@
 Physicians and admins cannot work without two-factor sign-in, so ``make_staff`` enrols them
 (through workflows.two_factor, as the enrolment page does) and ``login`` types the second
 factor for any enrolled account: a code from the account's secret, or a recovery code when
-every code of the moment was used already (replays are refused).
+every code of the moment was used already (replays are refused). The secrets are stored
+sealed: ``totp_secret`` opens one with the app's own box, as the server does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from workflows.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
 from workflows.services import submit_intake
 from workflows.staff import create_staff
-from workflows.two_factor import confirm_enrolment, must_enrol, start_enrolment, time_step
+from workflows.two_factor import (
+    confirm_enrolment,
+    must_enrol,
+    start_enrolment,
+    time_step,
+    totp_secret_context,
+)
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(
@@ -63,15 +70,28 @@ def make_staff(app: Any) -> dict[str, int]:
 
 def enrol(app: Any, staff_id: int, email: str) -> list[str]:
     """Turn on two-factor sign-in for an account; returns (and keeps) its recovery codes."""
-    sessions = app.extensions["ldn"].sessions
-    start_enrolment(sessions, staff_id)
-    codes = confirm_enrolment(sessions, staff_id, next_code(app, email) or "")
+    services = app.extensions["ldn"]
+    start_enrolment(services.sessions, services.totp_secrets, staff_id)
+    codes = confirm_enrolment(
+        services.sessions, services.totp_secrets, staff_id, next_code(app, email) or ""
+    )
     RECOVERY_CODES[_key(app, email)] = list(codes)
     return codes
 
 
 def _key(app: Any, email: str) -> tuple[str, str]:
     return (app.extensions["ldn"].settings.database_url, email)
+
+
+def totp_secret(app: Any, email: str) -> str | None:
+    """The account's clear TOTP secret (None: no enrolment), opened with the app's key."""
+    with app.extensions["ldn"].sessions() as db:
+        user = db.scalars(select(StaffUser).where(StaffUser.email == email)).one()
+        if user.totp_secret is None:
+            return None
+        return app.extensions["ldn"].totp_secrets.open(
+            user.totp_secret, totp_secret_context(user.id)
+        )
 
 
 def next_code(app: Any, email: str) -> str | None:
@@ -83,7 +103,8 @@ def next_code(app: Any, email: str) -> str | None:
     """
     with app.extensions["ldn"].sessions() as db:
         user = db.scalars(select(StaffUser).where(StaffUser.email == email)).one()
-        secret, last_step = user.totp_secret, user.totp_last_step
+        last_step = user.totp_last_step
+    secret = totp_secret(app, email)
     if secret is None:
         return None
     now = time_step(utcnow())

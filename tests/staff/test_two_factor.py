@@ -20,6 +20,7 @@ from tests.staff.helpers import (
     make_staff,
     next_code,
     routed_case,
+    totp_secret,
 )
 from workflows.models import AuditEntry, RecoveryCode, Role, StaffUser, utcnow
 from workflows.staff import MAX_FAILED_LOGINS, TooManyFailedLogins, authenticate, create_staff
@@ -39,6 +40,10 @@ RECOVERY_CODE_ON_PAGE = re.compile(r"<li>([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})</li>")
 
 def sessions_of(app: Any) -> Any:
     return app.extensions["ldn"].sessions
+
+
+def box_of(app: Any) -> Any:
+    return app.extensions["ldn"].totp_secrets
 
 
 def staff(app: Any, email: str) -> StaffUser:
@@ -109,7 +114,7 @@ def test_physicians_and_admins_must_enrol_before_they_reach_anything(
     assert "This is the only time they are shown" in shown.get_data(as_text=True)
     assert client.get(landing).status_code == 200
     user = staff(app, "new@test")
-    assert user.totp_enabled_at is not None and user.totp_secret == secret
+    assert user.totp_enabled_at is not None and totp_secret(app, "new@test") == secret
     assert "two_factor_enabled" in actions(app)
 
 
@@ -231,22 +236,30 @@ def test_a_code_is_refused_the_second_time(app: Any) -> None:
 def test_a_code_one_step_old_is_accepted_and_two_steps_old_is_not(app: Any) -> None:
     make_staff(app)
     user = staff(app, "il@test")
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(totp_secret(app, "il@test"))
     later = utcnow() + timedelta(minutes=10)  # past every step the enrolment used
     step = time_step(later)
     with pytest.raises(WrongCode):
-        sign_in_with_code(sessions_of(app), user.id, totp.generate_otp(step - 2), now=later)
-    sign_in_with_code(sessions_of(app), user.id, totp.generate_otp(step - 1), now=later)
-    sign_in_with_code(sessions_of(app), user.id, totp.generate_otp(step + 1), now=later)
+        sign_in_with_code(
+            sessions_of(app), box_of(app), user.id, totp.generate_otp(step - 2), now=later
+        )
+    sign_in_with_code(
+        sessions_of(app), box_of(app), user.id, totp.generate_otp(step - 1), now=later
+    )
+    sign_in_with_code(
+        sessions_of(app), box_of(app), user.id, totp.generate_otp(step + 1), now=later
+    )
     with pytest.raises(WrongCode):  # a step before the last one used is a replay too
-        sign_in_with_code(sessions_of(app), user.id, totp.generate_otp(step), now=later)
+        sign_in_with_code(
+            sessions_of(app), box_of(app), user.id, totp.generate_otp(step), now=later
+        )
 
 
 def test_wrong_codes_count_toward_the_lock_out_and_a_right_password_does_not_reset_them(
     app: Any,
 ) -> None:
     make_staff(app)
-    secret = staff(app, "tx@test").totp_secret
+    secret = totp_secret(app, "tx@test")
     client = app.test_client()
     password_step(client, "tx@test")
     for _ in range(2):
@@ -266,14 +279,16 @@ def test_wrong_codes_count_toward_the_lock_out_and_a_right_password_does_not_res
     again = password_step(client, "tx@test")
     assert again.status_code == 401 and "locked" in again.get_data(as_text=True)
     with pytest.raises(TooManyFailedLogins):
-        sign_in_with_code(sessions_of(app), staff(app, "tx@test").id, next_code(app, "tx@test"))
+        sign_in_with_code(
+            sessions_of(app), box_of(app), staff(app, "tx@test").id, next_code(app, "tx@test")
+        )
     assert authenticate(sessions_of(app), "tx@test", PASSWORD, now=utcnow() + timedelta(minutes=16))
     assert "two_factor_refused" in actions(app)
 
 
 def test_a_right_code_clears_the_count_of_failures(app: Any) -> None:
     make_staff(app)
-    secret = staff(app, "tx@test").totp_secret
+    secret = totp_secret(app, "tx@test")
     client = app.test_client()
     password_step(client, "tx@test")
     post_code(client, "/staff/login/code", wrong_code(secret))
@@ -330,7 +345,7 @@ def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(app: An
     password_step(client, "tx@test")
     # in with a recovery code, so that a code of this very step is left for the form below
     post_code(client, "/staff/login/recovery", spent)
-    secret = staff(app, "tx@test").totp_secret
+    secret = totp_secret(app, "tx@test")
     refused = client.post(
         "/staff/account/recovery-codes",
         data={"regenerate-code": wrong_code(secret), "csrf_token": csrf(client, "/staff/account")},
@@ -458,9 +473,11 @@ def test_codes_are_rate_limited_per_address(app: Any) -> None:
 
 def test_an_enrolment_reloaded_keeps_its_secret_until_confirmed(app: Any) -> None:
     staff_id = create_staff(sessions_of(app), "dr@test", "Dr. New", Role.PHYSICIAN, PASSWORD)
-    enrolment = start_enrolment(sessions_of(app), staff_id)
-    assert start_enrolment(sessions_of(app), staff_id) == enrolment  # a reload: the same secret
+    enrolment = start_enrolment(sessions_of(app), box_of(app), staff_id)
+    assert (
+        start_enrolment(sessions_of(app), box_of(app), staff_id) == enrolment
+    )  # a reload: the same secret
     with pytest.raises(WrongCode):
-        confirm_enrolment(sessions_of(app), staff_id, wrong_code(enrolment.secret))
+        confirm_enrolment(sessions_of(app), box_of(app), staff_id, wrong_code(enrolment.secret))
     assert enrolment.uri.startswith("otpauth://totp/") and "issuer=" in enrolment.uri
     assert len(enrolment.grouped_secret.split(" ")) == len(enrolment.secret) // 4
