@@ -9,19 +9,13 @@ from typing import Any
 
 import redis
 
+from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.web.intake_client import HISTORY_ALL_NO, post_step
 from workflows.models import Case
 
-CANARY = {
-    "first_name": "Quintessa",
-    "last_name": "Marblethorpe",
-    "date_of_birth": "1971-03-17",
-    "email": "quintessa.marblethorpe@example.org",
-    "phone": "555-0199",
-    "state_of_residence": "TX",
-}
-MEDICATION = "Zorbulax 40 mg"  # an invented name: it must not surface anywhere either
+CANARY = CANARY_PATIENT
+MEDICATION = CANARY_MEDICATION
 SECRETS = [
     CANARY["first_name"],
     CANARY["last_name"],

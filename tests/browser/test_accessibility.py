@@ -29,25 +29,13 @@ from tests.browser.a11y import (
 from tests.browser.conftest import screenshot, serving, share_session
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, make_staff, routed_case
-from tests.web.intake_client import complete_until
+from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from workflows import casework
 from workflows.mail import DatabaseOutbox
 from workflows.models import Case, utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
-HISTORY_QUESTIONS = [
-    "pregnant",
-    "breastfeeding",
-    "organ_transplant",
-    "eating_disorder",
-    "pancreatitis",
-    "kidney_stones",
-    "gallbladder_disease",
-    "inborn_metabolic_disorder",
-    "naltrexone_allergy",
-    "liver_disease",
-    "diabetes",
-]
+HISTORY_QUESTIONS = [*YES_NO_QUESTIONS, "liver_disease", "diabetes"]
 # What each step must expose as required (ids; radio groups by name).
 REQUIRED = {
     "about": {"first_name", "last_name", "date_of_birth", "email", "state_of_residence"},

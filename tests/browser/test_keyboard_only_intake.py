@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
 from tests.conftest import wait_until
+from tests.web.intake_client import YES_NO_QUESTIONS
 from workflows.models import Case
 
 # A focus indicator a person can see: an outline at least 2 px wide, or a box-shadow ring,
@@ -99,17 +100,7 @@ def test_the_keyboard_alone_completes_the_whole_intake_and_the_case_routes(
     continue_to(page, "history")
 
     # Yes/No questions: Tab into the group lands on "Yes"; the right arrow chooses "No".
-    for question in [
-        "pregnant",
-        "breastfeeding",
-        "organ_transplant",
-        "eating_disorder",
-        "pancreatitis",
-        "kidney_stones",
-        "gallbladder_disease",
-        "inborn_metabolic_disorder",
-        "naltrexone_allergy",
-    ]:
+    for question in YES_NO_QUESTIONS:
         tab_to(page, f"#{question}-0")
         page.keyboard.press("ArrowRight")
         assert page.evaluate(f"document.getElementById('{question}-1').checked")

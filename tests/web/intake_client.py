@@ -5,24 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from intake.patient import choices
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ERROR_LINKS = re.compile(r'<li><a href="#([^"]+)">([^<]+)</a></li>')
 
+# The history step's yes/no questions, in page order.
+YES_NO_QUESTIONS = [name for name, _, _ in choices.HISTORY_QUESTIONS]
+
 HISTORY_ALL_NO = {
-    **{
-        name: "no"
-        for name in [
-            "pregnant",
-            "breastfeeding",
-            "organ_transplant",
-            "eating_disorder",
-            "pancreatitis",
-            "kidney_stones",
-            "gallbladder_disease",
-            "inborn_metabolic_disorder",
-            "naltrexone_allergy",
-        ]
-    },
+    **dict.fromkeys(YES_NO_QUESTIONS, "no"),
     "liver_disease": "none",
     "diabetes": "none",
 }

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.staff.helpers import act, login, make_staff, routed_case
 from tests.webhooks.receiver import Receiver
@@ -18,14 +19,6 @@ from workflows import webhooks
 from workflows.models import Case, StaffUser, WebhookDelivery, utcnow
 from workflows.tasks import enqueue_case_webhooks
 
-CANARY_PATIENT = {
-    "first_name": "Quintessa",
-    "last_name": "Marblethorpe",
-    "date_of_birth": "1971-03-17",
-    "email": "quintessa.marblethorpe@example.org",
-    "phone": "555-0199",
-    "state_of_residence": "TX",
-}
 CANARY_WORDS = ["Quintessa", "Marblethorpe", "1971-03-17", "quintessa", "0199", "Zorbulax"]
 CANARY_NOTE = "Rhubarbulous aches every morning"
 
@@ -62,7 +55,7 @@ def test_a_routed_case_sends_a_signed_webhook_without_personal_data(
     make_staff(app)
     _, secret = register(app, receiver.url())
     base_intake["patient"] = CANARY_PATIENT
-    base_intake["medications"] = [{"name": "Zorbulax 40 mg", "status": "current"}]
+    base_intake["medications"] = [{"name": CANARY_MEDICATION, "status": "current"}]
     base_intake["history"]["notes"] = CANARY_NOTE
     reference = client.post("/api/v1/intakes", json=base_intake).get_json()["id"]
 
