@@ -1,8 +1,9 @@
 """The screening pipeline's steps, as plain idempotent functions of a case id.
 
-validate -> screen -> route -> notify, run by `process` as one task per case. Each step re-reads the case, checks that the world is as
-it expects, and does nothing when its work is already done, so a redelivered or duplicated task
-changes nothing the second time. Each change writes one CaseEvent. The version column makes
+validate -> screen -> route -> notify, run by `process` as one task and one transaction per
+case. Each step re-reads the case, checks that the world is as it expects, and does nothing
+when its work is already done, so a redelivered or duplicated task changes nothing the second
+time. Each change writes one CaseEvent. The version column makes
 two workers racing on one case conflict (StaleDataError) instead of both writing; the loser's
 retry then finds the work done.
 """
@@ -65,19 +66,18 @@ class Progress(NamedTuple):
 
 
 def process(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> Progress:
-    """Every step the case still needs, in one task: validate, screen and route in one
-    transaction, then notify in a second one (a mail fault must not undo the routing)."""
+    """Every step the case still needs, in one task and one transaction. The outbox only
+    writes the message in it; sending (SMTP) waits for the commit, so a mail server that is
+    away never undoes a routing."""
 
     def advance(db: Session, case: Case) -> Progress:
         _start_screening(db, case)
         _screen(db, case)
         routed_now = _route(db, case)
+        _notify(db, case, outbox)
         return Progress(case.status, routed_now)
 
-    progress = _locked(sessions, case_id, advance)
-    if progress.status == CaseStatus.ROUTED:
-        notify(sessions, case_id, outbox)
-    return progress
+    return _locked(sessions, case_id, advance)
 
 
 _CONFLICT_RETRIES = 3
@@ -180,18 +180,18 @@ def licensed_state_of(intake: dict) -> str:
 
 def notify(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> bool:
     """Tell the patient the intake was received (once), if they gave an email address."""
+    return _locked(sessions, case_id, lambda db, case: _notify(db, case, outbox))
 
-    def send_once(db: Session, case: Case) -> bool:
-        if case.status != CaseStatus.ROUTED or case.notified_at is not None:
-            return False
-        address = (case.intake.get("patient", {}).get("email") or "").strip()
-        if address:
-            outbox.send(db, messages.received(address, case.public_id, case.id, case.language))
-        case.notified_at = utcnow()
-        _record(db, case, "notified", channel="email" if address else "none")
-        return True
 
-    return _locked(sessions, case_id, send_once)
+def _notify(db: Session, case: Case, outbox: Outbox) -> bool:
+    if case.status != CaseStatus.ROUTED or case.notified_at is not None:
+        return False
+    address = (case.intake.get("patient", {}).get("email") or "").strip()
+    if address:
+        outbox.send(db, messages.received(address, case.public_id, case.id, case.language))
+    case.notified_at = utcnow()
+    _record(db, case, "notified", channel="email" if address else "none")
+    return True
 
 
 def mark_failed(sessions: sessionmaker[Session], case_id: int, error: str) -> bool:
