@@ -195,8 +195,11 @@ def run_pipeline(
     )
 
 
-def drive_pages(port: int, seconds: float, clients: int) -> tuple[list[float], list[float], int]:
-    """GET step 1, then POST it (CSRF token and session cookie, as a browser would)."""
+def drive_pages(
+    port: int, seconds: float, clients: int, rate: float = 0
+) -> tuple[list[float], list[float], int]:
+    """GET step 1, then POST it (CSRF token and session cookie, as a browser would); with
+    `rate` > 0, that many GET+POST pairs per second on a fixed schedule, else flat out."""
     gets: list[float] = []
     posts: list[float] = []
     errors = 0
@@ -210,10 +213,17 @@ def drive_pages(port: int, seconds: float, clients: int) -> tuple[list[float], l
         "state_of_residence": "TX",
     }
 
-    def client() -> None:
+    def client(index: int) -> None:
         nonlocal errors
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        interval = clients / rate if rate else 0.0
+        next_at = time.monotonic() + index * interval / clients
         while time.monotonic() < deadline:
+            if interval:
+                pause = next_at - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                next_at += interval
             try:
                 start = time.perf_counter()
                 connection.request("GET", "/intake/about")
@@ -248,8 +258,8 @@ def drive_pages(port: int, seconds: float, clients: int) -> tuple[list[float], l
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     with ThreadPoolExecutor(clients) as pool:
-        for _ in range(clients):
-            pool.submit(client)
+        for index in range(clients):
+            pool.submit(client, index)
     return gets, posts, errors
 
 
@@ -263,6 +273,9 @@ def main() -> None:
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn process")
     parser.add_argument(
         "--rate", type=float, default=100, help="intakes per second in the paced phase"
+    )
+    parser.add_argument(
+        "--page-rate", type=float, default=150, help="step GET+POST pairs per second, paced"
     )
     parser.add_argument(
         "--sqlite", action="store_true", help="use SQLite even if PostgreSQL is installed"
@@ -370,6 +383,9 @@ def main() -> None:
         paced = run_pipeline(port, database_url, args.seconds, args.clients, args.rate)
         page_seconds = min(20.0, args.seconds / 3)
         page_gets, page_posts, page_errors = drive_pages(port, page_seconds, args.clients)
+        paced_gets, paced_posts, paced_errors = drive_pages(
+            port, page_seconds, args.clients, args.page_rate
+        )
         sampler.stop.set()
         sampler.join(timeout=3)
 
@@ -438,6 +454,12 @@ def main() -> None:
             f"pages, step 1: GET {len(page_gets) / page_seconds:.1f}/s p95 "
             f"{percentile(page_gets, 0.95) * 1000:.1f} ms; POST {len(page_posts) / page_seconds:.1f}/s "
             f"p95 {percentile(page_posts, 0.95) * 1000:.1f} ms; errors {page_errors}"
+        )
+        print(
+            f"pages, step 1 at {args.page_rate:g} pairs/s: GET p95 "
+            f"{percentile(paced_gets, 0.95) * 1000:.1f} ms; POST {len(paced_posts) / page_seconds:.1f}/s "
+            f"p50 {percentile(paced_posts, 0.5) * 1000:.1f} ms p95 "
+            f"{percentile(paced_posts, 0.95) * 1000:.1f} ms; errors {paced_errors}"
         )
     finally:
         for process in processes:
