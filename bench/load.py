@@ -67,8 +67,10 @@ class Sampler(threading.Thread):
         self.pids = pids
         self.peak: dict[str, float] = dict.fromkeys(pids, 0.0)
         self.first: dict[str, float] = {}
+        self.warm: dict[str, float] = {}  # one minute in: start-up and warm-up are behind
         self.last: dict[str, float] = {}
         self.stop = threading.Event()
+        self.started = time.monotonic()
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -77,6 +79,8 @@ class Sampler(threading.Thread):
                 value = max(rss_mb(one) for pid in pids for one in process_tree(pid))
                 self.peak[name] = max(self.peak[name], value)
                 self.first.setdefault(name, value)
+                if time.monotonic() - self.started >= 60:
+                    self.warm.setdefault(name, value)
                 self.last[name] = value
             time.sleep(1)
 
@@ -278,6 +282,11 @@ def main() -> None:
         "--page-rate", type=float, default=150, help="step GET+POST pairs per second, paced"
     )
     parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="only the paced pipeline phase (for memory growth over --seconds, e.g. 600)",
+    )
+    parser.add_argument(
         "--sqlite", action="store_true", help="use SQLite even if PostgreSQL is installed"
     )
     args = parser.parse_args()
@@ -374,6 +383,23 @@ def main() -> None:
         sampler.start()
         started = time.monotonic()
 
+        if args.soak:
+            paced = run_pipeline(port, database_url, args.seconds, args.clients, args.rate)
+            sampler.stop.set()
+            sampler.join(timeout=3)
+            print(f"soak: {args.seconds:g} s at {args.rate:g} intakes/s, {args.clients} clients")
+            print(
+                f"routed {paced.routed_rate:.1f}/s; POST to routed p50/p95/p99 "
+                f"{ms_triple(paced.to_routed)} ms; errors {paced.errors}, lost {paced.lost}"
+            )
+            for name in ("web", "worker"):
+                warm, last = sampler.warm.get(name, 0.0), sampler.last.get(name, 0.0)
+                print(
+                    f"{name}: RSS at start {sampler.first.get(name, 0):.0f} MB, after 1 min "
+                    f"{warm:.0f} MB, at the end {last:.0f} MB, peak {sampler.peak[name]:.0f} MB; "
+                    f"growth after the first minute {(last - warm) / warm * 100 if warm else 0:.1f} %"
+                )
+            return
         baseline, baseline_errors = drive(port, "/bench/store", args.seconds / 3, args.clients)
         base_rate = len(baseline) / (args.seconds / 3)
         # Saturation: as many intakes as the web accepts; routing falls behind and a backlog
