@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +93,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def paced_turns(index: int, clients: int, rate: float, deadline: float) -> Iterator[None]:
+    """One turn per request of client `index` until `deadline`. With `rate` > 0 the clients'
+    turns interleave so that together they make `rate` per second on a fixed schedule (open
+    loop: a slow answer does not delay the next turn); with 0, a turn as soon as asked."""
+    interval = clients / rate if rate else 0.0
+    next_at = time.monotonic() + index * interval / clients
+    while time.monotonic() < deadline:
+        if interval:
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            next_at += interval
+        yield
+
+
 def drive(
     port: int, path: str, seconds: float, clients: int, rate: float = 0
 ) -> tuple[list[tuple[float, float, str]], int]:
@@ -108,14 +124,7 @@ def drive(
     def client(index: int) -> None:
         nonlocal errors
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        interval = clients / rate if rate else 0.0
-        next_at = time.monotonic() + index * interval / clients
-        while time.monotonic() < deadline:
-            if interval:
-                pause = next_at - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                next_at += interval
+        for _ in paced_turns(index, clients, rate, deadline):
             sent_at = time.time()
             start = time.perf_counter()
             try:
@@ -220,14 +229,7 @@ def drive_pages(
     def client(index: int) -> None:
         nonlocal errors
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        interval = clients / rate if rate else 0.0
-        next_at = time.monotonic() + index * interval / clients
-        while time.monotonic() < deadline:
-            if interval:
-                pause = next_at - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                next_at += interval
+        for _ in paced_turns(index, clients, rate, deadline):
             try:
                 start = time.perf_counter()
                 connection.request("GET", "/intake/about")
