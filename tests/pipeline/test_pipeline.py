@@ -15,6 +15,9 @@ from workflows.models import Case, OutboxMessage
 from workflows.services import submit_intake
 from workflows.tasks import enqueue_pipeline
 
+# The history of a case that went through the whole pipeline once.
+EVERY_STEP = ["received", "screening_started", "screened", "routed", "notified"]
+
 
 def submit(app: Any, document: dict[str, Any], enqueue: Any = lambda case_id: None) -> int:
     return submit_intake(app.extensions["ldn"].sessions, document, TODAY, enqueue).id
@@ -47,13 +50,7 @@ def test_the_pipeline_writes_one_event_per_step_and_one_message(
     services = app.extensions["ldn"]
     case_id = submit(app, base_intake, services.enqueue)
     wait_until(lambda: stored_case(app, case_id).notified_at is not None)
-    assert case_actions(app, case_id) == [
-        "received",
-        "screening_started",
-        "screened",
-        "routed",
-        "notified",
-    ]
+    assert case_actions(app, case_id) == EVERY_STEP
     case = stored_case(app, case_id)
     assert (case.status, case.queue, case.priority) == (
         "routed",
@@ -87,7 +84,7 @@ def test_enqueuing_the_same_case_twice_changes_nothing_the_second_time(
     finally:
         task_postrun.disconnect(count_notify)
     events = case_actions(app, case_id)
-    assert events == ["received", "screening_started", "screened", "routed", "notified"]
+    assert events == EVERY_STEP
     with services.sessions() as db:
         count = (
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.case_id == case_id)
@@ -109,13 +106,7 @@ def test_each_step_run_twice_is_a_no_op_the_second_time(
     assert pipeline.route(sessions, case_id) is False
     assert pipeline.notify(sessions, case_id, outbox) is True
     assert pipeline.notify(sessions, case_id, outbox) is False
-    assert case_actions(app, case_id) == [
-        "received",
-        "screening_started",
-        "screened",
-        "routed",
-        "notified",
-    ]
+    assert case_actions(app, case_id) == EVERY_STEP
 
 
 def test_a_stored_intake_that_no_longer_validates_goes_to_screening_failed(

@@ -129,10 +129,7 @@ def routed_case(app: Any, document: dict[str, Any]) -> Case:
     """Submit and run the pipeline in-process (the worker is tested elsewhere)."""
     sessions = app.extensions["ldn"].sessions
     case_id = submit_intake(sessions, document, TODAY, lambda _: None).id
-    pipeline.start_screening(sessions, case_id)
-    pipeline.screen(sessions, case_id)
-    pipeline.route(sessions, case_id)
-    pipeline.notify(sessions, case_id, DatabaseOutbox())
+    pipeline.process(sessions, case_id, DatabaseOutbox())
     with sessions() as db:
         case = db.get(Case, case_id)
         db.expunge(case)

@@ -206,9 +206,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     assert stored_case(app, case.id).status == "screening"
 
     sessions = app.extensions["ldn"].sessions
-    pipeline.screen(sessions, case.id)
-    pipeline.route(sessions, case.id)
-    pipeline.notify(sessions, case.id, DatabaseOutbox())
+    pipeline.process(sessions, case.id, DatabaseOutbox())  # re-screens the amended case
     case = stored_case(app, case.id)
     assert (case.status, case.queue, case.decision) == ("routed", "physician", "eligible")
 
@@ -297,7 +295,6 @@ def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
         **{"act-reason": "bug fixed", "act-version": str(case.version)},
     )
     assert stored_case(app, case_id).status == "received"
-    for step in (pipeline.start_screening, pipeline.screen, pipeline.route):
-        step(sessions, case_id)
+    pipeline.process(sessions, case_id, DatabaseOutbox())
     assert stored_case(app, case_id).status == "routed"
     assert "screening_retried" in case_actions(app, case_id)

@@ -341,10 +341,7 @@ def test_a_spanish_intake_is_stored_as_spanish_and_its_messages_are_in_spanish(
     assert case.intake["consent"]["statements"][0].startswith("Mis respuestas son verdaderas")
 
     sessions = app.extensions["ldn"].sessions
-    pipeline.start_screening(sessions, case.id)
-    pipeline.screen(sessions, case.id)
-    pipeline.route(sessions, case.id)
-    pipeline.notify(sessions, case.id, DatabaseOutbox())
+    pipeline.process(sessions, case.id, DatabaseOutbox())
     [received] = outbox(app, "received")
     assert received.subject == f"Hemos recibido su formulario ({case.public_id})"
     assert "Nunca le pediremos sus datos de salud" in received.body
@@ -380,8 +377,7 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
     complete(spanish_client, "review")
     case = the_case(app)
     sessions = app.extensions["ldn"].sessions
-    for step in (pipeline.start_screening, pipeline.screen, pipeline.route):
-        step(sessions, case.id)
+    pipeline.process(sessions, case.id, DatabaseOutbox())
     make_staff(app)
     staff = app.test_client()
     staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"  # staff pages stay English regardless
@@ -432,8 +428,7 @@ def test_staff_pages_stay_english_and_show_the_patients_language(
     complete(spanish_client, "review")
     case = the_case(app)
     sessions = app.extensions["ldn"].sessions
-    for step in (pipeline.start_screening, pipeline.screen, pipeline.route):
-        step(sessions, case.id)
+    pipeline.process(sessions, case.id, DatabaseOutbox())
     make_staff(app)
     staff = app.test_client()
     staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH["Accept-Language"]
