@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.celery_app import make_celery, redis_url_of
 from workflows.database import sessions_for
+from workflows.enqueue import delivery_requester, enqueue_case_webhooks, enqueue_pipeline
 from workflows.mail import Outbox, outbox_for
 from workflows.secret_box import SecretBox
 from workflows.settings import Settings
-from workflows.tasks import delivery_requester, enqueue_case_webhooks, enqueue_pipeline
 from workflows.two_factor import totp_secret_box
 
 __all__ = ["Services", "services"]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["VERSION", "SecretUnreadable", "SecretBox"]
 
@@ -35,10 +35,21 @@ class SecretBox:
     """Seals and opens short strings with one key derived from ``secret_key`` for ``purpose``."""
 
     def __init__(self, secret_key: str, purpose: bytes) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
-            secret_key.encode()
+        self._secret_key = secret_key
+        self._purpose = purpose
+
+    @cached_property
+    def _aead(self) -> AESGCM:
+        # Imported on first use: OpenSSL's bindings cost a web process about 6 MB, and only
+        # staff two-factor sign-in needs them.
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=self._purpose).derive(
+            self._secret_key.encode()
         )
-        self._aead = AESGCM(key)
+        return AESGCM(key)
 
     def __repr__(self) -> str:  # never the key, not even in a traceback
         return "SecretBox(...)"
@@ -49,6 +60,8 @@ class SecretBox:
         return f"{VERSION}:" + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
     def open(self, stored: str, context: str) -> str:
+        from cryptography.exceptions import InvalidTag
+
         version, _, body = stored.partition(":")
         if version != VERSION or not body:
             raise SecretUnreadable(f"not a {VERSION} sealed value")

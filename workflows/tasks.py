@@ -8,7 +8,6 @@ to `screening_failed`, where coordinators see it, instead of losing it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +21,19 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import delivery, pipeline, webhooks
 from workflows.celery_app import redis_url_of
 from workflows.database import sessions_for
+from workflows.enqueue import (
+    PIPELINE_TASK,
+    delivery_requester,
+    enqueue_case_webhooks,
+    enqueue_pipeline,
+)
 from workflows.mail import outbox_for
 from workflows.models import OutboxMessage
 from workflows.settings import Settings
 from workflows.smtp import SmtpServer, send_email
 
+# The senders live in workflows.enqueue (the web imports that, not this module); named here too
+# for the tasks that send work on.
 __all__ = ["enqueue_pipeline", "enqueue_case_webhooks", "PIPELINE_TASK", "delivery_requester"]
 
 log = logging.getLogger(__name__)
@@ -39,7 +46,6 @@ TRANSIENT = (
     ConnectionError,
     SoftTimeLimitExceeded,
 )
-PIPELINE_TASK = "workflows.process_case"
 
 
 class CaseTask(Task):
@@ -85,22 +91,6 @@ def process_case(self: CaseTask, case_id: int) -> str:
 
 
 # --- mail (workflows/delivery.py) -------------------------------------------------------------
-
-
-def delivery_requester(app: Celery) -> Callable[[int], None]:
-    """What an outbox calls after its transaction commits: a task to send that message. With
-    the broker down the message waits in the outbox, and beat's sweep sends it later."""
-
-    def deliver_soon(message_id: int) -> None:
-        try:
-            app.send_task("workflows.deliver_message", args=[message_id])
-        except Exception as error:  # noqa: BLE001 - any broker fault: the sweep covers it
-            log.warning(
-                "mail.enqueue_failed",
-                extra={"message_id": message_id, "error": type(error).__name__},
-            )
-
-    return deliver_soon
 
 
 def _retry_book(app: Celery) -> delivery.RetryBook:
@@ -152,14 +142,6 @@ def purge_abandoned_drafts(self: Task) -> int:
     return pipeline.purge_abandoned_drafts(_sessions(self.app))
 
 
-def enqueue_pipeline(app: Celery, case_id: int) -> None:
-    """Send the case through the pipeline: it picks up wherever the case stands (a new case is
-    validated first, an amended one is screened again)."""
-    # No result is kept: without ignore_result, sending would also subscribe to the result
-    # backend, and wait on it for as long as Redis is down.
-    app.send_task(PIPELINE_TASK, args=[case_id], ignore_result=True)
-
-
 @shared_task(bind=True, name="workflows.deliver_webhook", acks_late=True, ignore_result=True)
 def deliver_webhook(self: Task, delivery_id: int) -> None:
     """Send one webhook delivery if it is due; a delivered or abandoned one is left alone.
@@ -180,12 +162,3 @@ def enqueue_due_webhooks(self: Task) -> int:
     for delivery_id in due:
         self.app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
     return len(due)
-
-
-def enqueue_case_webhooks(app: Celery, case_id: int) -> None:
-    """Send the case's new deliveries now, after the transaction that recorded them committed;
-    if the broker is down, beat sends them once it is back."""
-    for delivery_id in webhooks.pending_for_case(
-        sessions_for(_settings(app).database_url), case_id
-    ):
-        app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()

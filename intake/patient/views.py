@@ -26,8 +26,9 @@ from intake.services import services
 from workflows import drafts
 from workflows.i18n import LANGUAGES
 from workflows.models import Case, utcnow
-from workflows.screening import InvalidIntake, default_rules
+from workflows.screening import InvalidIntake
 from workflows.screening.normalise import state_key
+from workflows.screening.states import licensed_states
 from workflows.screening.validation import FieldError, schema_messages
 from workflows.services import status_of, submit_intake
 from workflows.tokens import new_token
@@ -313,7 +314,7 @@ def _change_rows(pairs: list[list[str]], action: str) -> list[list[str]]:
 
 
 def _licensed(state: str | None) -> bool:
-    return state_key(state or "") in default_rules().licensed_states
+    return state_key(state or "") in licensed_states()
 
 
 def _resume_link(token: str | None = None) -> str | None:

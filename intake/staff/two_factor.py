@@ -8,7 +8,6 @@ recovery codes appear only in the answer to the form that created them.
 
 from __future__ import annotations
 
-import segno
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
@@ -62,6 +61,8 @@ SECRET_UNREADABLE = (
 
 def qr_svg(uri: str) -> Markup:
     """The otpauth URI as an inline SVG QR code: no script, no style attribute (the CSP)."""
+    import segno  # only while enrolling: not worth its memory in every web process
+
     svg = segno.make(uri, error="m").svg_inline(
         scale=5, title="QR code for your authenticator app", svgclass="qr-code"
     )

@@ -119,3 +119,10 @@ def test_yaml_that_does_not_parse_is_named(rules_copy: Path) -> None:
     with pytest.raises(RuleDataError) as broken:
         load_rules(rules_copy)
     assert "states.yaml: cannot be read" in str(broken.value)
+
+
+def test_the_web_reads_the_same_licensed_states_as_the_rule_set() -> None:
+    from workflows.screening.states import licensed_states
+
+    assert licensed_states() == default_rules().licensed_states
+    assert set(licensed_states().values()) == {"IA", "IL", "MO", "FL", "GA", "TX"}

@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from workflows.screening.normalise import icd10_key
-from workflows.screening.ruledata import default_rules
 
 from . import systems
 from .data import fhir_data
@@ -228,6 +227,9 @@ def _medication(
     if _text(medication.get("dose")):
         resource["dosage"] = [{"text": medication["dose"]}]
     if ingredients:
+        # Imported on first export: the web process does not otherwise load the rule set.
+        from workflows.screening.ruledata import default_rules
+
         rules = default_rules()
         readings = []
         for ingredient, matched in ingredients.items():

@@ -15,14 +15,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
 from workflows.screening.normalise import icd10_key
-from workflows.screening.ruledata import RuleSet, default_rules
 from workflows.screening.validation import SCHEMA_PATH
+
+if TYPE_CHECKING:
+    from workflows.screening.ruledata import RuleSet
 
 __all__ = [
     "FHIR_DATA_DIR",
@@ -121,6 +122,8 @@ def _read(directory: Path, stem: str, problems: list[str]) -> Any:
     except (OSError, ValueError, yaml.YAMLError) as error:
         problems.append(f"{stem}: cannot be read: {error}")
         return None
+    from jsonschema import Draft202012Validator  # on first FHIR use: see load_fhir_data
+
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     for error in errors:
         where = ".".join(str(part) for part in error.absolute_path) or "(top)"
@@ -202,7 +205,11 @@ def load_fhir_data(directory: Path = FHIR_DATA_DIR, rules: RuleSet | None = None
     icd10 = _read(directory, "icd10cm", problems)
     questionnaire = _read(directory, "questionnaire", problems)
     if icd10 is not None:
-        _check_icd10(icd10, rules or default_rules(), problems)
+        if rules is None:
+            from workflows.screening.ruledata import default_rules
+
+            rules = default_rules()
+        _check_icd10(icd10, rules, problems)
     if questionnaire is not None:
         _check_questionnaire(questionnaire, intake_schema(), problems)
     if problems:

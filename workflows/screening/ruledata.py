@@ -24,7 +24,8 @@ from jsonschema import Draft202012Validator
 
 from .codes import CONTRACT_KINDS, FlagCode, FlagKind
 from .lexicon import LexiconConflict, PhraseLexicon
-from .normalise import icd10_key, state_key
+from .normalise import icd10_key
+from .states import licensed_spellings
 
 __all__ = [
     "RULES_DIR",
@@ -190,7 +191,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         documents["conditions"], problems
     )
     flags = _flag_rules(documents["flags"], classes, problems)
-    licensed = _licensed_states(documents["states"], problems)
+    licensed = licensed_spellings(documents["states"], problems)
     if problems:
         raise RuleDataError(problems)
 
@@ -343,17 +344,3 @@ def _flag_rules(
     if missing:
         problems.append(f"flags.yaml: no rule for contract code(s) {', '.join(missing)}")
     return tuple(rules)
-
-
-def _licensed_states(document: Mapping[str, Any], problems: list[str]) -> dict[str, str]:
-    licensed: dict[str, str] = {}
-    for index, entry in enumerate(document["licensed_states"]):
-        for spelling in [entry["code"], entry["name"], *entry["spellings"]]:
-            key = state_key(spelling)
-            if licensed.get(key, entry["code"]) != entry["code"]:
-                problems.append(
-                    f"states.yaml: licensed_states[{index}] ({entry['code']}): "
-                    f"{spelling!r} already means {licensed[key]}"
-                )
-            licensed[key] = entry["code"]
-    return licensed

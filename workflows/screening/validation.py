@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 from .intake import Intake
 
@@ -119,6 +121,10 @@ def _fast_path(document: dict[str, Any]) -> Intake | None:
 
 @cache
 def _precise_validator() -> Draft202012Validator:
+    # Imported here, for rejected documents only: jsonschema and its referencing stack cost
+    # every web process several MB that valid submissions (the fast path) never use.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

@@ -1,0 +1,55 @@
+"""Sending work to the Celery workers, by task name and with ids only.
+
+The web process sends but never runs tasks, so it imports this module and not
+workflows.tasks, which would load the pipeline and the screening engine (rapidfuzz, the rule
+data) into every gunicorn worker for nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from celery import Celery
+
+from workflows import webhooks
+from workflows.database import sessions_for
+
+__all__ = ["PIPELINE_TASK", "delivery_requester", "enqueue_case_webhooks", "enqueue_pipeline"]
+
+log = logging.getLogger(__name__)
+
+PIPELINE_TASK = "workflows.process_case"
+
+
+def enqueue_pipeline(app: Celery, case_id: int) -> None:
+    """Send the case through the pipeline: it picks up wherever the case stands (a new case is
+    validated first, an amended one is screened again)."""
+    # No result is kept: without ignore_result, sending would also subscribe to the result
+    # backend, and wait on it for as long as Redis is down.
+    app.send_task(PIPELINE_TASK, args=[case_id], ignore_result=True)
+
+
+def delivery_requester(app: Celery) -> Callable[[int], None]:
+    """What an outbox calls after its transaction commits: a task to send that message. With
+    the broker down the message waits in the outbox, and beat's sweep sends it later."""
+
+    def deliver_soon(message_id: int) -> None:
+        try:
+            app.send_task("workflows.deliver_message", args=[message_id])
+        except Exception as error:  # noqa: BLE001 - any broker fault: the sweep covers it
+            log.warning(
+                "mail.enqueue_failed",
+                extra={"message_id": message_id, "error": type(error).__name__},
+            )
+
+    return deliver_soon
+
+
+def enqueue_case_webhooks(app: Celery, case_id: int) -> None:
+    """Send the case's new deliveries now, after the transaction that recorded them committed;
+    if the broker is down, beat sends them once it is back."""
+    for delivery_id in webhooks.pending_for_case(
+        sessions_for(app.conf.ldn_settings.database_url), case_id
+    ):
+        app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
