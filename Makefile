@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean servers translations messages
+.PHONY: run test lint bench clean servers translations messages validator
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -51,7 +51,15 @@ messages: $(STAMP)
 	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
 		--ignore-pot-creation-date
 
+# After changing schemas/intake.schema.json: regenerate the fast path's validator code (a test
+# fails until it is current; until then the app compiles it at start-up instead).
+validator: $(STAMP)
+	$(BIN)/python -c "from workflows.screening.validation import write_fast_validator; write_fast_validator()"
+
+# Bytecode first: each web and worker process then loads it instead of compiling our modules,
+# which would leave the compiler's memory peak in every one of them.
 run: $(STAMP) translations
+	$(BIN)/python -m compileall -q intake workflows
 	$(BIN)/python -m workflows.launch
 
 lint: $(STAMP)

@@ -135,3 +135,26 @@ def test_validation_does_not_change_the_document(base_intake: dict[str, Any]) ->
 
 def test_precise_errors_are_empty_for_a_valid_document(base_intake: dict[str, Any]) -> None:
     assert intake_errors(base_intake) == []
+
+
+def test_the_generated_fast_validator_is_current_and_in_use() -> None:
+    from workflows.screening import validation
+
+    shipped = validation.GENERATED_VALIDATOR.read_text(encoding="utf-8")
+    assert shipped == validation.fast_validator_source(), "run `make validator`"
+    assert validation._fast_validator().__module__ == "workflows.screening.intake_fast_validator"
+
+
+def test_a_schema_changed_without_regenerating_is_compiled_at_start_up_instead(
+    monkeypatch: pytest.MonkeyPatch, base_intake: dict[str, Any]
+) -> None:
+    from workflows.screening import validation
+
+    monkeypatch.setattr(validation, "_schema_digest", lambda: "another schema")
+    validation._fast_validator.cache_clear()
+    try:
+        compiled = validation._fast_validator()
+        assert compiled.__module__ != "workflows.screening.intake_fast_validator"
+        assert validate_intake(base_intake).patient.state_of_residence == "TX"
+    finally:
+        validation._fast_validator.cache_clear()
