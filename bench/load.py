@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,13 @@ from urllib.parse import urlencode
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.servers import RedisServer, celery_worker_command, free_port, postgres_server  # noqa: E402
+from tests.servers import (  # noqa: E402
+    RedisServer,
+    celery_worker_command,
+    free_port,
+    postgres_server,
+    stop_process_groups,
+)
 
 INTAKE = json.loads((REPO_ROOT / "bench" / "load_intake.json").read_text())
 
@@ -495,14 +500,7 @@ def main() -> None:
             f"{percentile(paced_posts, 0.95) * 1000:.1f} ms; errors {paced_errors}"
         )
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_process_groups(processes)
         redis.stop()
         if postgres is not None:
             postgres.__exit__(None, None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,20 @@ def celery_worker_command(name: str, concurrency: int = 2) -> list[str]:
         sys.executable, "-m", "celery", "-A", "workflows.worker", "worker", "--pool=prefork",
         f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}@%h", "--without-mingle", "--without-gossip",
     ]  # fmt: skip
+
+
+def stop_process_groups(processes: list[subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """SIGTERM each process's group (started with start_new_session), then SIGKILL what is
+    still running after `timeout` seconds."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ import gc
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT, wait_until
-from tests.servers import free_port
+from tests.servers import free_port, stop_process_groups
 from workflows.models import Case
 
 
@@ -58,14 +57,7 @@ def procfile_service(tmp_path: Path, database_url: str, redis_url: str) -> Itera
         try:
             yield port
         finally:
-            for process in processes:
-                os.killpg(process.pid, signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_process_groups(processes)
 
 
 def post_intake(port: int, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
