@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.celery_app import make_celery, redis_url_of
 from workflows.database import sessions_for
-from workflows.enqueue import delivery_requester, enqueue_case_webhooks, enqueue_pipeline
+from workflows.enqueue import delivery_requester, enqueue_pipeline, webhook_requester
 from workflows.mail import Outbox, outbox_for
 from workflows.secret_box import SecretBox
 from workflows.settings import Settings
@@ -34,6 +34,8 @@ class Services:
     today: Callable[[], date]
     # Seals staff TOTP secrets with a key derived from SECRET_KEY (nothing else to configure).
     totp_secrets: SecretBox
+    # Asks a worker to send one webhook delivery; called after the commit that recorded it.
+    send_webhook: Callable[[int], None]
 
     @classmethod
     def build(cls, settings: Settings, today: Callable[[], date] | None = None) -> Services:
@@ -46,6 +48,7 @@ class Services:
             redis_url=redis_url_of(settings),
             today=today or date.today,
             totp_secrets=totp_secret_box(settings.secret_key),
+            send_webhook=webhook_requester(celery),
         )
 
     @property
@@ -60,25 +63,6 @@ class Services:
         except Exception as error:  # noqa: BLE001 - any broker fault: the sweeper covers it
             log.warning(
                 "case.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}
-            )
-
-    def send_webhooks(self, case_id: int) -> None:
-        """Send the case's new webhook deliveries, after the change that recorded them
-        committed; if the broker is down, beat sends them within a minute of its return."""
-        try:
-            enqueue_case_webhooks(self.celery, case_id)
-        except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
-            log.warning(
-                "webhooks.enqueue_failed", extra={"case_id": case_id, "error": type(error).__name__}
-            )
-
-    def send_webhook(self, delivery_id: int) -> None:
-        try:
-            self.celery.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
-        except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
-            log.warning(
-                "webhooks.enqueue_failed",
-                extra={"delivery_id": delivery_id, "error": type(error).__name__},
             )
 
 

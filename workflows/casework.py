@@ -177,7 +177,11 @@ def assign(
 
 
 def accept(
-    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    case_id: int,
+    version: int | None,
+    send_webhook: Callable[[int], None] | None = None,
 ) -> None:
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.PHYSICIAN)
@@ -187,7 +191,7 @@ def accept(
             raise NotPermitted("this case is not yours to accept")
         _check(case, S.ACCEPTED)
         case.status, case.assignee_id, case.accepted_at = S.ACCEPTED, user.id, utcnow()
-        webhooks.record_event(db, case, "case.accepted")
+        webhooks.record_event(db, case, "case.accepted", send_soon=send_webhook)
         return {}
 
     Action(sessions).run(staff_id, case_id, version, "accepted", change)
@@ -216,7 +220,12 @@ def physician_decline(
 
 
 def decline(
-    sessions: sessionmaker[Session], staff_id: int, case_id: int, version: int | None, reason: str
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    case_id: int,
+    version: int | None,
+    reason: str,
+    send_webhook: Callable[[int], None] | None = None,
 ) -> None:
     reason = _require_reason(reason)
 
@@ -224,7 +233,7 @@ def decline(
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
         _check(case, S.DECLINED)
         case.status, case.assignee_id = S.DECLINED, None
-        webhooks.record_event(db, case, "case.declined")
+        webhooks.record_event(db, case, "case.declined", send_soon=send_webhook)
         return {"reason": reason}
 
     Action(sessions).run(staff_id, case_id, version, "declined", change)

@@ -12,10 +12,7 @@ from collections.abc import Callable
 
 from celery import Celery
 
-from workflows import webhooks
-from workflows.database import sessions_for
-
-__all__ = ["PIPELINE_TASK", "delivery_requester", "enqueue_case_webhooks", "enqueue_pipeline"]
+__all__ = ["PIPELINE_TASK", "delivery_requester", "enqueue_pipeline", "webhook_requester"]
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +43,17 @@ def delivery_requester(app: Celery) -> Callable[[int], None]:
     return deliver_soon
 
 
-def enqueue_case_webhooks(app: Celery, case_id: int) -> None:
-    """Send the case's new deliveries now, after the transaction that recorded them committed;
-    if the broker is down, beat sends them once it is back."""
-    for delivery_id in webhooks.pending_for_case(
-        sessions_for(app.conf.ldn_settings.database_url), case_id
-    ):
-        app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
+def webhook_requester(app: Celery) -> Callable[[int], None]:
+    """What a committed transaction calls for each webhook delivery it recorded: a task to send
+    it. With the broker down the delivery waits, due, and beat sends it once it is back."""
+
+    def send_soon(delivery_id: int) -> None:
+        try:
+            app.send_task("workflows.deliver_webhook", args=[delivery_id], ignore_result=True)
+        except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
+            log.warning(
+                "webhooks.enqueue_failed",
+                extra={"delivery_id": delivery_id, "error": type(error).__name__},
+            )
+
+    return send_soon

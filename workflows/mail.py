@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from workflows.after_commit import call_after_commit
 from workflows.delivery import SMTP_TRANSPORT
 from workflows.i18n import translations
 from workflows.models import OutboxMessage
@@ -70,28 +70,8 @@ class SmtpOutbox(DatabaseOutbox):
 
     def send(self, db: Session, message: Message) -> OutboxMessage:
         row = super().send(db, message)
-        _after_commit(db, self._deliver_soon, row.id)
+        call_after_commit(db, self._deliver_soon, row.id)
         return row
-
-
-_PENDING = "ldn_outbox_after_commit"
-
-
-def _after_commit(db: Session, callback: Callable[[int], None], message_id: int) -> None:
-    if _PENDING not in db.info:
-        db.info[_PENDING] = []
-
-        @event.listens_for(db, "after_commit")
-        def _committed(session: Session) -> None:
-            pending, session.info[_PENDING] = session.info[_PENDING], []
-            for deliver_soon, committed_id in pending:
-                deliver_soon(committed_id)
-
-        @event.listens_for(db, "after_rollback")
-        def _rolled_back(session: Session) -> None:
-            session.info[_PENDING] = []
-
-    db.info[_PENDING].append((callback, message_id))
 
 
 def outbox_for(settings: Settings, deliver_soon: Callable[[int], None] | None = None) -> Outbox:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +26,6 @@ from workflows.screening import InvalidIntake, default_rules, screen_document, v
 from workflows.screening.normalise import state_key
 
 __all__ = [
-    "Progress",
     "process",
     "start_screening",
     "screen",
@@ -60,22 +59,22 @@ def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     log.info("case.%s", action, extra={"case_id": case.id, "detail": detail})
 
 
-class Progress(NamedTuple):
-    status: str
-    routed_now: bool  # this call routed the case (its webhook deliveries are new)
+def process(
+    sessions: sessionmaker[Session],
+    case_id: int,
+    outbox: Outbox,
+    send_webhook: Callable[[int], None] | None = None,
+) -> str:
+    """Every step the case still needs, in one task and one transaction; returns the status.
+    The outbox and the webhook deliveries are only written in it; sending (SMTP,
+    ``send_webhook``) waits for the commit, so a server that is away never undoes a routing."""
 
-
-def process(sessions: sessionmaker[Session], case_id: int, outbox: Outbox) -> Progress:
-    """Every step the case still needs, in one task and one transaction. The outbox only
-    writes the message in it; sending (SMTP) waits for the commit, so a mail server that is
-    away never undoes a routing."""
-
-    def advance(db: Session, case: Case) -> Progress:
+    def advance(db: Session, case: Case) -> str:
         _start_screening(db, case)
         _screen(db, case)
-        routed_now = _route(db, case)
+        _route(db, case, send_webhook)
         _notify(db, case, outbox)
-        return Progress(case.status, routed_now)
+        return case.status
 
     return _locked(sessions, case_id, advance)
 
@@ -157,7 +156,7 @@ def route(sessions: sessionmaker[Session], case_id: int) -> bool:
         return _route(db, _case(db, case_id))
 
 
-def _route(db: Session, case: Case) -> bool:
+def _route(db: Session, case: Case, send_webhook: Callable[[int], None] | None = None) -> bool:
     if case.status != CaseStatus.SCREENING or case.screening_result is None:
         return False
     case.queue = case.screening_result["route"]["queue"]
@@ -168,7 +167,7 @@ def _route(db: Session, case: Case) -> bool:
     case.last_error = None
     _record(db, case, "routed", queue=case.queue, priority=case.priority)
     # In this transaction: the delivery exists exactly when the routing committed.
-    webhooks.record_event(db, case, "case.routed")
+    webhooks.record_event(db, case, "case.routed", send_soon=send_webhook)
     return True
 
 

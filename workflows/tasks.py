@@ -24,8 +24,8 @@ from workflows.database import sessions_for
 from workflows.enqueue import (
     PIPELINE_TASK,
     delivery_requester,
-    enqueue_case_webhooks,
     enqueue_pipeline,
+    webhook_requester,
 )
 from workflows.mail import outbox_for
 from workflows.models import OutboxMessage
@@ -34,7 +34,7 @@ from workflows.smtp import SmtpServer, send_email
 
 # The senders live in workflows.enqueue (the web imports that, not this module); named here too
 # for the tasks that send work on.
-__all__ = ["enqueue_pipeline", "enqueue_case_webhooks", "PIPELINE_TASK", "delivery_requester"]
+__all__ = ["enqueue_pipeline", "webhook_requester", "PIPELINE_TASK", "delivery_requester"]
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,12 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    progress = pipeline.process(
-        _sessions(self.app), case_id, outbox_for(settings, delivery_requester(self.app))
+    return pipeline.process(
+        _sessions(self.app),
+        case_id,
+        outbox_for(settings, delivery_requester(self.app)),
+        webhook_requester(self.app),
     )
-    if progress.routed_now:
-        enqueue_case_webhooks(self.app, case_id)  # after the routing committed
-    return progress.status
 
 
 # --- mail (workflows/delivery.py) -------------------------------------------------------------
@@ -159,6 +159,7 @@ def deliver_webhook(self: Task, delivery_id: int) -> None:
 @shared_task(bind=True, name="workflows.enqueue_due_webhooks", acks_late=True)
 def enqueue_due_webhooks(self: Task) -> int:
     due = webhooks.due_deliveries(_sessions(self.app))
+    send_soon = webhook_requester(self.app)
     for delivery_id in due:
-        self.app.signature("workflows.deliver_webhook", args=[delivery_id]).apply_async()
+        send_soon(delivery_id)
     return len(due)

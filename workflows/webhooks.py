@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
+from workflows.after_commit import call_after_commit
 from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
     "verify_signature",
     "deliver",
     "due_deliveries",
-    "pending_for_case",
     "retry_delay",
     "deliveries_page",
     "endpoints_page",
@@ -253,10 +253,15 @@ def _new_event_id() -> str:
 
 
 def record_event(
-    db: Session, case: Case, event_type: str, now: datetime | None = None
+    db: Session,
+    case: Case,
+    event_type: str,
+    now: datetime | None = None,
+    send_soon: Callable[[int], None] | None = None,
 ) -> list[WebhookDelivery]:
     """One delivery per active endpoint subscribed to ``event_type``, in the caller's
-    transaction; due at once. The caller enqueues them after its commit."""
+    transaction; due at once. Once that transaction commits, ``send_soon(delivery_id)`` asks a
+    worker to send each; without it (or with the broker down) beat sends them when due."""
     if event_type not in EVENT_TYPES:
         raise InvalidEventTypes(f"Unknown event type: {event_type}.")
     now = now or utcnow()
@@ -280,6 +285,9 @@ def record_event(
         db.add(delivery)
         deliveries.append(delivery)
     db.flush()
+    if send_soon is not None:
+        for delivery in deliveries:
+            call_after_commit(db, send_soon, delivery.id)
     return deliveries
 
 
@@ -494,17 +502,6 @@ def due_deliveries(
             )
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
-        )
-        return list(db.scalars(query))
-
-
-def pending_for_case(sessions: sessionmaker[Session], case_id: int) -> list[int]:
-    """Ids of the case's deliveries not yet tried: what to enqueue after an event commits."""
-    with sessions() as db:
-        query = select(WebhookDelivery.id).where(
-            WebhookDelivery.case_id == case_id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-            WebhookDelivery.attempts == 0,
         )
         return list(db.scalars(query))
 

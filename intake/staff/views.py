@@ -4,6 +4,7 @@ view, the audit log and the dashboard. Views are thin: casework.py holds the rul
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -210,8 +211,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         form = AcceptForm(prefix="accept")
         if not form.validate_on_submit():
             abort(400)
-        casework.accept(sessions, staff_id, case_id, _version(form))
-        ldn.send_webhooks(case_id)  # after the commit: the deliveries exist
+        casework.accept(sessions, staff_id, case_id, _version(form), ldn.send_webhook)
         return "You accepted this case."
     if action == "note":
         form = NoteForm(prefix="note")
@@ -264,7 +264,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         ldn.enqueue(case_id)  # after the commit, so the worker finds the case received
         return "The case was sent through screening again."
     simple = {
-        "decline": (casework.decline, "Case declined."),
+        "decline": (partial(casework.decline, send_webhook=ldn.send_webhook), "Case declined."),
         "waitlist": (casework.waitlist, "Case moved to the waitlist."),
         "physician-decline": (casework.physician_decline, "Case returned to the coordinators."),
     }
@@ -275,8 +275,6 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         return _form_error(form)
     function, message = simple[action]
     function(sessions, staff_id, case_id, _version(form), form.reason.data or "")
-    if action == "decline":
-        ldn.send_webhooks(case_id)  # after the commit: the deliveries exist
     return message
 
 

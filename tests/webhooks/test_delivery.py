@@ -17,7 +17,7 @@ from tests.staff.helpers import act, login, make_staff, routed_case
 from tests.webhooks.receiver import Receiver
 from workflows import webhooks
 from workflows.models import Case, StaffUser, WebhookDelivery, utcnow
-from workflows.tasks import enqueue_case_webhooks
+from workflows.enqueue import webhook_requester
 
 CANARY_WORDS = ["Quintessa", "Marblethorpe", "1971-03-17", "quintessa", "0199", "Zorbulax"]
 CANARY_NOTE = "Rhubarbulous aches every morning"
@@ -38,6 +38,14 @@ def deliveries(app: Any, **where: Any) -> list[WebhookDelivery]:
         for row in rows:
             db.expunge(row)
         return rows
+
+
+def send_recorded(worker: Any, app: Any, case_id: int) -> None:
+    """What the pipeline does after its commit, for a case routed by `routed_case` (which
+    records the deliveries without sending them)."""
+    send_soon = webhook_requester(worker)
+    for recorded in deliveries(app, case_id=case_id, status="pending"):
+        send_soon(recorded.id)
 
 
 def delivery(app: Any, delivery_id: int) -> WebhookDelivery:
@@ -125,7 +133,7 @@ def test_a_receiver_answering_500_then_200_gets_a_retry_with_backoff_then_is_del
     _, secret = register(app, receiver.url())
     receiver.answer_with(500)
     case = routed_case(app, base_intake)
-    enqueue_case_webhooks(worker, case.id)
+    send_recorded(worker, app, case.id)
 
     failed = wait_until(lambda: deliveries(app, status="failed"))[0]
     assert (failed.attempts, failed.last_status_code, failed.last_error) == (1, 500, "HTTP 500")
@@ -240,7 +248,7 @@ def test_a_deactivated_endpoint_gets_nothing(
     with app.extensions["ldn"].sessions.begin() as db:
         admin = db.scalars(select(StaffUser).where(StaffUser.email == "admin@test")).one()
         assert webhooks.deactivate_endpoint(db, admin, old_id) == 1
-    enqueue_case_webhooks(worker, waiting.id)
+    send_recorded(worker, app, waiting.id)
     client.post("/api/v1/intakes", json=base_intake)  # routed by the worker after deactivation
 
     wait_until(lambda: len(receiver.received("/current")) == 2)
@@ -307,3 +315,28 @@ def test_plain_http_to_the_loopback_is_delivered_only_where_development_allows_i
         assert [r.payload["case"]["id"] for r in plain.received()] == [second.public_id]
     finally:
         plain.stop()
+
+
+def test_deliveries_are_handed_to_the_sender_only_once_their_transaction_commits(
+    app: Any, receiver: Receiver, base_intake: dict[str, Any]
+) -> None:
+    make_staff(app)
+    register(app, receiver.url())
+    case = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    handed: list[int] = []
+
+    with pytest.raises(RuntimeError), sessions.begin() as db:
+        stored = db.get(Case, case.id)
+        webhooks.record_event(db, stored, "case.accepted", send_soon=handed.append)
+        assert handed == []
+        raise RuntimeError("the change fails after the event was recorded")
+    assert handed == []
+    assert deliveries(app, event_type="case.accepted") == []
+
+    with sessions.begin() as db:
+        stored = db.get(Case, case.id)
+        recorded = webhooks.record_event(db, stored, "case.accepted", send_soon=handed.append)
+        recorded_ids = [delivery.id for delivery in recorded]
+        assert handed == []
+    assert handed == recorded_ids == [d.id for d in deliveries(app, event_type="case.accepted")]
