@@ -32,4 +32,4 @@ def test_a_value_that_is_not_a_choice_is_rendered_but_never_kept(app: Any) -> No
     ):
         field = AboutForm(meta={"csrf": False}).state_of_residence
         field()
-        assert all(chosen != "x" * 40 for _, chosen in field.widget._options)
+        assert all("x" * 40 not in key for key in field.widget._rendered)
