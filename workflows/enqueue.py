@@ -30,30 +30,24 @@ def enqueue_pipeline(app: Celery, case_id: int) -> None:
 def delivery_requester(app: Celery) -> Callable[[int], None]:
     """What an outbox calls after its transaction commits: a task to send that message. With
     the broker down the message waits in the outbox, and beat's sweep sends it later."""
-
-    def deliver_soon(message_id: int) -> None:
-        try:
-            app.send_task("workflows.deliver_message", args=[message_id])
-        except Exception as error:  # noqa: BLE001 - any broker fault: the sweep covers it
-            log.warning(
-                "mail.enqueue_failed",
-                extra={"message_id": message_id, "error": type(error).__name__},
-            )
-
-    return deliver_soon
+    return _sender(app, "workflows.deliver_message", "mail.enqueue_failed", "message_id")
 
 
 def webhook_requester(app: Celery) -> Callable[[int], None]:
     """What a committed transaction calls for each webhook delivery it recorded: a task to send
     it. With the broker down the delivery waits, due, and beat sends it once it is back."""
+    return _sender(app, "workflows.deliver_webhook", "webhooks.enqueue_failed", "delivery_id")
 
-    def send_soon(delivery_id: int) -> None:
+
+def _sender(app: Celery, task: str, failure_event: str, id_name: str) -> Callable[[int], None]:
+    """`send(row_id)`: the task for that row, by name and without a result subscription; a
+    broker fault is logged (the row id only) and left to beat, never raised to the caller,
+    whose transaction has already committed."""
+
+    def send(row_id: int) -> None:
         try:
-            app.send_task("workflows.deliver_webhook", args=[delivery_id], ignore_result=True)
+            app.send_task(task, args=[row_id], ignore_result=True)
         except Exception as error:  # noqa: BLE001 - any broker fault: beat covers it
-            log.warning(
-                "webhooks.enqueue_failed",
-                extra={"delivery_id": delivery_id, "error": type(error).__name__},
-            )
+            log.warning(failure_event, extra={id_name: row_id, "error": type(error).__name__})
 
-    return send_soon
+    return send

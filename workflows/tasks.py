@@ -32,9 +32,16 @@ from workflows.models import OutboxMessage
 from workflows.settings import Settings
 from workflows.smtp import SmtpServer, send_email
 
-# The senders live in workflows.enqueue (the web imports that, not this module); named here too
-# for the tasks that send work on.
-__all__ = ["enqueue_pipeline", "webhook_requester", "PIPELINE_TASK", "delivery_requester"]
+# The senders are in workflows.enqueue: the web imports that, never this module.
+__all__ = [
+    "process_case",
+    "deliver_message",
+    "deliver_waiting_mail",
+    "requeue_stuck_cases",
+    "purge_abandoned_drafts",
+    "deliver_webhook",
+    "enqueue_due_webhooks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +85,7 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
     return sessions_for(_settings(app).database_url)
 
 
-@shared_task(bind=True, base=CaseTask, name="workflows.process_case")
+@shared_task(bind=True, base=CaseTask, name=PIPELINE_TASK)
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)

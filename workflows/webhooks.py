@@ -292,9 +292,14 @@ def record_event(
 
 
 def record_test_event(
-    db: Session, admin: StaffUser, endpoint_id: int, now: datetime | None = None
+    db: Session,
+    admin: StaffUser,
+    endpoint_id: int,
+    now: datetime | None = None,
+    send_soon: Callable[[int], None] | None = None,
 ) -> WebhookDelivery:
-    """A signed ping to one endpoint, so an admin can check the receiver without a case."""
+    """A signed ping to one endpoint, so an admin can check the receiver without a case; sent
+    like record_event's deliveries once the transaction commits."""
     endpoint = _endpoint(db, endpoint_id)
     if not endpoint.is_active:
         raise EndpointNotFound(endpoint_id)
@@ -313,6 +318,8 @@ def record_test_event(
     )
     db.add(delivery)
     db.flush()
+    if send_soon is not None:
+        call_after_commit(db, send_soon, delivery.id)
     audit.record(db, admin, "webhook_test_sent", endpoint_id=endpoint.id, event_id=event_id)
     return delivery
 

@@ -185,9 +185,8 @@ def webhook_test(endpoint_id: int) -> ResponseReturnValue:
     ldn = services()
     try:
         with ldn.sessions.begin() as db:
-            delivery_id = webhooks.record_test_event(db, _staff(db), endpoint_id).id
+            webhooks.record_test_event(db, _staff(db), endpoint_id, send_soon=ldn.send_webhook)
     except webhooks.EndpointNotFound:
         abort(404)
-    ldn.send_webhook(delivery_id)  # after the commit: the worker finds the delivery
     flash("Test event sent: its outcome appears in the deliveries below.", "success")
     return redirect(url_for(".webhooks_page"))
