@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from workflows.screening.normalise import icd10_key
+from workflows.screening.problems import DataProblems
 from workflows.screening.validation import SCHEMA_PATH
 
 if TYPE_CHECKING:
@@ -41,13 +42,10 @@ FHIR_DATA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "fhir"
 NOT_ASKED = frozenset({"submitted_at"})
 
 
-class FhirDataError(Exception):
+class FhirDataError(DataProblems):
     """The FHIR export data is malformed; ``problems`` names each file, entry and fault."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{len(problems)} problem(s) in the FHIR export data:\n{listing}")
+    subject = "the FHIR export data"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from .codes import CONTRACT_KINDS, FlagCode, FlagKind
 from .lexicon import LexiconConflict, PhraseLexicon
 from .normalise import icd10_key
+from .problems import DataProblems
 from .states import licensed_spellings
 
 __all__ = [
@@ -57,13 +58,10 @@ TRIGGER_FIELDS: dict[str, frozenset[str]] = {
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class RuleDataError(Exception):
+class RuleDataError(DataProblems):
     """The rule data is malformed; ``problems`` names each file, entry and fault."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{len(problems)} problem(s) in the clinical rule data:\n{listing}")
+    subject = "the clinical rule data"
 
 
 @dataclass(frozen=True, slots=True)
