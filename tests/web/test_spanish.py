@@ -78,6 +78,19 @@ def the_case(app: Any) -> Case:
 # --- choosing the language -------------------------------------------------------------------
 
 
+def routed_with_a_coordinator(app: Any, spanish_client: Any) -> tuple[Case, Any]:
+    """A Spanish intake submitted and routed, and a coordinator signed in from a browser that
+    asks for Spanish (staff pages stay English regardless)."""
+    complete(spanish_client, "review")
+    case = the_case(app)
+    pipeline.process(app.extensions["ldn"].sessions, case.id, DatabaseOutbox())
+    make_staff(app)
+    staff = app.test_client()
+    staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH["Accept-Language"]
+    login(staff, "coord@test")
+    return case, staff
+
+
 def test_a_browser_asking_for_spanish_gets_step_1_in_spanish(spanish_client: Any) -> None:
     page = page_of(spanish_client.get("/intake/about"))
     assert html_lang(page) == "es"
@@ -374,14 +387,7 @@ def test_the_resume_link_brings_back_the_patients_language(app: Any, spanish_cli
 def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
     app: Any, spanish_client: Any
 ) -> None:
-    complete(spanish_client, "review")
-    case = the_case(app)
-    sessions = app.extensions["ldn"].sessions
-    pipeline.process(sessions, case.id, DatabaseOutbox())
-    make_staff(app)
-    staff = app.test_client()
-    staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"  # staff pages stay English regardless
-    login(staff, "coord@test")
+    case, staff = routed_with_a_coordinator(app, spanish_client)
     response = act(
         staff,
         case.public_id,
@@ -425,14 +431,7 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
 def test_staff_pages_stay_english_and_show_the_patients_language(
     app: Any, spanish_client: Any
 ) -> None:
-    complete(spanish_client, "review")
-    case = the_case(app)
-    sessions = app.extensions["ldn"].sessions
-    pipeline.process(sessions, case.id, DatabaseOutbox())
-    make_staff(app)
-    staff = app.test_client()
-    staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH["Accept-Language"]
-    login(staff, "coord@test")
+    case, staff = routed_with_a_coordinator(app, spanish_client)
     queue = page_of(staff.get("/staff/queue"))
     assert html_lang(queue) == "en"
     assert re.search(
