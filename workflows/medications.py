@@ -40,12 +40,16 @@ __all__ = [
     "IDENTIFIABLE_STATES",
     "Family",
     "InvalidIdentification",
+    "Reading",
+    "Recorded",
     "UnidentifiedName",
     "identifications_for",
     "identify_medication",
+    "family_labels",
     "ingredient_families",
     "latest_identifications",
     "name_key",
+    "readings",
     "record_unidentified",
     "unidentified_names",
 ]
@@ -83,6 +87,10 @@ def _rules() -> RuleSet:
     from workflows.screening import default_rules
 
     return default_rules()
+
+
+def family_labels(rules: RuleSet | None = None) -> dict[str, str]:
+    return dict((rules or _rules()).class_labels)
 
 
 def ingredient_families(rules: RuleSet | None = None) -> list[Family]:
@@ -161,6 +169,7 @@ def identify_medication(
         identification = MedicationIdentification(
             case_id=case.id,
             medication=medications[index]["name"],
+            name_key=name_key(medications[index]["name"])[:500],
             ingredients={"ingredients": names},
             reason=reason,
             staff_id=user.id,
@@ -203,6 +212,76 @@ def latest_identifications(db: Session, case_id: int) -> dict[str, MedicationIde
     return {row.medication: row for row in rows}
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """Who recorded an identification, when and why: shown beside the reading it made."""
+
+    by: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One medication of a case as the screening read it, for the staff case page."""
+
+    index: int  # its place in the intake's medications (the identification form's key)
+    typed: str
+    status: str
+    stopped_on: str | None
+    identified: bool
+    ingredients: tuple[str, ...]
+    matched_name: str | None
+    source: str | None  # rules, vocabulary, everyday, coordinator
+    flagged: tuple[str, ...]  # the rule-data classes of its ingredients
+    needs_review: bool  # a review flag (MEDICATION_UNIDENTIFIED) names it
+    recorded: Recorded | None  # the identification the reading came from, if any
+
+
+_FIELD_INDEX = re.compile(r"^medications\[(\d+)\]")
+
+
+def readings(db: Session, case: Case) -> list[Reading]:
+    """Each medication of the case's screening result, with the identification behind a
+    coordinator's reading (who, when, why)."""
+    result = case.screening_result or {}
+    typed = [m.get("name", "") for m in case.intake.get("medications") or []]
+    reviewed = {review.get("field") for review in result.get("reviews") or []}
+    recorded = latest_identifications(db, case.id)
+    rows = []
+    for position, entry in enumerate(result.get("medications") or []):
+        match = _FIELD_INDEX.match(entry.get("field") or "")
+        index = int(match.group(1)) if match else _index_of(entry["input"], typed, position)
+        medication = case.intake["medications"][index] if index < len(typed) else {}
+        identification = (
+            recorded.get(entry["input"]) if entry.get("source") == "coordinator" else None
+        )
+        rows.append(
+            Reading(
+                index=index,
+                typed=entry["input"],
+                status=entry.get("status") or medication.get("status", "current"),
+                stopped_on=medication.get("stopped_on"),
+                identified=bool(entry.get("identified")),
+                ingredients=tuple(entry.get("ingredients") or ()),
+                matched_name=entry.get("matched_name"),
+                source=entry.get("source"),
+                flagged=tuple(entry.get("flagged") or ()),
+                needs_review=f"medications[{index}].name" in reviewed,
+                recorded=Recorded(
+                    identification.staff.name, identification.created_at, identification.reason
+                )
+                if identification
+                else None,
+            )
+        )
+    return rows
+
+
+def _index_of(name: str, typed: list[str], position: int) -> int:
+    return typed.index(name) if name in typed else position
+
+
 def record_unidentified(db: Session, case: Case, result: Mapping[str, Any]) -> int:
     """Note each medication the screening result could not identify, once per case and name;
     returns how many were new."""
@@ -235,6 +314,8 @@ class UnidentifiedName:
     first_seen: datetime
     last_seen: datetime
     case_ids: tuple[str, ...]  # public ids, newest first (at most CASES_PER_NAME)
+    # What coordinators recorded it to be, each reading once, newest first.
+    recorded_as: tuple[tuple[str, ...], ...] = ()
 
 
 CASES_PER_NAME = 20
@@ -245,7 +326,7 @@ def unidentified_names(
     db: Session, order: str = "recent", limit: int = 100, offset: int = 0
 ) -> tuple[list[UnidentifiedName], int]:
     """One page of the names screenings could not identify, grouped by normalised name, and
-    how many names there are in all. Two statements for the page, whatever its size."""
+    how many names there are in all. Four statements, whatever the page's size."""
     last_seen = func.max(UnidentifiedMedication.seen_at)
     cases = func.count(func.distinct(UnidentifiedMedication.case_id))
     ordering = (
@@ -295,6 +376,17 @@ def unidentified_names(
             .order_by(newest.c.name_key, newest.c.rank)
         ):
             sightings[key].append((typed, public_id))
+    recorded: dict[str, list[tuple[str, ...]]] = {key: [] for key in keys}
+    if keys:
+        for key, ingredients in db.execute(
+            select(MedicationIdentification.name_key, MedicationIdentification.ingredients)
+            .where(MedicationIdentification.name_key.in_(keys))
+            .order_by(MedicationIdentification.id.desc())
+            .limit(len(keys) * CASES_PER_NAME)
+        ):
+            reading = tuple(ingredients.get("ingredients", []))
+            if reading not in recorded[key]:
+                recorded[key].append(reading)
     names = [
         UnidentifiedName(
             name_key=key,
@@ -303,6 +395,7 @@ def unidentified_names(
             first_seen=first,
             last_seen=last,
             case_ids=tuple(public_id for _, public_id in sightings[key]),
+            recorded_as=tuple(recorded[key]),
         )
         for key, count, first, last in groups
     ]

@@ -162,6 +162,9 @@ class MedicationIdentification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
     medication: Mapped[str] = mapped_column(String(500))
+    # The name folded and collapsed, as unidentified_medication groups it (the admins' page
+    # shows what coordinators recorded each unidentified name to be).
+    name_key: Mapped[str] = mapped_column(String(500), index=True)
     # {"ingredients": ["hydrocodone", "acetaminophen"]}: names of the rule data, or others
     ingredients: Mapped[dict[str, Any]]
     reason: Mapped[str] = mapped_column(Text)

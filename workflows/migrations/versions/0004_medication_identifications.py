@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("medication", sa.String(length=500), nullable=False),
+        sa.Column("name_key", sa.String(length=500), nullable=False),
         sa.Column(
             "ingredients",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -44,6 +45,9 @@ def upgrade() -> None:
     with op.batch_alter_table("medication_identification", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_medication_identification_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_medication_identification_name_key"), ["name_key"], unique=False
         )
 
     op.create_table(
@@ -80,6 +84,7 @@ def downgrade() -> None:
 
     op.drop_table("unidentified_medication")
     with op.batch_alter_table("medication_identification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_medication_identification_name_key"))
         batch_op.drop_index(batch_op.f("ix_medication_identification_case_id"))
 
     op.drop_table("medication_identification")
