@@ -96,3 +96,29 @@ class RecoveryCodeForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     """An admin's reset of another account's two-factor sign-in: the CSRF token is the form."""
+
+
+class IdentifyForm(FlaskForm):
+    """What a coordinator records an unidentified (or misread) medication to be. The
+    ingredient choices are the rule data's, set by the view; the service checks that at least
+    one ingredient is given, chosen or typed."""
+
+    version = HiddenField()
+    ingredients = SelectMultipleField(
+        "Ingredients in the practice's rule data",
+        choices=[],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=False,  # the service names an unknown ingredient itself
+    )
+    other = StringField(
+        "Other ingredients",
+        [Length(max=500)],
+        description="Ingredients in none of the families above, separated by commas, such as "
+        "lisinopril, hydrochlorothiazide.",
+    )
+    reason = TextAreaField(
+        "Reason",
+        [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)],
+        description="How you know, such as: the pharmacy label, a call with the patient.",
+    )
