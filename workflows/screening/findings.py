@@ -13,9 +13,8 @@ A medication that nothing explains is unidentified, and a person must look at it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .intake import Intake, Medication
 from .lexicon import Hit
@@ -155,9 +154,9 @@ def read_medication(name: str, rules: RuleSet) -> Reading:
 
 def _written_as_local(name: str, words: tuple[str, ...], rules: RuleSet) -> bool:
     """ "cyclosporine eye drops", "tacrolimus 0.1% ointment": a local form (clinical-facts §3.4)."""
-    return (rules.local_form_percent and has_percent(name)) or not rules.local_form_words.isdisjoint(
-        words
-    )
+    return (
+        rules.local_form_percent and has_percent(name)
+    ) or not rules.local_form_words.isdisjoint(words)
 
 
 def _is_no_medication(words: tuple[str, ...], rules: RuleSet) -> bool:
@@ -201,9 +200,7 @@ class _Collector:
 
     def reading(self, fallback_source: str | None = None) -> Reading:
         source = self.sources[0] if self.sources else fallback_source
-        return Reading(
-            tuple(self.flagged), tuple(self.ingredients), tuple(self.names), source
-        )
+        return Reading(tuple(self.flagged), tuple(self.ingredients), tuple(self.names), source)
 
 
 def _read(name: str, rules: RuleSet) -> Reading:

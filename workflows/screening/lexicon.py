@@ -162,9 +162,7 @@ class PhraseLexicon:
                 return self._hit(self._phrases[phrase], False, i, i + size)
         return None
 
-    def _hit(
-        self, entry: tuple[Hashable, str, bool], is_fuzzy: bool, start: int, stop: int
-    ) -> Hit:
+    def _hit(self, entry: tuple[Hashable, str, bool], is_fuzzy: bool, start: int, stop: int) -> Hit:
         meaning, name, _ = entry
         return Hit(meaning, name, is_fuzzy, meaning in self._negative, start, stop)
 

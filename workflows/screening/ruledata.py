@@ -291,7 +291,9 @@ def _drug_lexicon(
         for ingredient in entry["contains"]:
             if ingredient not in ingredient_classes:
                 problems.append(f"{where}.contains: unknown ingredient {ingredient!r}")
-        others = tuple(part.strip() for part in entry.get("with", "").split(" and ") if part.strip())
+        others = tuple(
+            part.strip() for part in entry.get("with", "").split(" and ") if part.strip()
+        )
         meaning = Product(tuple(entry["contains"]), entry.get("local", False), others)
         for name in entry["names"]:
             add(where, name, meaning)
