@@ -81,6 +81,7 @@ def test_every_flag_becomes_a_detected_issue_with_its_reason(path: Path) -> None
         *result["cautions"],
         *result["ketosis"]["stops"],
         *result["ketosis"]["cautions"],
+        *result["reviews"],
     ]
     bundle = bundle_of(intake)
     issues = resources(bundle, "DetectedIssue")
@@ -113,9 +114,10 @@ def test_a_current_opioid_is_a_high_severity_issue_implicating_its_medication(
         "coding": [
             {
                 "system": f"{BASE}/fhir/CodeSystem/ldn-screening-ingredient",
-                "code": "hydrocodone",
-                "display": "hydrocodone",
+                "code": name,
+                "display": name,
             }
+            for name in ("hydrocodone", "acetaminophen")
         ],
         "text": "Norco 10/325",
     }
@@ -127,6 +129,32 @@ def test_a_current_opioid_is_a_high_severity_issue_implicating_its_medication(
     assert issue["implicated"] == [{"reference": norco["fullUrl"]}]
     [risk] = resources(bundle, "RiskAssessment")
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == "ineligible"
+
+
+def test_an_unidentified_medication_is_a_review_issue_said_in_its_statement(
+    base_intake: dict[str, Any],
+) -> None:
+    base_intake["medications"] = [{"name": "white pill from urgent care", "status": "current"}]
+    bundle = bundle_of(base_intake)
+    [statement] = resources(bundle, "MedicationStatement")
+    assert "coding" not in statement["medicationCodeableConcept"]
+    assert "could not identify" in statement["note"][0]["text"]
+    [issue] = resources(bundle, "DetectedIssue")
+    assert issue["code"]["coding"][0]["code"] == "MEDICATION_UNIDENTIFIED"
+    assert issue["severity"] == "moderate"
+    assert issue["evidence"][0]["code"][0]["text"] == "white pill from urgent care"
+    [risk] = resources(bundle, "RiskAssessment")
+    assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == "needs_review"
+
+
+def test_an_everyday_medication_is_coded_by_what_it_was_read_as(
+    base_intake: dict[str, Any],
+) -> None:
+    base_intake["medications"] = [{"name": "Vitamin D3 2000 IU", "status": "current"}]
+    [statement] = resources(bundle_of(base_intake), "MedicationStatement")
+    assert [c["code"] for c in statement["medicationCodeableConcept"]["coding"]] == ["vitamin D"]
+    assert "everyday" in statement["note"][0]["text"]
+    assert not resources(bundle_of(base_intake), "DetectedIssue")
 
 
 def test_a_stopped_medication_is_stopped_on_its_date(base_intake: dict[str, Any]) -> None:

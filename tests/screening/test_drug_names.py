@@ -7,16 +7,16 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from workflows.screening import default_rules
-from workflows.screening.findings import IngredientFinding, _ingredients
+from workflows.screening.findings import IngredientFinding, read_medication
 from workflows.screening.ruledata import RULES_DIR
 
 
 def ingredients_of(typed: str) -> set[str]:
-    return {found.ingredient for found in _ingredients(typed, default_rules())}
+    return {found.ingredient for found in read_medication(typed, default_rules()).flagged}
 
 
 def findings_of(typed: str) -> tuple[IngredientFinding, ...]:
-    return _ingredients(typed, default_rules())
+    return read_medication(typed, default_rules()).flagged
 
 
 @pytest.mark.parametrize(

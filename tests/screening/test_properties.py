@@ -117,13 +117,15 @@ def test_random_valid_intakes_screen_to_a_decision_consistent_with_the_flags(
     result = screen_document(intake)
     hard = {flag["code"] for flag in result["hard_stops"]}
     matched = [c for c in result["conditions"] if c["matched"]]
+    unidentified = [m for m in result["medications"] if not m["identified"]]
+    assert {flag["code"] for flag in result["reviews"]} <= {"MEDICATION_UNIDENTIFIED"}
     if hard:
         assert result["decision"] == "ineligible"
         assert result["route"]["queue"] == (
             "waitlist" if hard == {"OUT_OF_STATE"} else "coordinator"
         )
         assert result["score"] == 0
-    elif not matched:
+    elif not matched or result["reviews"]:
         assert (result["decision"], result["route"]["queue"]) == ("needs_review", "coordinator")
     else:
         expected = "eligible_with_cautions" if result["cautions"] else "eligible"
@@ -134,7 +136,13 @@ def test_random_valid_intakes_screen_to_a_decision_consistent_with_the_flags(
     else:
         assert keto["ok"] is (not keto["stops"])
     assert 0 <= result["score"] <= 100 and 0 <= result["route"]["priority"] <= 100
-    for flag in [*result["hard_stops"], *result["cautions"], *keto["stops"], *keto["cautions"]]:
+    # Every unidentified current medication is reported; nothing unidentified passes silently.
+    reported = {flag["field"] for flag in result["reviews"]}
+    for medication in unidentified:
+        if medication["status"] == "current":
+            assert medication["field"] in reported
+    flags = [*result["hard_stops"], *result["cautions"], *result["reviews"]]
+    for flag in [*flags, *keto["stops"], *keto["cautions"]]:
         assert flag["reason"].strip() and flag["evidence"].strip()
         assert "{" not in flag["reason"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from workflows.screening import FlagCode, default_rules, load_rules
 from workflows.screening.codes import CONTRACT_KINDS
-from workflows.screening.findings import _ingredients
+from workflows.screening.findings import read_medication
 from workflows.screening.ruledata import RULE_FILES, RULES_DIR, TRIGGER_FIELDS, RuleDataError
 from workflows.screening.rules import TRIGGERS
 
@@ -53,9 +53,9 @@ def test_the_version_is_a_hash_of_the_data(rules_copy: Path) -> None:
 
 
 def test_adding_a_brand_is_a_data_change(rules_copy: Path) -> None:
-    assert _ingredients("Hydrostat 2 mg", default_rules()) == ()
+    assert read_medication("Hydrostat 2 mg", default_rules()).flagged == ()
     edit(rules_copy / "drugs.yaml", "[Dilaudid, Exalgo]", "[Dilaudid, Exalgo, Hydrostat]")
-    [found] = _ingredients("Hydrostat 2 mg", load_rules(rules_copy))
+    [found] = read_medication("Hydrostat 2 mg", load_rules(rules_copy)).flagged
     assert found.ingredient == "hydromorphone" and "opioid_agonist" in found.classes
 
 

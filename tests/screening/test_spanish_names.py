@@ -11,13 +11,13 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from workflows.screening import default_rules, screen_document
-from workflows.screening.findings import _ingredients
+from workflows.screening.findings import read_medication
 from workflows.screening.normalise import fold
 from workflows.screening.ruledata import RULES_DIR
 
 
 def ingredients_of(typed: str) -> set[str]:
-    return {found.ingredient for found in _ingredients(typed, default_rules())}
+    return {found.ingredient for found in read_medication(typed, default_rules()).flagged}
 
 
 def flags_for_medication(intake: dict[str, Any], name: str, status: str = "current") -> list[str]:
@@ -153,7 +153,7 @@ SPANISH_LOOKALIKES = [
 
 @pytest.mark.parametrize("typed", SPANISH_LOOKALIKES)
 def test_a_spanish_lookalike_fires_nothing(typed: str) -> None:
-    assert _ingredients(typed, default_rules()) == ()
+    assert read_medication(typed, default_rules()).flagged == ()
 
 
 SPANISH_COMMON_MEDICATIONS = [
@@ -197,7 +197,7 @@ SPANISH_COMMON_MEDICATIONS = [
 
 @pytest.mark.parametrize("typed", SPANISH_COMMON_MEDICATIONS)
 def test_a_common_unflagged_medication_in_spanish_fires_nothing(typed: str) -> None:
-    assert _ingredients(typed, default_rules()) == ()
+    assert read_medication(typed, default_rules()).flagged == ()
 
 
 def _spanish_lookalike_names() -> list[str]:
@@ -213,7 +213,7 @@ def _spanish_lookalike_names() -> list[str]:
 
 @pytest.mark.parametrize("name", _spanish_lookalike_names())
 def test_every_spanish_lookalike_fires_nothing_even_with_one_slip(name: str) -> None:
-    assert _ingredients(name, default_rules()) == ()
+    assert read_medication(name, default_rules()).flagged == ()
     for cut in range(len(name)):
         slipped = name[:cut] + name[cut + 1 :]
         found = ingredients_of(slipped)

@@ -35,12 +35,21 @@ SEVERITY_OF_KIND = {
     "keto_stop": "high",
     "caution": "moderate",
     "keto_caution": "low",
+    # Nothing is known to be wrong, but a person must find out (an unidentified medication).
+    "review": "moderate",
 }
 KIND_WORDS = {
     "hard_stop": "LDN hard stop",
     "caution": "LDN caution",
     "keto_stop": "Ketosis plan stop",
     "keto_caution": "Ketosis plan caution",
+    "review": "Needs a person's review",
+}
+SOURCE_WORDS = {
+    "rules": "the practice's rule data",
+    "everyday": "the practice's list of everyday medications and supplements",
+    "vocabulary": "the drug vocabulary",
+    "coordinator": "a coordinator's recorded identification",
 }
 DECISION_WORDS = {
     "eligible": "Eligible",
@@ -197,7 +206,7 @@ def _condition(
 
 def _medication(
     medication: Mapping[str, Any],
-    flags: list[Mapping[str, Any]],
+    reading: Mapping[str, Any] | None,
     base_url: str,
     patient: str,
     response: str,
@@ -205,9 +214,10 @@ def _medication(
 ) -> dict[str, Any]:
     is_stopped = medication.get("status") == "stopped"
     concept: dict[str, Any] = {"text": medication["name"]}
-    ingredients = {f["ingredient"]: f.get("matched_name") for f in flags if f.get("ingredient")}
+    ingredients = list((reading or {}).get("ingredients") or [])
     if ingredients:
-        # What screening read the typed name as ("Norco" -> hydrocodone): the text stays as typed.
+        # What screening read the typed name as ("Norco" -> hydrocodone, acetaminophen): the
+        # text stays as typed.
         system = systems.code_system(base_url, "screening-ingredient")
         concept = {
             "coding": [{"system": system, "code": name, "display": name} for name in ingredients],
@@ -226,22 +236,48 @@ def _medication(
         resource["effectivePeriod"] = {"end": medication["stopped_on"]}
     if _text(medication.get("dose")):
         resource["dosage"] = [{"text": medication["dose"]}]
-    if ingredients:
+    note = _reading_note(reading)
+    if note:
+        resource["note"] = [{"text": note}]
+    return resource
+
+
+def _reading_from_flags(
+    index: int, flags: list[tuple[str, Mapping[str, Any]]]
+) -> Mapping[str, Any] | None:
+    """A result screened before medications[] existed: what its flags say of the medication."""
+    fired = [f for _, f in flags if _field_index(f, "medications") == index and f.get("ingredient")]
+    if not fired:
+        return None
+    return {
+        "identified": True,
+        "ingredients": list(dict.fromkeys(f["ingredient"] for f in fired)),
+        "matched_name": ", ".join(dict.fromkeys(f.get("matched_name") or "" for f in fired)),
+        "source": "rules",
+    }
+
+
+def _reading_note(reading: Mapping[str, Any] | None) -> str | None:
+    """How screening read the medication, in words, for the physician."""
+    if reading is None:
+        return None
+    if not reading.get("identified"):
+        return (
+            "Screening could not identify this medication (MEDICATION_UNIDENTIFIED): a "
+            "coordinator should find out what it is. For physician review."
+        )
+    what = ", ".join(reading.get("ingredients") or []) or "a known product"
+    flagged = reading.get("flagged") or []
+    if flagged:
         # Imported on first export: the web process does not otherwise load the rule set.
         from workflows.screening.ruledata import default_rules
 
-        rules = default_rules()
-        readings = []
-        for ingredient, matched in ingredients.items():
-            classes = sorted(
-                rules.class_labels.get(c, c) for c in rules.ingredient_classes.get(ingredient, ())
-            )
-            what = f"{ingredient} ({', '.join(classes)})" if classes else ingredient
-            readings.append(f"{what}, matched as {matched!r}" if matched else what)
-        resource["note"] = [
-            {"text": f"Screening read this as {'; '.join(readings)}. For physician review."}
-        ]
-    return resource
+        labels = default_rules().class_labels
+        what += f" ({', '.join(labels.get(c, c) for c in flagged)})"
+    source = SOURCE_WORDS.get(reading.get("source") or "", reading.get("source") or "")
+    matched = reading.get("matched_name")
+    how = f", matched as {matched!r}" if matched else ""
+    return f"Screening read this as {what}{how}, from {source}. For physician review."
 
 
 def _every_flag(result: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -251,6 +287,7 @@ def _every_flag(result: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]
         *(("caution", f) for f in result.get("cautions") or []),
         *(("keto_stop", f) for f in ketosis.get("stops") or []),
         *(("keto_caution", f) for f in ketosis.get("cautions") or []),
+        *(("review", f) for f in result.get("reviews") or []),
     ]
 
 
@@ -412,12 +449,18 @@ def case_bundle(
         entries.append(
             (refs["diagnoses"][index], _condition(diagnosis, matches[index], patient, submitted))
         )
+    readings = {
+        _field_index(reading, "medications"): reading
+        for reading in (result or {}).get("medications") or []
+    }
     for index, medication in enumerate(medications):
-        fired = [f for _, f in flags if _field_index(f, "medications") == index]
+        reading = readings.get(index)
+        if reading is None and result and "medications" not in result:
+            reading = _reading_from_flags(index, flags)
         entries.append(
             (
                 refs["medications"][index],
-                _medication(medication, fired, base_url, patient, response, submitted),
+                _medication(medication, reading, base_url, patient, response, submitted),
             )
         )
     if result:

@@ -12,6 +12,8 @@ class FlagKind(StrEnum):
     CAUTION = "caution"
     KETO_STOP = "keto_stop"
     KETO_CAUTION = "keto_caution"
+    # A question no rule can settle: a person must look (screening-contract §5).
+    REVIEW = "review"
 
     @property
     def is_ketosis(self) -> bool:
@@ -43,6 +45,7 @@ class FlagCode(StrEnum):
     KETO_INSULIN_OR_SULFONYLUREA = "KETO_INSULIN_OR_SULFONYLUREA"
     KETO_KIDNEY_STONES = "KETO_KIDNEY_STONES"
     KETO_GALLBLADDER = "KETO_GALLBLADDER"
+    MEDICATION_UNIDENTIFIED = "MEDICATION_UNIDENTIFIED"
 
 
 # The kind each code has in the contract; the loader refuses rule data that disagrees.
@@ -89,4 +92,5 @@ CONTRACT_KINDS: dict[FlagCode, FlagKind] = {
         ],
         FlagKind.KETO_CAUTION,
     ),
+    FlagCode.MEDICATION_UNIDENTIFIED: FlagKind.REVIEW,
 }

@@ -3,7 +3,8 @@
 Decision rules are screening-contract.md §3, applied in this order:
   1. any LDN hard stop -> ineligible; queue `waitlist` when OUT_OF_STATE is the only hard
      stop, else `coordinator`;
-  2. no diagnosis matched a known condition -> needs_review, queue `coordinator`;
+  2. no diagnosis matched a known condition, or any review flag fired (a medication nothing
+     identifies: screening-contract §5) -> needs_review, queue `coordinator`;
   3. any LDN caution -> eligible_with_cautions, else eligible; queue `physician`.
 KETO flags never enter here: they only decide whether the ketosis plan is offered.
 
@@ -75,6 +76,7 @@ def _round(value: Decimal) -> int:
 def decide(
     hard_stops: Sequence[Flag],
     cautions: Sequence[Flag],
+    reviews: Sequence[Flag],
     conditions: Sequence[ConditionFinding],
     goals: Sequence[Goal],
 ) -> Verdict:
@@ -93,7 +95,7 @@ def decide(
             queue, priority = Queue.COORDINATOR, 25 + burden
     else:
         score = min(100, evidence + burden + readiness)
-        if not tiers:
+        if not tiers or reviews:
             decision, queue, priority = Decision.NEEDS_REVIEW, Queue.COORDINATOR, 50 + burden
         else:
             decision = Decision.ELIGIBLE_WITH_CAUTIONS if cautions else Decision.ELIGIBLE

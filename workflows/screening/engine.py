@@ -6,13 +6,14 @@ intake and rule set always give the same result (screening-contract.md §1).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .codes import FlagKind
 from .decide import Verdict, decide
-from .findings import ConditionFinding, find_conditions, find_medications
+from .findings import ConditionFinding, MedicationFinding, find_conditions, find_medications
 from .intake import Intake
 from .ruledata import RuleSet, default_rules
 from .rules import Flag, evaluate_flags
@@ -30,6 +31,9 @@ class ScreeningResult:
     wants_ketosis: bool
     ketosis_stops: tuple[Flag, ...]
     ketosis_cautions: tuple[Flag, ...]
+    reviews: tuple[Flag, ...]
+    medications: tuple[MedicationFinding, ...]
+    rules: RuleSet
     rule_set_version: str
 
     @property
@@ -49,6 +53,8 @@ class ScreeningResult:
             "decision": verdict.decision.value,
             "hard_stops": [flag.to_dict() for flag in self.hard_stops],
             "cautions": [flag.to_dict() for flag in self.cautions],
+            "reviews": [flag.to_dict() for flag in self.reviews],
+            "medications": [finding.to_dict(self.rules) for finding in self.medications],
             "conditions": [condition.to_dict() for condition in self.conditions],
             "ketosis": {
                 "requested": self.wants_ketosis,
@@ -68,9 +74,15 @@ class ScreeningResult:
         }
 
 
-def screen(intake: Intake, rules: RuleSet | None = None) -> ScreeningResult:
+def screen(
+    intake: Intake,
+    rules: RuleSet | None = None,
+    identifications: Mapping[str, Sequence[str]] | None = None,
+) -> ScreeningResult:
+    """Screen one intake. ``identifications`` maps a medication's text, exactly as typed, to
+    the ingredients a coordinator recorded for it; they replace the software's reading."""
     rules = rules or default_rules()
-    medications = find_medications(intake, rules)
+    medications = find_medications(intake, rules, identifications)
     conditions = find_conditions(intake, rules)
     flags = evaluate_flags(intake, rules, medications)
     by_kind: dict[FlagKind, list[Flag]] = {kind: [] for kind in FlagKind}
@@ -78,18 +90,27 @@ def screen(intake: Intake, rules: RuleSet | None = None) -> ScreeningResult:
         by_kind[flag.kind].append(flag)
     hard_stops = tuple(by_kind[FlagKind.HARD_STOP])
     cautions = tuple(by_kind[FlagKind.CAUTION])
+    reviews = tuple(by_kind[FlagKind.REVIEW])
     return ScreeningResult(
-        verdict=decide(hard_stops, cautions, conditions, intake.goals),
+        verdict=decide(hard_stops, cautions, reviews, conditions, intake.goals),
         hard_stops=hard_stops,
         cautions=cautions,
         conditions=conditions,
         wants_ketosis=intake.wants_ketosis,
         ketosis_stops=tuple(by_kind[FlagKind.KETO_STOP]),
         ketosis_cautions=tuple(by_kind[FlagKind.KETO_CAUTION]),
+        reviews=reviews,
+        medications=medications,
+        rules=rules,
         rule_set_version=rules.version,
     )
 
 
-def screen_document(document: Any, rules: RuleSet | None = None) -> dict[str, Any]:
+def screen_document(
+    document: Any,
+    rules: RuleSet | None = None,
+    *,
+    identifications: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
     """Validate and screen one intake document; raises InvalidIntake with every bad field."""
-    return screen(validate_intake(document), rules).to_dict()
+    return screen(validate_intake(document), rules, identifications).to_dict()

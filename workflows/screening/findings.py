@@ -1,19 +1,34 @@
 """What the typed names of an intake mean: drug ingredients per medication, conditions per
-diagnosis. Every finding keeps the patient's own words, which become a flag's evidence."""
+diagnosis. Every finding keeps the patient's own words, which become a flag's evidence.
+
+A medication is read in this order (screening-contract §5, clinical-facts §3.8-3.9):
+  1. an entry made only of "none", "n/a", "nada"... is no medication at all;
+  2. a coordinator's recorded identification of exactly this text, when there is one;
+  3. the practice's rule data: flagged drugs, look-alikes and everyday products (the authority
+     for what fires);
+  4. the drug vocabulary, for the words the rule data did not explain: a brand resolves to its
+     ingredients, and each ingredient the rule data knows fires its family's flags.
+A medication that nothing explains is unidentified, and a person must look at it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .intake import Intake, Medication
+from .lexicon import Hit
 from .normalise import has_percent, icd10_key, tokens
-from .ruledata import Product, RuleSet
+from .ruledata import Everyday, NotFlagged, Product, RuleSet
 
 __all__ = [
     "IngredientFinding",
     "MedicationFinding",
+    "Reading",
+    "Source",
     "ConditionFinding",
     "find_medications",
+    "read_medication",
     "find_conditions",
 ]
 
@@ -27,11 +42,63 @@ class IngredientFinding:
     is_local: bool  # an eye drop or skin preparation
 
 
+class Source:
+    """Where a medication's reading came from (the result's ``source``)."""
+
+    COORDINATOR = "coordinator"  # recorded by staff for this typed text
+    RULES = "rules"  # the practice's rule data (schemas/rules/drugs.yaml, not_flagged.yaml)
+    EVERYDAY = "everyday"  # the everyday list (schemas/rules/everyday.yaml)
+    VOCABULARY = "vocabulary"  # the drug vocabulary (schemas/vocabulary/)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one typed medication name was read as."""
+
+    flagged: tuple[IngredientFinding, ...]  # the ingredients the rule data flags
+    ingredients: tuple[str, ...]  # every ingredient read, flagged or not, in typed order
+    matched_names: tuple[str, ...]
+    source: str | None  # None when nothing was identified
+    is_no_medication: bool = False
+
+    @property
+    def identified(self) -> bool:
+        return self.source is not None
+
+
+NO_MEDICATION = Reading((), (), (), None, is_no_medication=True)
+UNIDENTIFIED = Reading((), (), (), None)
+
+
 @dataclass(frozen=True, slots=True)
 class MedicationFinding:
     index: int
     medication: Medication
-    ingredients: tuple[IngredientFinding, ...]
+    reading: Reading
+
+    @property
+    def ingredients(self) -> tuple[IngredientFinding, ...]:
+        """The flagged ingredients: only these can fire a flag."""
+        return self.reading.flagged
+
+    def to_dict(self, rules: RuleSet) -> dict[str, object]:
+        medication = self.medication
+        entry: dict[str, object] = {
+            "input": medication.name,
+            "status": "current" if medication.is_current else "stopped",
+            "identified": self.reading.identified,
+            "ingredients": list(self.reading.ingredients),
+        }
+        if self.reading.identified:
+            entry["matched_name"] = ", ".join(self.reading.matched_names)
+            entry["source"] = self.reading.source
+        if medication.stopped_on is not None:
+            entry["stopped_on"] = medication.stopped_on.isoformat()
+        entry["field"] = f"medications[{self.index}].name"
+        entry["flagged"] = sorted(
+            {cls for found in self.reading.flagged if not found.is_local for cls in found.classes}
+        )
+        return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,46 +121,146 @@ class ConditionFinding:
         }
 
 
-def find_medications(intake: Intake, rules: RuleSet) -> tuple[MedicationFinding, ...]:
-    return tuple(
-        MedicationFinding(index, medication, _ingredients(medication.name, rules))
-        for index, medication in enumerate(intake.medications)
-    )
+def find_medications(
+    intake: Intake,
+    rules: RuleSet,
+    identifications: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[MedicationFinding, ...]:
+    """Every medication of the intake with its reading; "none"-style entries are left out."""
+    found = []
+    for index, medication in enumerate(intake.medications):
+        recorded = identifications.get(medication.name) if identifications else None
+        if recorded:
+            reading = _recorded_reading(medication.name, recorded, rules)
+        else:
+            reading = read_medication(medication.name, rules)
+        if not reading.is_no_medication:
+            found.append(MedicationFinding(index, medication, reading))
+    return tuple(found)
 
 
 _MEMO_LIMIT = 100_000
 
 
-def _ingredients(name: str, rules: RuleSet) -> tuple[IngredientFinding, ...]:
+def read_medication(name: str, rules: RuleSet) -> Reading:
+    """What one typed medication name means under ``rules`` (memoised per rule set)."""
     found = rules.medication_memo.get(name)
     if found is None:
         if len(rules.medication_memo) >= _MEMO_LIMIT:
             rules.medication_memo.clear()
-        found = rules.medication_memo[name] = _find_ingredients(name, rules)
+        found = rules.medication_memo[name] = _read(name, rules)
     return found
 
 
-def _find_ingredients(name: str, rules: RuleSet) -> tuple[IngredientFinding, ...]:
-    hits = rules.drugs.find(name)
-    if not hits:
-        return ()
-    written_as_local = (
+def _written_as_local(name: str, words: tuple[str, ...], rules: RuleSet) -> bool:
+    """ "cyclosporine eye drops", "tacrolimus 0.1% ointment": a local form (clinical-facts §3.4)."""
+    return (
         rules.local_form_percent and has_percent(name)
-    ) or not rules.local_form_words.isdisjoint(tokens(name))
-    found: list[IngredientFinding] = []
-    for hit in hits:
-        product: Product = hit.meaning  # type: ignore[assignment]
-        for ingredient in product.ingredients:
-            found.append(
-                IngredientFinding(
-                    ingredient=ingredient,
-                    classes=rules.ingredient_classes[ingredient],
-                    matched_name=hit.name,
-                    is_fuzzy=hit.is_fuzzy,
-                    is_local=product.is_local or written_as_local,
-                )
+    ) or not rules.local_form_words.isdisjoint(words)
+
+
+def _is_no_medication(words: tuple[str, ...], rules: RuleSet) -> bool:
+    content = [w for w in words if not w[0].isdigit() and w not in rules.noise_words]
+    return all(word in rules.no_medication_words for word in content)
+
+
+class _Collector:
+    """Gathers ingredients from hits in typed order, each once."""
+
+    def __init__(self, rules: RuleSet, is_local: bool) -> None:
+        self.rules = rules
+        self.is_local = is_local
+        self.flagged: list[IngredientFinding] = []
+        self.ingredients: dict[str, None] = {}
+        self.names: dict[str, None] = {}
+        self.sources: list[str] = []
+
+    def flagged_ingredient(
+        self, ingredient: str, matched_name: str, is_fuzzy: bool, is_local: bool
+    ) -> None:
+        self.flagged.append(
+            IngredientFinding(
+                ingredient=ingredient,
+                classes=self.rules.ingredient_classes[ingredient],
+                matched_name=matched_name,
+                is_fuzzy=is_fuzzy,
+                is_local=is_local or self.is_local,
             )
-    return tuple(found)
+        )
+        self.ingredients.setdefault(ingredient)
+
+    def ingredient_from_elsewhere(self, ingredient: str, matched_name: str, is_fuzzy: bool) -> None:
+        """An ingredient named by the vocabulary or by staff: the rule data decides if it fires."""
+        hit = self.rules.drugs.exact(ingredient)
+        if hit is not None and isinstance(hit.meaning, Product):
+            for flagged in hit.meaning.ingredients:
+                self.flagged_ingredient(flagged, matched_name, is_fuzzy, hit.meaning.is_local)
+        else:
+            self.ingredients.setdefault(ingredient.lower())
+
+    def reading(self, fallback_source: str | None = None) -> Reading:
+        source = self.sources[0] if self.sources else fallback_source
+        return Reading(tuple(self.flagged), tuple(self.ingredients), tuple(self.names), source)
+
+
+def _read(name: str, rules: RuleSet) -> Reading:
+    words = tokens(name)
+    if _is_no_medication(words, rules):
+        return NO_MEDICATION
+    collect = _Collector(rules, _written_as_local(name, words, rules))
+    hits = rules.drugs.read(name)
+    for hit in hits:
+        _collect_rule_hit(collect, hit, rules)
+    # The vocabulary reads what the rule data left unexplained: the rule data is the authority
+    # wherever both know a word.
+    covered = {i for hit in hits for i in range(hit.start, hit.stop)}
+    vocabulary = rules.vocabulary
+    if vocabulary is not None and len(covered) < len(words):
+        for found in vocabulary.find(words):
+            if covered.intersection(range(found.start, found.stop)):
+                continue
+            collect.names.setdefault(found.name)
+            collect.sources.append(Source.VOCABULARY)
+            for ingredient in found.ingredients:
+                collect.ingredient_from_elsewhere(ingredient, found.name, found.is_fuzzy)
+    return collect.reading()
+
+
+def _collect_rule_hit(collect: _Collector, hit: Hit, rules: RuleSet) -> None:
+    meaning = hit.meaning
+    collect.names.setdefault(hit.name)
+    if isinstance(meaning, Product):
+        collect.sources.append(Source.RULES)
+        for ingredient in meaning.ingredients:
+            collect.flagged_ingredient(ingredient, hit.name, hit.is_fuzzy, meaning.is_local)
+        for other in meaning.others:
+            collect.ingredients.setdefault(other)
+    elif isinstance(meaning, Everyday):
+        collect.sources.append(Source.EVERYDAY)
+        collect.ingredients.setdefault(meaning.ingredient)
+    elif isinstance(meaning, NotFlagged):
+        collect.sources.append(Source.RULES)
+        for ingredient in _generic_names(hit.name, rules):
+            collect.ingredients.setdefault(ingredient)
+
+
+def _generic_names(name: str, rules: RuleSet) -> tuple[str, ...]:
+    """ "Imodium" -> ("loperamide",) when the vocabulary knows it, else the name itself."""
+    words = tokens(name)
+    if rules.vocabulary is not None:
+        for found in rules.vocabulary.find(words):
+            if (found.start, found.stop) == (0, len(words)) and not found.is_fuzzy:
+                return found.ingredients
+    return (name.lower(),)
+
+
+def _recorded_reading(name: str, recorded: Sequence[str], rules: RuleSet) -> Reading:
+    """A coordinator's identification of this exact text replaces the software's reading."""
+    collect = _Collector(rules, _written_as_local(name, tokens(name), rules))
+    collect.names.setdefault(name)
+    for ingredient in recorded:
+        collect.ingredient_from_elsewhere(ingredient, name, False)
+    return collect.reading(Source.COORDINATOR)
 
 
 def find_conditions(intake: Intake, rules: RuleSet) -> tuple[ConditionFinding, ...]:

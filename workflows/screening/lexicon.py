@@ -7,6 +7,11 @@ one chance at a fuzzy match: one typing slip (a letter added, dropped, changed, 
 neighbours swapped: optimal string alignment distance 1) from a name of six or more letters.
 Names registered as negative (look-alikes) win over any fuzzy match, so a word that is one slip
 from both a look-alike and a flagged drug matches nothing.
+
+A name typed with spaces or hyphens inside, or without the ones it has, is the same name
+("Roxy Bond" is RoxyBond, "ArmourThyroid" is Armour Thyroid, "LevoT" is Levo-T: clinical-facts
+§3.8): every alphabetic name is also indexed by its letters alone, and up to three typed words
+are tried joined. The one-slip rule applies to the joined form too.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ __all__ = ["Hit", "PhraseLexicon", "LexiconConflict", "FUZZY_MIN_LETTERS", "FUZZ
 FUZZY_MIN_LETTERS = 6
 FUZZY_MAX_DISTANCE = 1
 _CACHE_LIMIT = 100_000
+# Up to this many typed words are tried joined into one brand ("Tussi - Caps" is 2).
+_JOIN_LIMIT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,9 @@ class Hit:
     meaning: Hashable
     name: str  # the lexicon name that matched, as written in the rule data
     is_fuzzy: bool
+    is_negative: bool = False  # a known name that fires nothing (look-alike, everyday drug)
+    start: int = 0  # the span of typed words it covers
+    stop: int = 0
 
 
 class LexiconConflict(ValueError):
@@ -49,6 +59,8 @@ class LexiconConflict(ValueError):
 class PhraseLexicon:
     def __init__(self, never_fuzzy: Iterable[str] = ()) -> None:
         self._phrases: dict[tuple[str, ...], tuple[Hashable, str, bool]] = {}
+        # Letters of each alphabetic name with its spaces removed -> the name's words.
+        self._joined: dict[str, tuple[str, ...]] = {}
         self._negative: set[Hashable] = set()
         self._never_fuzzy = frozenset(never_fuzzy)
         self._longest = 1
@@ -70,6 +82,14 @@ class PhraseLexicon:
         self._phrases[phrase] = (meaning, name, fuzzy)
         if negative:
             self._negative.add(meaning)
+        joined = "".join(phrase)
+        if joined.isalpha():
+            other = self._joined.get(joined)
+            if other is not None and other != phrase and self._phrases[other][0] != meaning:
+                raise LexiconConflict(joined, self._phrases[other][0], meaning)
+            # The name as written wins over a joined reading of another spelling.
+            if other is None or len(phrase) == 1:
+                self._joined[joined] = phrase
         self._longest = max(self._longest, len(phrase))
         self._fuzzy_choices.clear()
         self._cache.clear()
@@ -79,55 +99,91 @@ class PhraseLexicon:
 
     def find(self, text: str) -> tuple[Hit, ...]:
         """Every meaning in ``text``, in the order typed, negatives left out."""
+        return tuple(hit for hit in self.read(text) if not hit.is_negative)
+
+    def read(self, text: str) -> tuple[Hit, ...]:
+        """Every known name in ``text``, negatives included (marked), first hit per meaning."""
         cached = self._cache.get(text)
         if cached is None:
-            cached = self._find(text)
+            cached = self._read(tokens(text))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[text] = cached
         return cached
 
-    def _find(self, text: str) -> tuple[Hit, ...]:
+    def exact(self, text: str) -> Hit | None:
+        """The meaning of ``text`` as a whole name, without fuzzy matching."""
         words = tokens(text)
+        entry = self._phrases.get(words)
+        if entry is None and "".join(words).isalpha():
+            phrase = self._joined.get("".join(words))
+            entry = self._phrases.get(phrase) if phrase else None
+        if entry is None:
+            return None
+        return Hit(entry[0], entry[1], False, entry[0] in self._negative, 0, len(words))
+
+    def _read(self, words: tuple[str, ...]) -> tuple[Hit, ...]:
         found: list[Hit] = []
         unmatched: list[int] = []
         i = 0
         while i < len(words):
-            for size in range(min(self._longest, len(words) - i), 0, -1):
-                entry = self._phrases.get(words[i : i + size])
-                if entry is not None:
-                    found.append(Hit(entry[0], entry[1], False))
-                    i += size
-                    break
+            hit = self._longest_at(words, i)
+            if hit is not None:
+                found.append(hit)
+                i = hit.stop
             else:
                 unmatched.append(i)
                 i += 1
         found.extend(self._fuzzy(words, unmatched))
-        # Keep the first hit per meaning and drop look-alikes: they are known and fire nothing.
+        # Keep the first hit per meaning; a look-alike is kept (marked) so callers know the
+        # name was recognised, and find() leaves it out.
         seen: set[Hashable] = set()
         kept = []
         for hit in found:
-            if hit.meaning in seen or hit.meaning in self._negative:
+            if hit.meaning in seen:
                 continue
             seen.add(hit.meaning)
             kept.append(hit)
         return tuple(kept)
 
+    def _longest_at(self, words: tuple[str, ...], i: int) -> Hit | None:
+        for size in range(min(self._longest, len(words) - i), 0, -1):
+            entry = self._phrases.get(words[i : i + size])
+            if entry is not None:
+                return self._hit(entry, False, i, i + size)
+        # A brand typed with its words split or run together ("Roxy Bond", "NPThyroid").
+        for size in range(min(_JOIN_LIMIT, len(words) - i), 0, -1):
+            part = words[i : i + size]
+            joined = "".join(part)
+            if not joined.isalpha():
+                continue
+            phrase = self._joined.get(joined)
+            if phrase is not None and phrase != part:
+                return self._hit(self._phrases[phrase], False, i, i + size)
+        return None
+
+    def _hit(self, entry: tuple[Hashable, str, bool], is_fuzzy: bool, start: int, stop: int) -> Hit:
+        meaning, name, _ = entry
+        return Hit(meaning, name, is_fuzzy, meaning in self._negative, start, stop)
+
     def _fuzzy(self, words: tuple[str, ...], unmatched: list[int]) -> list[Hit]:
         hits: list[Hit] = []
         used: set[int] = set()
         candidates = set(unmatched)
-        # Two-word names first ("armor thyroid" for "Armour Thyroid"), then single words.
+        # Two-word names first ("armor thyroid" for "Armour Thyroid"), then the same two words
+        # joined ("Roxi Bond" for RoxyBond), then single words.
         for i in unmatched:
             if i + 1 in candidates and i not in used and self._fuzzable(words[i], 3):
                 if self._fuzzable(words[i + 1], 3):
-                    pair = self._closest(f"{words[i]} {words[i + 1]}", 2)
+                    pair = self._closest(f"{words[i]} {words[i + 1]}", 2, i, i + 2)
+                    if pair is None:
+                        pair = self._closest(words[i] + words[i + 1], 1, i, i + 2)
                     if pair is not None:
                         hits.extend(pair)
                         used.update((i, i + 1))
         for i in unmatched:
             if i not in used and self._fuzzable(words[i], FUZZY_MIN_LETTERS):
-                single = self._closest(words[i], 1)
+                single = self._closest(words[i], 1, i, i + 1)
                 if single is not None:
                     hits.extend(single)
         return hits
@@ -135,7 +191,7 @@ class PhraseLexicon:
     def _fuzzable(self, word: str, min_letters: int) -> bool:
         return word.isalpha() and len(word) >= min_letters and word not in self._never_fuzzy
 
-    def _closest(self, query: str, size: int) -> list[Hit] | None:
+    def _closest(self, query: str, size: int, start: int, stop: int) -> list[Hit] | None:
         names, meanings = self._choices(size)
         matches = process.extract(
             query, names, scorer=OSA.distance, score_cutoff=FUZZY_MAX_DISTANCE, limit=None
@@ -145,26 +201,39 @@ class PhraseLexicon:
         picked = [meanings[index] for _, _, index in matches]
         # A look-alike as close as the drug means we cannot tell which was meant: no match.
         if any(meaning in self._negative for meaning, _ in picked):
+            if all(meaning in self._negative for meaning, _ in picked):
+                meaning, name = picked[0]
+                return [Hit(meaning, name, True, True, start, stop)]
             return []
-        return [Hit(meaning, name, True) for meaning, name in picked]
+        return [Hit(meaning, name, True, False, start, stop) for meaning, name in picked]
 
     def _choices(self, size: int) -> tuple[list[str], list[tuple[Hashable, str]]]:
         choices = self._fuzzy_choices.get(size)
         if choices is None:
             names: list[str] = []
             meanings: list[tuple[Hashable, str]] = []
+            seen: set[str] = set()
             for phrase, (meaning, name, fuzzy) in self._phrases.items():
                 joined = " ".join(phrase)
                 letters = sum(ch.isalpha() for ch in joined)
-                if (
-                    len(phrase) == size
-                    and letters >= FUZZY_MIN_LETTERS
-                    and joined.replace(" ", "").isalpha()
-                ):
-                    # Negative names always take part: they guard the flagged ones.
-                    if fuzzy or meaning in self._negative:
-                        names.append(joined)
-                        meanings.append((meaning, name))
+                if letters < FUZZY_MIN_LETTERS or not joined.replace(" ", "").isalpha():
+                    continue
+                # Negative names always take part: they guard the flagged ones.
+                if not (fuzzy or meaning in self._negative):
+                    continue
+                # Single-word choices include every name's joined form, so one slip in a
+                # brand typed as one word ("ArmorThyroid") still finds "Armour Thyroid".
+                if size == 1:
+                    key = joined.replace(" ", "")
+                elif len(phrase) == size:
+                    key = joined
+                else:
+                    continue
+                if key in seen:
+                    continue
+                seen.add(key)
+                names.append(key)
+                meanings.append((meaning, name))
             choices = (names, meanings)
             self._fuzzy_choices[size] = choices
         return choices

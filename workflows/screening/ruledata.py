@@ -37,13 +37,14 @@ __all__ = [
     "FlagRule",
     "Product",
     "NotFlagged",
+    "Everyday",
     "Condition",
     "load_rules",
     "default_rules",
 ]
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "rules"
-RULE_FILES = ("states", "drugs", "not_flagged", "conditions", "text", "flags")
+RULE_FILES = ("states", "drugs", "not_flagged", "everyday", "conditions", "text", "flags")
 # The placeholders a flag reason may use, by the trigger type that fills them in
 # (workflows/screening/rules.py has one function per type; a test keeps the two in step).
 TRIGGER_FIELDS: dict[str, frozenset[str]] = {
@@ -51,11 +52,13 @@ TRIGGER_FIELDS: dict[str, frozenset[str]] = {
     "age_under": frozenset({"age"}),
     "current_medication": frozenset({"ingredient"}),
     "recently_stopped_medication": frozenset({"ingredient", "earliest_start"}),
+    "unidentified_medication": frozenset(),
     "history_flag": frozenset(),
     "history_value": frozenset(),
     "history_date_on_or_after_submission": frozenset(),
 }
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DEFAULT: Any = object()
 
 
 class RuleDataError(DataProblems):
@@ -70,11 +73,23 @@ class Product:
 
     ingredients: tuple[str, ...]
     is_local: bool = False
+    # The product's other, unflagged ingredients (``with``): shown to staff, never fire.
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class NotFlagged:
+    """A look-alike or common drug that must never fire a flag (not_flagged.yaml)."""
+
     why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Everyday:
+    """A known everyday medication, supplement or product of no flagged family (everyday.yaml)."""
+
+    ingredient: str
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +123,12 @@ class RuleSet:
     icd10_prefixes: tuple[tuple[str, str], ...]  # (prefix key, condition key), longest first
     local_form_words: frozenset[str]
     local_form_percent: bool
+    # Words an entry that means "no medication" is made of ("none", "n/a", "nada").
+    no_medication_words: frozenset[str]
+    # Strengths, units, forms, salts and filler: they say how, not what.
+    noise_words: frozenset[str]
+    # The drug vocabulary that resolves names the rule data does not list (None: rule data only).
+    vocabulary: Any = field(default=None, compare=False, repr=False)
     # What each typed medication name was found to mean under this rule set. Names repeat a
     # great deal across intakes, and a rule set never changes once loaded.
     medication_memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -166,8 +187,11 @@ def _content_version(documents: Mapping[str, Any]) -> str:
     return "rules-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
-def load_rules(directory: Path = RULES_DIR) -> RuleSet:
-    """Read, validate and cross-check every rule file; raise RuleDataError listing all faults."""
+def load_rules(directory: Path = RULES_DIR, vocabulary: Any = _DEFAULT) -> RuleSet:
+    """Read, validate and cross-check every rule file; raise RuleDataError listing all faults.
+
+    ``vocabulary`` is the drug vocabulary behind the rule data (the default one unless given;
+    None reads with the rule data alone)."""
     problems: list[str] = []
     documents = {stem: _read(directory, stem, problems) for stem in RULE_FILES}
     if problems:
@@ -206,7 +230,16 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         icd10_prefixes=icd10_prefixes,
         local_form_words=frozenset(text["local_form_words"]),
         local_form_percent=text["local_form_percent"],
+        no_medication_words=frozenset(text["no_medication_words"]),
+        noise_words=frozenset(noise),
+        vocabulary=_default_vocabulary() if vocabulary is _DEFAULT else vocabulary,
     )
+
+
+def _default_vocabulary() -> Any:
+    from .vocabulary import default_vocabulary
+
+    return default_vocabulary()
 
 
 @cache
@@ -239,7 +272,9 @@ def _drug_lexicon(
 ) -> PhraseLexicon:
     lexicon = PhraseLexicon(never_fuzzy=noise)
 
-    def add(where: str, name: str, meaning: Product | NotFlagged, negative: bool = False) -> None:
+    def add(
+        where: str, name: str, meaning: Product | NotFlagged | Everyday, negative: bool = False
+    ) -> None:
         for variant in _with_optional_suffix(name, release_suffixes):
             try:
                 lexicon.add(variant, meaning, negative=negative)
@@ -256,13 +291,23 @@ def _drug_lexicon(
         for ingredient in entry["contains"]:
             if ingredient not in ingredient_classes:
                 problems.append(f"{where}.contains: unknown ingredient {ingredient!r}")
-        meaning = Product(tuple(entry["contains"]), is_local=entry.get("local", False))
+        others = tuple(
+            part.strip() for part in entry.get("with", "").split(" and ") if part.strip()
+        )
+        meaning = Product(tuple(entry["contains"]), entry.get("local", False), others)
         for name in entry["names"]:
             add(where, name, meaning)
     for index, entry in enumerate(documents["not_flagged"]["entries"]):
         where = f"not_flagged.yaml: entries[{index}] ({entry['names'][0]})"
         meaning = NotFlagged(entry["why"])
         for name in [*entry["names"], *entry.get("names_es", ())]:
+            add(where, name, meaning, negative=True)
+    # Everyday names are known and fire nothing; like look-alikes they also guard the flagged
+    # names from a fuzzy match that could mean either.
+    for index, entry in enumerate(documents["everyday"]["entries"]):
+        where = f"everyday.yaml: entries[{index}] ({entry['ingredient']})"
+        meaning = Everyday(entry["ingredient"], entry["kind"])
+        for name in [entry["ingredient"], *entry["names"], *entry.get("names_es", ())]:
             add(where, name, meaning, negative=True)
     return lexicon
 

@@ -152,6 +152,21 @@ def _medication_hit(
     )
 
 
+def _unidentified_medication(trigger: Mapping[str, Any], ctx: Context) -> Iterator[TriggerHit]:
+    # screening-contract §5: what nothing identifies could be an opioid. Current ones, and
+    # those stopped fewer than `days` days ago (they could still be in washout), go to a person.
+    washout = timedelta(days=trigger["days"])
+    for finding in ctx.medications:
+        if finding.reading.identified:
+            continue
+        medication = finding.medication
+        if not medication.is_current:
+            stopped_on = medication.stopped_on
+            if stopped_on is None or ctx.intake.submitted_at - stopped_on >= washout:
+                continue
+        yield TriggerHit(medication.name, f"medications[{finding.index}].name")
+
+
 def _history_flag(trigger: Mapping[str, Any], ctx: Context) -> Iterator[TriggerHit]:
     for name in trigger["fields"]:
         if ctx.intake.history.value(name) is True:
@@ -177,6 +192,7 @@ TRIGGERS: dict[str, Callable[[Mapping[str, Any], Context], Iterator[TriggerHit]]
     "age_under": _age_under,
     "current_medication": _current_medication,
     "recently_stopped_medication": _recently_stopped_medication,
+    "unidentified_medication": _unidentified_medication,
     "history_flag": _history_flag,
     "history_value": _history_value,
     "history_date_on_or_after_submission": _history_date_on_or_after_submission,
