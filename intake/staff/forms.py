@@ -3,6 +3,9 @@ then a code for accounts with two-factor sign-in."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -122,3 +125,14 @@ class IdentifyForm(FlaskForm):
         [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)],
         description="How you know, such as: the pharmacy label, a call with the patient.",
     )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every error at once: an empty form is told about the ingredients and the reason."""
+        valid = super().validate(extra_validators)
+        if not self.ingredients.data and not re.sub(r"[\s,;]", "", self.other.data or ""):
+            self.ingredients.errors = [
+                *self.ingredients.errors,
+                "Choose at least one ingredient, or type the ingredient's name.",
+            ]
+            return False
+        return valid

@@ -162,7 +162,9 @@ def _render_case(
             select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
         ).all()
         physicians = physicians_for_state(db, case.patient_state)
-        assign_form = AssignForm(prefix="assign")
+        # formdata=None: after a refused identification (a POST) the other forms start empty
+        # instead of reading that request's fields.
+        assign_form = AssignForm(prefix="assign", formdata=None)
         assign_form.physician.choices = [
             (
                 p.id,
@@ -188,7 +190,7 @@ def _render_case(
         unidentified = "MEDICATION_UNIDENTIFIED" in flags
         # Asking the patient about a medication nobody could identify: the medications step.
         info_form = RequestInfoForm(
-            prefix="info", data={"steps": ["medications"]} if unidentified else None
+            prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
         )
         return render_template(
             "staff/case.html",
@@ -215,11 +217,11 @@ def _render_case(
             info_open=unidentified,
             forms={
                 "assign": assign_form,
-                "reason": ReasonForm(prefix="act"),
-                "reroute": RerouteForm(prefix="reroute"),
+                "reason": ReasonForm(prefix="act", formdata=None),
+                "reroute": RerouteForm(prefix="reroute", formdata=None),
                 "info": info_form,
-                "note": NoteForm(prefix="note"),
-                "accept": AcceptForm(prefix="accept"),
+                "note": NoteForm(prefix="note", formdata=None),
+                "accept": AcceptForm(prefix="accept", formdata=None),
             },
             may_accept=current_user.role == "physician" and casework.may_physician_see(case, me),
         ), (422 if refused else 200)

@@ -227,7 +227,7 @@ def test_the_csv_cannot_carry_a_formula_into_a_spreadsheet(
     import io
 
     intake = valid_intake()
-    for typed in ("=HYPERLINK(evil)", "+1 pill", "-drop", "@sum"):
+    for typed in ("=HYPERLINK(evil)", "+zzqx", "-zzqx tablet", "@sum"):
         intake["medications"] = [{"name": typed, "status": "current"}]
         routed_case(app, intake)
     response = admin.get("/staff/admin/unidentified-medications.csv")
@@ -236,7 +236,7 @@ def test_the_csv_cannot_carry_a_formula_into_a_spreadsheet(
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["name", "as typed", "cases"]
     typed = {row[1] for row in rows[1:]}
-    assert {"'=HYPERLINK(evil)", "'+1 pill", "'-drop", "'@sum", UNKNOWN} <= typed
+    assert {"'=HYPERLINK(evil)", "'+zzqx", "'-zzqx tablet", "'@sum", UNKNOWN} <= typed
     assert all(cell[:1] not in "=+-@" for row in rows for cell in row if cell)
     with app.extensions["ldn"].sessions() as db:
         assert db.scalars(
