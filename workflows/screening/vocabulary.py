@@ -100,6 +100,9 @@ class Vocabulary:
             if 0 < name.count(" ") < JOINED_MAX_WORDS and (glued := name.replace(" ", "")).isalpha()
         }
         self._longest = longest
+        # How many words the longest name starting with a given word has: most typed words
+        # start no multi-word name, so the scan tries one span there instead of five.
+        self._spans: dict[str, int] | None = None
         self._fuzzy_buckets: dict[int, list[str]] | None = None
         self._cache: dict[tuple[str, ...], tuple[VocabularyHit, ...]] = {}
 
@@ -126,11 +129,14 @@ class Vocabulary:
         return cached
 
     def _find(self, words: tuple[str, ...]) -> tuple[VocabularyHit, ...]:
+        # Which words may be glued to a neighbour: letters only, and no everyday word ("for a"
+        # must not become a drug). Worked out once per text, not once per span.
+        gluable = [word.isalpha() and word not in self._stopwords for word in words]
         hits: list[VocabularyHit] = []
         unmatched: list[int] = []
         i = 0
         while i < len(words):
-            hit = self._longest_at(words, i)
+            hit = self._longest_at(words, gluable, i)
             if hit is None:
                 unmatched.append(i)
                 i += 1
@@ -144,24 +150,40 @@ class Vocabulary:
         hits.sort(key=lambda found: found.start)
         return tuple(hits)
 
-    def _longest_at(self, words: tuple[str, ...], start: int) -> VocabularyHit | None:
+    def _longest_at(
+        self, words: tuple[str, ...], gluable: list[bool], start: int
+    ) -> VocabularyHit | None:
         names = self._names
-        for size in range(min(self._longest, len(words) - start), 0, -1):
-            span = words[start : start + size]
-            name = " ".join(span)
+        spans = self._spans if self._spans is not None else self._span_index()
+        # Glued spans ("roxy bond") start with a word that begins no name, so they are tried
+        # up to JOINED_MAX_WORDS whatever the index says.
+        widest = spans.get(words[start], 1)
+        if gluable[start]:
+            widest = max(widest, JOINED_MAX_WORDS)
+        for size in range(min(widest, len(words) - start), 0, -1):
+            stop = start + size
+            name = " ".join(words[start:stop])
             if name in names:
-                return VocabularyHit(name, names[name], start, start + size, False)
-            if size <= JOINED_MAX_WORDS:
-                name = self._glued(span)
+                return VocabularyHit(name, names[name], start, stop, False)
+            if size <= JOINED_MAX_WORDS and all(gluable[start:stop]):
+                name = self._glued(words[start:stop])
                 if name is not None:
-                    return VocabularyHit(name, names[name], start, start + size, False)
+                    return VocabularyHit(name, names[name], start, stop, False)
         return None
+
+    def _span_index(self) -> dict[str, int]:
+        """First word -> most words of a name it starts (built on the first find, once)."""
+        spans: dict[str, int] = {}
+        for name in self._names:
+            if " " in name:
+                parts = name.split(" ")
+                if spans.get(parts[0], 1) < len(parts):
+                    spans[parts[0]] = len(parts)
+        self._spans = spans
+        return spans
 
     def _glued(self, span: tuple[str, ...]) -> str | None:
         """The name ``span`` spells with its spaces removed or moved ("roxy bond" -> roxybond)."""
-        # Everyday words are never glued into a brand: "for a" must not become a drug.
-        if not all(word.isalpha() and word not in self._stopwords for word in span):
-            return None
         letters = "".join(span)
         if len(letters) < _JOINED_MIN_LETTERS:
             return None
@@ -235,7 +257,7 @@ def _parse(path: Path, text: str) -> Vocabulary:
             continue
         fields = line.split("\t")
         head = fields[0]
-        if head[0] == "*":
+        if head[:1] == "*":
             marks[head] = fields[1:]
             continue
         if len(fields) < 2:
