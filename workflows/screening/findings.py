@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .intake import Intake, Medication
-from .lexicon import Hit
+from .lexicon import Ambiguous, Hit
 from .normalise import has_percent, icd10_key, tokens
 from .ruledata import Everyday, NotFlagged, Product, RuleSet
 
@@ -228,6 +228,8 @@ def _read(name: str, rules: RuleSet) -> Reading:
 
 def _collect_rule_hit(collect: _Collector, hit: Hit, rules: RuleSet) -> None:
     meaning = hit.meaning
+    if isinstance(meaning, Ambiguous):
+        return  # one slip from a flagged name and from a look-alike: nobody can tell
     collect.names.setdefault(hit.name)
     if isinstance(meaning, Product):
         collect.sources.append(Source.RULES)
