@@ -24,7 +24,14 @@ from rapidfuzz.distance import OSA
 
 from .normalise import tokens
 
-__all__ = ["Ambiguous", "Hit", "PhraseLexicon", "LexiconConflict", "FUZZY_MIN_LETTERS", "FUZZY_MAX_DISTANCE"]
+__all__ = [
+    "Ambiguous",
+    "Hit",
+    "PhraseLexicon",
+    "LexiconConflict",
+    "FUZZY_MIN_LETTERS",
+    "FUZZY_MAX_DISTANCE",
+]
 
 # clinical-facts §3 rule 2: one slip in a name of six or more letters must still match;
 # shorter names and acronyms match exactly only. The typed word must be as long too, so a
