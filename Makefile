@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean servers translations messages validator
+.PHONY: run test lint bench clean servers translations messages validator vocabulary
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -55,6 +55,18 @@ messages: $(STAMP)
 # fails until it is current; until then the app compiles it at start-up instead).
 validator: $(STAMP)
 	$(BIN)/python -c "from workflows.screening.validation import write_fast_validator; write_fast_validator()"
+
+# The drug vocabulary (schemas/vocabulary/README.md): fetch the pinned wheel with pip, no install
+# and no import of the package (its data file is all we read), then rebuild the committed file.
+VOCABULARY_SOURCE := drug-named-entity-recognition==2.0.9
+VOCABULARY_DOWNLOAD := /tmp/ldn-vocabulary-source
+
+vocabulary: $(STAMP)
+	rm -rf $(VOCABULARY_DOWNLOAD)
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: \
+		--dest $(VOCABULARY_DOWNLOAD) "$(VOCABULARY_SOURCE)"
+	$(BIN)/python -m workflows.screening.vocabulary_build \
+		--source $(VOCABULARY_DOWNLOAD)/drug_named_entity_recognition-2.0.9-py3-none-any.whl
 
 # Bytecode first: each web and worker process then loads it instead of compiling our modules,
 # which would leave the compiler's memory peak in every one of them.

@@ -48,13 +48,13 @@ def test_the_version_is_a_hash_of_the_data(rules_copy: Path) -> None:
     assert load_rules(rules_copy).version == default_rules().version
     edit(rules_copy / "drugs.yaml", "# Drug lexicon", "# Only a comment changed\n# Drug lexicon")
     assert load_rules(rules_copy).version == default_rules().version
-    edit(rules_copy / "drugs.yaml", "[Dilaudid, Exalgo]", "[Dilaudid, Exalgo, Hydrostat]")
+    edit(rules_copy / "drugs.yaml", "[Dilaudid, Exalgo,", "[Dilaudid, Exalgo, Hydrostat,")
     assert load_rules(rules_copy).version != default_rules().version
 
 
 def test_adding_a_brand_is_a_data_change(rules_copy: Path) -> None:
     assert read_medication("Hydrostat 2 mg", default_rules()).flagged == ()
-    edit(rules_copy / "drugs.yaml", "[Dilaudid, Exalgo]", "[Dilaudid, Exalgo, Hydrostat]")
+    edit(rules_copy / "drugs.yaml", "[Dilaudid, Exalgo,", "[Dilaudid, Exalgo, Hydrostat,")
     [found] = read_medication("Hydrostat 2 mg", load_rules(rules_copy)).flagged
     assert found.ingredient == "hydromorphone" and "opioid_agonist" in found.classes
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .intake import Intake, Medication
-from .lexicon import Hit
+from .lexicon import Ambiguous, Hit
 from .normalise import has_percent, icd10_key, tokens
 from .ruledata import Everyday, NotFlagged, Product, RuleSet
 
@@ -161,7 +161,8 @@ def _written_as_local(name: str, words: tuple[str, ...], rules: RuleSet) -> bool
 
 def _is_no_medication(words: tuple[str, ...], rules: RuleSet) -> bool:
     content = [w for w in words if not w[0].isdigit() and w not in rules.noise_words]
-    return all(word in rules.no_medication_words for word in content)
+    # "magnesium 400 mg" is all noise words and still a product; "?" says nothing at all.
+    return bool(content) and all(word in rules.no_medication_words for word in content)
 
 
 class _Collector:
@@ -228,6 +229,8 @@ def _read(name: str, rules: RuleSet) -> Reading:
 
 def _collect_rule_hit(collect: _Collector, hit: Hit, rules: RuleSet) -> None:
     meaning = hit.meaning
+    if isinstance(meaning, Ambiguous):
+        return  # one slip from a flagged name and from a look-alike: nobody can tell
     collect.names.setdefault(hit.name)
     if isinstance(meaning, Product):
         collect.sources.append(Source.RULES)
@@ -237,21 +240,24 @@ def _collect_rule_hit(collect: _Collector, hit: Hit, rules: RuleSet) -> None:
             collect.ingredients.setdefault(other)
     elif isinstance(meaning, Everyday):
         collect.sources.append(Source.EVERYDAY)
-        collect.ingredients.setdefault(meaning.ingredient)
+        # An entry may group a family ("statins"): the vocabulary names the drug itself.
+        for ingredient in _generic_names(hit.name, rules, meaning.ingredient):
+            collect.ingredients.setdefault(ingredient)
     elif isinstance(meaning, NotFlagged):
         collect.sources.append(Source.RULES)
         for ingredient in _generic_names(hit.name, rules):
             collect.ingredients.setdefault(ingredient)
 
 
-def _generic_names(name: str, rules: RuleSet) -> tuple[str, ...]:
-    """ "Imodium" -> ("loperamide",) when the vocabulary knows it, else the name itself."""
+def _generic_names(name: str, rules: RuleSet, otherwise: str | None = None) -> tuple[str, ...]:
+    """ "Imodium" -> ("loperamide",) when the vocabulary knows it, else ``otherwise`` or the
+    name itself."""
     words = tokens(name)
     if rules.vocabulary is not None:
         for found in rules.vocabulary.find(words):
             if (found.start, found.stop) == (0, len(words)) and not found.is_fuzzy:
                 return found.ingredients
-    return (name.lower(),)
+    return (otherwise or name.lower(),)
 
 
 def _recorded_reading(name: str, recorded: Sequence[str], rules: RuleSet) -> Reading:

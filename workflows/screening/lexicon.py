@@ -24,7 +24,14 @@ from rapidfuzz.distance import OSA
 
 from .normalise import tokens
 
-__all__ = ["Hit", "PhraseLexicon", "LexiconConflict", "FUZZY_MIN_LETTERS", "FUZZY_MAX_DISTANCE"]
+__all__ = [
+    "Ambiguous",
+    "Hit",
+    "PhraseLexicon",
+    "LexiconConflict",
+    "FUZZY_MIN_LETTERS",
+    "FUZZY_MAX_DISTANCE",
+]
 
 # clinical-facts §3 rule 2: one slip in a name of six or more letters must still match;
 # shorter names and acronyms match exactly only. The typed word must be as long too, so a
@@ -46,6 +53,13 @@ class Hit:
     is_negative: bool = False  # a known name that fires nothing (look-alike, everyday drug)
     start: int = 0  # the span of typed words it covers
     stop: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """Typed words one slip from a flagged name and from a look-alike: we cannot tell which."""
+
+    start: int
 
 
 class LexiconConflict(ValueError):
@@ -199,12 +213,13 @@ class PhraseLexicon:
         if not matches:
             return None
         picked = [meanings[index] for _, _, index in matches]
-        # A look-alike as close as the drug means we cannot tell which was meant: no match.
+        # A look-alike as close as the drug means we cannot tell which was meant: no meaning,
+        # but the words are marked as read (Ambiguous) so that no weaker source guesses them.
         if any(meaning in self._negative for meaning, _ in picked):
             if all(meaning in self._negative for meaning, _ in picked):
                 meaning, name = picked[0]
                 return [Hit(meaning, name, True, True, start, stop)]
-            return []
+            return [Hit(Ambiguous(start), query, True, True, start, stop)]
         return [Hit(meaning, name, True, False, start, stop) for meaning, name in picked]
 
     def _choices(self, size: int) -> tuple[list[str], list[tuple[Hashable, str]]]:
