@@ -31,7 +31,7 @@ from workflows.models import (
     StaffUser,
     UnidentifiedMedication,
 )
-from workflows.screening.normalise import fold
+from workflows.screening.normalise import fold, tokens
 
 if TYPE_CHECKING:
     from workflows.screening import RuleSet
@@ -109,8 +109,8 @@ def canonical_ingredients(
     chosen: Iterable[str], typed: str, rules: RuleSet | None = None
 ) -> list[str]:
     """The rule-data ingredients chosen plus the other names typed (split on commas, semicolons
-    or lines), in order, without repeats. A typed name that is a rule-data ingredient is that
-    ingredient, so typing "Oxycodone" fires the opioid flags as ticking it does."""
+    or lines), in order, without repeats. A typed name the rule data knows is read as its
+    ingredients, so typing "Oxycodone" or "pethidine" fires the opioid flags as ticking does."""
     rules = rules or _rules()
     known = {name_key(ingredient): ingredient for ingredient in rules.ingredient_classes}
     names: list[str] = []
@@ -126,13 +126,37 @@ def canonical_ingredients(
             raise InvalidIdentification(
                 "other", f"an ingredient name has at most {MAX_INGREDIENT_LENGTH} characters"
             )
-        names.append(known.get(name_key(name), name))
+        names.extend(_read_typed(name, known, rules))
     names = list(dict.fromkeys(names))
     if not names:
         raise InvalidIdentification(
             "ingredients", "choose at least one ingredient, or type the ingredient's name"
         )
     return names
+
+
+def _read_typed(name: str, known: Mapping[str, str], rules: RuleSet) -> list[str]:
+    """A typed ingredient name as the screening must take it. The engine fires only on the
+    rule data's own ingredient names, so a synonym or brand the rule data knows ("pethidine",
+    "Norco") becomes its ingredients; otherwise an opioid typed under another of its names
+    would pass as an ingredient of no family. A local form (eye drops) fires nothing, as in
+    screening, so it stays as typed."""
+    from workflows.screening.ruledata import Product
+
+    if name_key(name) in known:
+        return [known[name_key(name)]]
+    hits = [
+        hit
+        for hit in rules.drugs.find(name)
+        if isinstance(hit.meaning, Product) and not hit.is_negative and not hit.meaning.is_local
+    ]
+    words = len(tokens(name))
+    whole = [hit for hit in hits if not hit.is_fuzzy and (hit.start, hit.stop) == (0, words)]
+    if whole:
+        return [i for hit in whole for i in (*hit.meaning.ingredients, *hit.meaning.others)]
+    # A partial or approximate match: its flagged ingredients (never guess a product's other
+    # ones), and the name as typed beside them.
+    return [*(i for hit in hits for i in hit.meaning.ingredients), name]
 
 
 def identify_medication(

@@ -117,8 +117,8 @@ class IdentifyForm(FlaskForm):
     other = StringField(
         "Other ingredients",
         [Length(max=500)],
-        description="Ingredients in none of the families above, separated by commas, such as "
-        "lisinopril, hydrochlorothiazide.",
+        description="Separated by commas, such as lisinopril, hydrochlorothiazide. A name the "
+        "rule data knows (a brand, or a synonym such as pethidine) counts as its ingredients.",
     )
     reason = TextAreaField(
         "Reason",

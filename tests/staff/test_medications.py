@@ -95,6 +95,30 @@ def test_a_typed_name_that_is_a_rule_data_ingredient_counts_as_that_ingredient(
     assert "OPIOID_CURRENT" in casework.flag_codes(stored_case(app, unknown_case.id))
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("pethidine", ["meperidine"]),  # a synonym of a rule-data ingredient
+        ("Norco", ["hydrocodone", "acetaminophen"]),  # a brand: its ingredients
+        ("oxycodon", ["oxycodone", "oxycodon"]),  # approximate: both, the typed name kept
+    ],
+)
+def test_a_typed_synonym_or_brand_the_rule_data_knows_fires_its_family(
+    app: Any, staff: dict[str, int], unknown_case: Case, typed: str, stored: list[str]
+) -> None:
+    identify(app, staff["coordinator"], unknown_case, other=typed)
+    with app.extensions["ldn"].sessions() as db:
+        assert db.scalars(select(MedicationIdentification)).one().ingredient_names == stored
+    assert "OPIOID_CURRENT" in casework.flag_codes(stored_case(app, unknown_case.id))
+
+
+def test_a_local_form_typed_as_an_ingredient_fires_nothing(
+    app: Any, staff: dict[str, int], unknown_case: Case
+) -> None:
+    identify(app, staff["coordinator"], unknown_case, other="Ikervis")
+    assert casework.flag_codes(stored_case(app, unknown_case.id)) == []
+
+
 def test_the_history_and_the_audit_say_who_identified_what_without_the_patient_words(
     app: Any, staff: dict[str, int], unknown_case: Case
 ) -> None:
