@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -83,10 +84,14 @@ class Family:
     ingredients: tuple[str, ...]
 
 
+@cache
 def _rules() -> RuleSet:
-    from workflows.screening import default_rules
+    """The rule data without the drug vocabulary: the form needs the ingredients, their
+    families and the rule data's own names, and the web process stays under its memory
+    target (the vocabulary alone is some 20 MB; the worker, which screens, loads it)."""
+    from workflows.screening.ruledata import load_rules
 
-    return default_rules()
+    return load_rules(vocabulary=None)
 
 
 def family_labels(rules: RuleSet | None = None) -> dict[str, str]:

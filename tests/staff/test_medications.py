@@ -327,3 +327,17 @@ def test_the_names_page_takes_four_statements_whatever_the_number_of_names(
     assert (len(names), total) == (4, 6)
     # the page of names, the total, their cases, what coordinators recorded them as
     assert len(statements) == 4
+
+
+def test_the_identification_form_loads_neither_the_engine_nor_the_vocabulary() -> None:
+    """The web process builds the form and reads typed names; the worker screens. The
+    vocabulary would take the web process past its memory target."""
+    from tests.conftest import modules_loaded_by
+
+    probe = (
+        "from workflows import medications\n"
+        "medications.ingredient_families()\n"
+        "medications.canonical_ingredients([], 'pethidine, lisinopril')"
+    )
+    loaded = ("workflows.screening.vocabulary", "workflows.screening.engine")
+    assert modules_loaded_by(probe, loaded) == []
