@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot, sign_in_staff
+from tests.browser.conftest import SCREENSHOTS, screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
 from workflows.models import AuditEntry, Case
@@ -59,6 +59,7 @@ def test_a_coordinator_identifies_an_unknown_medication_and_the_case_is_screened
     expect(form.get_by_text("Give a reason: it goes into the case history.")).to_be_visible()
     form.get_by_label("oxycodone", exact=True).check()
     screenshot(page, "32-staff-identify-errors")
+    form.screenshot(path=str(SCREENSHOTS / "32b-staff-identify-form.png"))
     form.get_by_label("Reason").fill("Pharmacy label: OxyContin 10 mg")
     form.get_by_role("button", name="Record and screen again").click()
     expect(page.get_by_text("Identification recorded.")).to_be_visible()
