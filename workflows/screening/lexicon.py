@@ -112,6 +112,12 @@ class PhraseLexicon:
         self._cache.clear()
         self._near_cache.clear()
 
+    def prepare(self) -> None:
+        """Build the one-slip search tables now rather than at the first misspelling: a worker
+        calls it before forking, so its pool processes share them."""
+        self._choices(1)
+        self._choices(2)
+
     def __contains__(self, name: str) -> bool:
         return tokens(name) in self._phrases
 

@@ -41,6 +41,7 @@ __all__ = [
     "Condition",
     "load_rules",
     "default_rules",
+    "prepare",
 ]
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "rules"
@@ -132,6 +133,14 @@ class RuleSet:
     # What each typed medication name was found to mean under this rule set. Names repeat a
     # great deal across intakes, and a rule set never changes once loaded.
     medication_memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def prepare(rules: RuleSet) -> None:
+    """Build every table the engine would otherwise build on its first intakes."""
+    rules.drugs.prepare()
+    rules.condition_names.prepare()
+    if rules.vocabulary is not None:
+        rules.vocabulary.prepare()
 
 
 def _entry_label(file: str, path: list[Any], data: Any) -> str:
