@@ -126,3 +126,12 @@ def test_the_web_reads_the_same_licensed_states_as_the_rule_set() -> None:
 
     assert licensed_states() == default_rules().licensed_states
     assert set(licensed_states().values()) == {"IA", "IL", "MO", "FL", "GA", "TX"}
+
+
+def test_the_vocabulary_is_loaded_at_the_first_medication_read_not_with_the_rules(
+    rules_copy: Path,
+) -> None:
+    rules = load_rules(rules_copy)
+    assert callable(rules.vocabulary_source)  # the web's FHIR export checks rules only
+    read_medication("Tramagetic 50 mg", rules)
+    assert rules.vocabulary_source is rules.vocabulary and rules.vocabulary is not None

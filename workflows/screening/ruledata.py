@@ -128,11 +128,21 @@ class RuleSet:
     no_medication_words: frozenset[str]
     # Strengths, units, forms, salts and filler: they say how, not what.
     noise_words: frozenset[str]
-    # The drug vocabulary that resolves names the rule data does not list (None: rule data only).
-    vocabulary: Any = field(default=None, compare=False, repr=False)
+    # The drug vocabulary that resolves names the rule data does not list (None: rule data
+    # only), or a function that loads it: it is loaded at the first medication read, so a
+    # process that only checks the rule data (the web's FHIR export) never pays for it.
+    vocabulary_source: Any = field(default=None, compare=False, repr=False)
     # What each typed medication name was found to mean under this rule set. Names repeat a
     # great deal across intakes, and a rule set never changes once loaded.
     medication_memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def vocabulary(self) -> Any:
+        source = self.vocabulary_source
+        if callable(source):
+            source = source()
+            object.__setattr__(self, "vocabulary_source", source)
+        return source
 
 
 def prepare(rules: RuleSet) -> None:
@@ -241,7 +251,7 @@ def load_rules(directory: Path = RULES_DIR, vocabulary: Any = _DEFAULT) -> RuleS
         local_form_percent=text["local_form_percent"],
         no_medication_words=frozenset(text["no_medication_words"]),
         noise_words=frozenset(noise),
-        vocabulary=_default_vocabulary() if vocabulary is _DEFAULT else vocabulary,
+        vocabulary_source=_default_vocabulary if vocabulary is _DEFAULT else vocabulary,
     )
 
 
