@@ -228,10 +228,14 @@ def _read(name: str, rules: RuleSet) -> Reading:
         _collect_rule_hit(collect, hit, rules)
     # The vocabulary reads only what the rule data left unexplained: the rule data is the
     # authority wherever both know a word, and each stretch of unexplained words is read alone.
-    vocabulary = rules.vocabulary
-    if vocabulary is not None:
-        covered = {i for hit in hits for i in range(hit.start, hit.stop)}
-        for start, stop in _uncovered_runs(len(words), covered):
+    covered = {i for hit in hits for i in range(hit.start, hit.stop)}
+    for start, stop in _uncovered_runs(len(words), covered):
+        # Strengths, units and dose forms alone ("10/325", "mg") name nothing: the vocabulary
+        # is not even loaded for them.
+        if all(w[0].isdigit() or w in rules.noise_words for w in words[start:stop]):
+            continue
+        vocabulary = rules.vocabulary
+        if vocabulary is not None:
             for found in vocabulary.find(words[start:stop]):
                 collect.names.setdefault(found.name)
                 collect.sources.append(Source.VOCABULARY)

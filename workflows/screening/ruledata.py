@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
 from .codes import CONTRACT_KINDS, FlagCode, FlagKind
 from .lexicon import LexiconConflict, PhraseLexicon
@@ -194,6 +193,9 @@ def _read(directory: Path, stem: str, problems: list[str]) -> Any:
     except (OSError, ValueError) as error:
         problems.append(f"{schema_path.name}: cannot be read: {error}")
         return None
+    # Imported here, when the rules are loaded, rather than with the module.
+    from jsonschema import Draft202012Validator
+
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     for error in errors:
         where = _entry_label(data_path.name, list(error.absolute_path), data)
