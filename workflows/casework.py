@@ -37,11 +37,23 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.RECEIVED: frozenset({S.SCREENING, S.SCREENING_FAILED, S.WITHDRAWN}),
     S.SCREENING: frozenset({S.ROUTED, S.SCREENING_FAILED, S.WITHDRAWN}),
     S.SCREENING_FAILED: frozenset({S.RECEIVED, S.ROUTED, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}),
+    # -> screening: a coordinator recorded what a medication is, and the case is screened again.
     S.ROUTED: frozenset(
-        {S.ROUTED, S.ASSIGNED, S.ACCEPTED, S.NEEDS_INFO, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}
+        {
+            S.ROUTED,
+            S.ASSIGNED,
+            S.ACCEPTED,
+            S.NEEDS_INFO,
+            S.DECLINED,
+            S.WAITLISTED,
+            S.WITHDRAWN,
+            S.SCREENING,
+        }
     ),
     S.NEEDS_INFO: frozenset({S.SCREENING, S.ROUTED, S.DECLINED, S.WITHDRAWN}),
-    S.ASSIGNED: frozenset({S.ACCEPTED, S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.WITHDRAWN}),
+    S.ASSIGNED: frozenset(
+        {S.ACCEPTED, S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.WITHDRAWN, S.SCREENING}
+    ),
     S.WAITLISTED: frozenset({S.ROUTED, S.DECLINED, S.WITHDRAWN}),
     S.ACCEPTED: frozenset({S.WITHDRAWN}),
     S.DECLINED: frozenset(),
@@ -395,8 +407,11 @@ class QueueFilters:
 
 
 def flag_codes(case: Case) -> list[str]:
+    """Every code of the result: hard stops, cautions, reviews (a person must look), ketosis."""
     result = case.screening_result or {}
-    codes = [f["code"] for key in ("hard_stops", "cautions") for f in result.get(key, [])]
+    codes = [
+        f["code"] for key in ("hard_stops", "cautions", "reviews") for f in result.get(key) or []
+    ]
     ketosis = result.get("ketosis") or {}
     codes += [f["code"] for key in ("stops", "cautions") for f in ketosis.get(key) or []]
     return list(dict.fromkeys(codes))

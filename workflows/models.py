@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -21,10 +21,12 @@ __all__ = [
     "CaseEvent",
     "CaseStatus",
     "Draft",
+    "MedicationIdentification",
     "OutboxMessage",
     "Role",
     "RecoveryCode",
     "StaffUser",
+    "UnidentifiedMedication",
     "WebhookDelivery",
     "WebhookEndpoint",
     "utcnow",
@@ -146,6 +148,51 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
     sent_at: Mapped[datetime | None]
     transport: Mapped[str] = mapped_column(String(16), default="database")
+
+
+class MedicationIdentification(Base):
+    """What a coordinator recorded a medication of a case to be: its ingredients and why.
+
+    Keyed by the name exactly as the patient typed it, so a patient who amends the name gets a
+    fresh reading. Rows are only added: a correction is a newer row for the same name.
+    """
+
+    __tablename__ = "medication_identification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    medication: Mapped[str] = mapped_column(String(500))
+    # The name folded and collapsed, as unidentified_medication groups it (the admins' page
+    # shows what coordinators recorded each unidentified name to be).
+    name_key: Mapped[str] = mapped_column(String(500), index=True)
+    # {"ingredients": ["hydrocodone", "acetaminophen"]}: names of the rule data, or others
+    ingredients: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff: Mapped[StaffUser] = relationship()
+
+    @property
+    def ingredient_names(self) -> list[str]:
+        return list(self.ingredients.get("ingredients", []))
+
+
+class UnidentifiedMedication(Base):
+    """A medication name a screening could not identify, once per case and normalised name:
+    what the admins' page of unidentified names counts and groups (in SQL, by `name_key`)."""
+
+    __tablename__ = "unidentified_medication"
+    __table_args__ = (
+        UniqueConstraint("case_id", "name_key", name="uq_unidentified_medication_case_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    # The name folded (no case or accents) with its spaces collapsed: "Tradol  50" -> "tradol 50"
+    name_key: Mapped[str] = mapped_column(String(500), index=True)
+    typed: Mapped[str] = mapped_column(String(500))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Role(StrEnum):

@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import webhooks
+from workflows import medications, webhooks
+from workflows.casework import flag_codes
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import InvalidIntake, default_rules, screen_document, validate_intake
@@ -134,18 +135,21 @@ def _screen(db: Session, case: Case) -> bool:
     rules = default_rules()
     if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
         return False
-    result = screen_document(case.intake, rules)
+    # With what coordinators recorded about medications the engine could not identify.
+    result = screen_document(
+        case.intake, rules, identifications=medications.identifications_for(db, case.id)
+    )
     case.screening_result = result
     case.rule_set_version = rules.version
     case.decision = result["decision"]
+    medications.record_unidentified(db, case, result)
     _record(
         db,
         case,
         "screened",
         decision=result["decision"],
         rule_set_version=rules.version,
-        flags=[flag["code"] for key in ("hard_stops", "cautions") for flag in result[key]]
-        + [flag["code"] for key in ("stops", "cautions") for flag in result["ketosis"][key]],
+        flags=flag_codes(case),
     )
     return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows import medications
 from workflows.casework import OPEN_STATES, flag_codes
 from workflows.models import Case, CaseEvent, utcnow
 from workflows.screening import default_rules, screen_document
@@ -29,7 +30,10 @@ def rescreen_open_cases(sessions: sessionmaker[Session]) -> list[int]:
         for case in cases:
             before = set(flag_codes(case))
             previous_version, previous_decision = case.rule_set_version, case.decision
-            case.screening_result = screen_document(case.intake, rules)
+            case.screening_result = screen_document(
+                case.intake, rules, identifications=medications.identifications_for(db, case.id)
+            )
+            medications.record_unidentified(db, case, case.screening_result)
             case.rule_set_version = rules.version
             case.decision = case.screening_result["decision"]
             after = set(flag_codes(case))

@@ -3,6 +3,9 @@ then a code for accounts with two-factor sign-in."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -96,3 +99,40 @@ class RecoveryCodeForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     """An admin's reset of another account's two-factor sign-in: the CSRF token is the form."""
+
+
+class IdentifyForm(FlaskForm):
+    """What a coordinator records an unidentified (or misread) medication to be. The
+    ingredient choices are the rule data's, set by the view; the service checks that at least
+    one ingredient is given, chosen or typed."""
+
+    version = HiddenField()
+    ingredients = SelectMultipleField(
+        "Ingredients in the practice's rule data",
+        choices=[],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=False,  # the service names an unknown ingredient itself
+    )
+    other = StringField(
+        "Other ingredients",
+        [Length(max=500)],
+        description="Separated by commas, such as lisinopril, hydrochlorothiazide. A name the "
+        "rule data knows (a brand, or a synonym such as pethidine) counts as its ingredients.",
+    )
+    reason = TextAreaField(
+        "Reason",
+        [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)],
+        description="How you know, such as: the pharmacy label, a call with the patient.",
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every error at once: an empty form is told about the ingredients and the reason."""
+        valid = super().validate(extra_validators)
+        if not self.ingredients.data and not re.sub(r"[\s,;]", "", self.other.data or ""):
+            self.ingredients.errors = [
+                *self.ingredients.errors,
+                "Choose at least one ingredient, or type the ingredient's name.",
+            ]
+            return False
+        return valid

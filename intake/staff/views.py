@@ -3,11 +3,24 @@ view, the audit log and the dashboard. Views are thin: casework.py holds the rul
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -19,6 +32,7 @@ from intake.staff.dashboard import dashboard_figures
 from intake.staff.forms import (
     AcceptForm,
     AssignForm,
+    IdentifyForm,
     LoginForm,
     NoteForm,
     ReasonForm,
@@ -26,7 +40,7 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows import audit, casework
+from workflows import audit, casework, medications
 from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
 from workflows.screening import FlagCode
@@ -35,6 +49,7 @@ from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate, phy
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")
 ANY_STAFF = ("coordinator", "admin", "physician")
+REVIEW_CODES = ("MEDICATION_UNIDENTIFIED",)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -106,7 +121,8 @@ def queue() -> ResponseReturnValue:
         "staff/queue.html",
         rows=rows,
         filters=filters,
-        flag_codes=[c.value for c in FlagCode],
+        # The review codes too: a person must look at each (MEDICATION_UNIDENTIFIED).
+        flag_codes=list(dict.fromkeys([*(c.value for c in FlagCode), *REVIEW_CODES])),
         now=now,
     )
 
@@ -126,6 +142,14 @@ def physician() -> ResponseReturnValue:
 @bp.get("/cases/<public_id>")
 @role_required(*ANY_STAFF)
 def case_page(public_id: str) -> ResponseReturnValue:
+    return _render_case(public_id)
+
+
+def _render_case(
+    public_id: str, refused: tuple[int, IdentifyForm] | None = None
+) -> ResponseReturnValue:
+    """The case page; ``refused`` is an identification form that did not save, shown again
+    open, with its errors and everything typed in it."""
     with services().sessions() as db:
         case = _case(db, public_id)
         me = _staff(db)
@@ -138,7 +162,9 @@ def case_page(public_id: str) -> ResponseReturnValue:
             select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
         ).all()
         physicians = physicians_for_state(db, case.patient_state)
-        assign_form = AssignForm(prefix="assign")
+        # formdata=None: after a refused identification (a POST) the other forms start empty
+        # instead of reading that request's fields.
+        assign_form = AssignForm(prefix="assign", formdata=None)
         assign_form.physician.choices = [
             (
                 p.id,
@@ -148,6 +174,24 @@ def case_page(public_id: str) -> ResponseReturnValue:
             for i, p in enumerate(physicians)
         ]
         assignee = db.get(StaffUser, case.assignee_id) if case.assignee_id else None
+        flags = casework.flag_codes(case)
+        readings = medications.readings(db, case)
+        may_identify = current_user.role in COORDINATORS and case.status in (
+            s.value for s in medications.IDENTIFIABLE_STATES
+        )
+        families = medications.ingredient_families() if may_identify else []
+        identify_forms = {}
+        for reading in readings if may_identify else []:
+            form = IdentifyForm(prefix=f"med{reading.index}", formdata=None)
+            if refused is not None and refused[0] == reading.index:
+                form = refused[1]
+            form.ingredients.choices = [(i, i) for f in families for i in f.ingredients]
+            identify_forms[reading.index] = form
+        unidentified = "MEDICATION_UNIDENTIFIED" in flags
+        # Asking the patient about a medication nobody could identify: the medications step.
+        info_form = RequestInfoForm(
+            prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
+        )
         return render_template(
             "staff/case.html",
             case=case,
@@ -155,18 +199,80 @@ def case_page(public_id: str) -> ResponseReturnValue:
             events=events,
             audit_entries=entries,
             assignee=assignee,
-            flags=casework.flag_codes(case),
+            flags=flags,
             late=casework.is_late(case, utcnow()),
+            readings=readings,
+            family_labels=medications.family_labels() if readings else {},
+            families=families,
+            identify_forms=identify_forms,
+            refused_index=refused[0] if refused else None,
+            # A refusal with no form on the page to show it (a physician's request, say).
+            refused_errors=[
+                message
+                for errors in refused[1].errors.values()
+                for message in (errors if isinstance(errors, list) else [errors])
+            ]
+            if refused and refused[0] not in identify_forms
+            else [],
+            info_open=unidentified,
             forms={
                 "assign": assign_form,
-                "reason": ReasonForm(prefix="act"),
-                "reroute": RerouteForm(prefix="reroute"),
-                "info": RequestInfoForm(prefix="info"),
-                "note": NoteForm(prefix="note"),
-                "accept": AcceptForm(prefix="accept"),
+                "reason": ReasonForm(prefix="act", formdata=None),
+                "reroute": RerouteForm(prefix="reroute", formdata=None),
+                "info": info_form,
+                "note": NoteForm(prefix="note", formdata=None),
+                "accept": AcceptForm(prefix="accept", formdata=None),
             },
             may_accept=current_user.role == "physician" and casework.may_physician_see(case, me),
-        )
+        ), (422 if refused else 200)
+
+
+@bp.post("/cases/<public_id>/medications/<int:index>/identify")
+@role_required(*ANY_STAFF)
+def identify_medication(public_id: str, index: int) -> ResponseReturnValue:
+    """Record what a medication is; a refusal shows the form again with what was typed."""
+    ldn = services()
+    with ldn.sessions() as db:
+        case_id = _case(db, public_id).id
+    form = IdentifyForm(prefix=f"med{index}")
+    if form.validate_on_submit():
+        try:
+            medications.identify_medication(
+                ldn.sessions,
+                current_user.id,
+                case_id,
+                _version(form),
+                index,
+                form.ingredients.data or [],
+                form.other.data or "",
+                form.reason.data or "",
+                ldn.enqueue,
+            )
+        except medications.InvalidIdentification as invalid:
+            if invalid.field in form:
+                form[invalid.field].errors = [*form[invalid.field].errors, _sentence(str(invalid))]
+            else:
+                form.form_errors.append(f"Not saved: {invalid}.")
+        except casework.CaseAlreadyHandled as handled:
+            form.form_errors.append(
+                f"Not saved: {handled.by} changed this case first "
+                f"({handled.action.replace('_', ' ')}). Check the case below, then save again."
+            )
+        except casework.TransitionNotAllowed as refused:
+            form.form_errors.append(
+                f"Not saved: a case that is {refused.from_state.replace('_', ' ')} is not "
+                "screened again."
+            )
+        except casework.NotPermitted as refused:
+            form.form_errors.append(f"Not saved: {refused}.")
+        else:
+            flash("Identification recorded. The case is being screened again with it.", "success")
+            return redirect(url_for(".case_page", public_id=public_id) + "#medications-title")
+    return _render_case(public_id, (index, form))
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 @bp.post("/cases/<public_id>/<action>")
@@ -307,6 +413,92 @@ def audit_log() -> ResponseReturnValue:
         entries = db.scalars(query.limit(500)).all()
         references = dict(db.execute(select(Case.id, Case.public_id)).all())
     return render_template("staff/audit.html", entries=entries, references=references, args=args)
+
+
+NAMES_PER_PAGE = 50
+
+
+@bp.get("/admin/unidentified-medications")
+@role_required("admin")
+def unidentified_medications() -> ResponseReturnValue:
+    """The medication names screenings could not identify, for whoever keeps the rule data."""
+    order = _names_order()
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    with services().sessions() as db:
+        names, total = medications.unidentified_names(
+            db, order, NAMES_PER_PAGE, (page_number - 1) * NAMES_PER_PAGE
+        )
+        audit.record(
+            db, _staff(db), "unidentified_medications_viewed", order=order, page=page_number
+        )
+        db.commit()
+    return render_template(
+        "staff/unidentified_medications.html",
+        names=names,
+        total=total,
+        order=order,
+        page=page_number,
+        pages=max(1, -(-total // NAMES_PER_PAGE)),
+    )
+
+
+@bp.get("/admin/unidentified-medications.csv")
+@role_required("admin")
+def unidentified_medications_csv() -> ResponseReturnValue:
+    order = _names_order()
+    sessions = services().sessions
+    with sessions() as db:
+        audit.record(db, _staff(db), "unidentified_medications_exported", order=order)
+        db.commit()
+
+    def rows() -> Iterator[str]:
+        yield csv_line(
+            ["name", "as typed", "cases", "first seen", "last seen", "recorded as", "cases (ids)"]
+        )
+        offset = 0
+        while True:  # a page at a time: the export never holds the whole table
+            with sessions() as db:
+                names, _ = medications.unidentified_names(db, order, 500, offset)
+            for name in names:
+                yield csv_line(
+                    [
+                        name.name_key,
+                        name.typed,
+                        str(name.cases),
+                        name.first_seen.isoformat(timespec="seconds"),
+                        name.last_seen.isoformat(timespec="seconds"),
+                        " | ".join(" + ".join(reading) for reading in name.recorded_as),
+                        " ".join(name.case_ids),
+                    ]
+                )
+            if len(names) < 500:
+                return
+            offset += 500
+
+    return Response(
+        rows(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": "attachment; filename=unidentified-medications.csv",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _names_order() -> str:
+    order = request.args.get("order", "recent")
+    return order if order in medications.ORDERS else "recent"
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV line whose cells a spreadsheet will not run: a cell that begins with = + - @
+    (or a tab or carriage return) is a formula to Excel and LibreOffice, so it gets a quote."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(
+        ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]
+    )
+    return buffer.getvalue()
 
 
 @bp.get("/dashboard")

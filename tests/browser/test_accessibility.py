@@ -114,7 +114,11 @@ def site(
         staff_ids = make_staff(app)
         opioid = {
             **valid_intake(),
-            "medications": [{"name": "Norco 10/325", "status": "current"}],
+            # A medication nobody can identify too: the case page shows its form.
+            "medications": [
+                {"name": "Norco 10/325", "status": "current"},
+                {"name": "white pill from urgent care", "status": "current"},
+            ],
             "diagnoses": [{"name": "Crohn's disease", "icd10": "K50.90"}],
         }
         opioid_case = routed_case(app, opioid).public_id
@@ -241,6 +245,21 @@ def coordinator_case(site: Site, page: Any) -> None:
         closed.first.click()  # every action form open, so each is checked
 
 
+def coordinator_case_identify_errors(site: Site, page: Any) -> None:
+    """The identification form sent empty: its errors, with every other form open too."""
+    coordinator_case(site, page)
+    page.locator("#identify-1").get_by_role("button", name="Record and screen again").click()
+    page.wait_for_load_state()
+    assert page.locator("#identify-1 .field-error").count() == 2
+    coordinator_case_details_open(page)
+
+
+def coordinator_case_details_open(page: Any) -> None:
+    closed = page.locator("details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()
+
+
 def dashboard(site: Site, page: Any) -> None:
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/dashboard")
@@ -273,6 +292,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-login-error": staff_login_error,
     "staff-queue": queue,
     "staff-case": coordinator_case,
+    "staff-case-identify-errors": coordinator_case_identify_errors,
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
     "physician-case": physician_case,

@@ -20,6 +20,8 @@ PAGES = {
     "/staff/admin/staff": {"admin"},
     "/staff/account": {"coordinator", "admin", "physician"},
     "/staff/admin/webhooks": {"admin"},
+    "/staff/admin/unidentified-medications": {"admin"},
+    "/staff/admin/unidentified-medications.csv": {"admin"},
     "/staff/cases/{case}": {"coordinator", "admin", "physician"},
 }
 API = {
