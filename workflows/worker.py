@@ -22,8 +22,10 @@ def load_rules_before_forking(**_: Any) -> None:
     """Read and validate the rule set in the parent worker: a broken rule file stops the worker
     at start-up rather than failing its first case, and the pool processes inherit it."""
     from workflows.screening import default_rules
+    from workflows.screening.ruledata import prepare
 
-    default_rules()
+    # The vocabulary and the one-slip search tables too: built once here, shared by the pool.
+    prepare(default_rules())
 
 
 @worker_process_init.connect

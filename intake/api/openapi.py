@@ -185,6 +185,40 @@ SCREENING_RESULT = {
         },
         "score": {"type": "integer", "minimum": 0, "maximum": 100},
         "rule_set_version": {"type": "string"},
+        "reviews": {
+            "description": "Flags no rule can settle: a person must look (screening-contract §5).",
+            "type": "array",
+            "items": _ref("Flag"),
+        },
+        "medications": {
+            "description": (
+                "How each medication was read, in input order; entries that say there is no "
+                "medication are left out (screening-contract §5). Cases screened before "
+                "2026-12-02 have no such list."
+            ),
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["input", "status", "identified", "ingredients", "field"],
+                "properties": {
+                    "input": {"type": "string"},
+                    "status": {"enum": ["current", "stopped"]},
+                    "identified": {"type": "boolean"},
+                    "ingredients": {"type": "array", "items": {"type": "string"}},
+                    "matched_name": {"type": "string"},
+                    "source": {
+                        "enum": ["rules", "everyday", "vocabulary", "coordinator"],
+                        "description": (
+                            "the practice's rule data, its everyday list, the drug vocabulary, "
+                            "or a coordinator's recorded identification"
+                        ),
+                    },
+                    "stopped_on": {"type": "string", "format": "date"},
+                    "field": {"type": "string", "examples": ["medications[0].name"]},
+                    "flagged": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
     },
 }
 STAFF_CASE = {

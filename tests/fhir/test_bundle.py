@@ -152,7 +152,9 @@ def test_an_everyday_medication_is_coded_by_what_it_was_read_as(
 ) -> None:
     base_intake["medications"] = [{"name": "Vitamin D3 2000 IU", "status": "current"}]
     [statement] = resources(bundle_of(base_intake), "MedicationStatement")
-    assert [c["code"] for c in statement["medicationCodeableConcept"]["coding"]] == ["vitamin D"]
+    assert [c["code"] for c in statement["medicationCodeableConcept"]["coding"]] == [
+        "cholecalciferol"
+    ]
     assert "everyday" in statement["note"][0]["text"]
     assert not resources(bundle_of(base_intake), "DetectedIssue")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import valid_intake
 from workflows.screening import default_rules, screen_document
 from workflows.screening.findings import read_medication
 
@@ -16,29 +17,10 @@ EVERYDAY_NAMES = Path(__file__).with_name("everyday_names.txt")
 
 
 def intake_taking(*medications: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "submitted_at": "2026-11-01",
-        "patient": {"date_of_birth": "1980-04-02", "state_of_residence": "TX"},
-        "diagnoses": [{"name": "crohns", "icd10": "K50.90"}],
-        "medications": list(medications),
-        "history": {
-            "pregnant": False,
-            "breastfeeding": False,
-            "liver_disease": "none",
-            "organ_transplant": False,
-            "planned_surgery_date": None,
-            "diabetes": "none",
-            "eating_disorder": False,
-            "pancreatitis": False,
-            "kidney_stones": False,
-            "gallbladder_disease": False,
-            "inborn_metabolic_disorder": False,
-            "naltrexone_allergy": False,
-            "notes": "",
-        },
-        "goals": [{"goal": "fatigue", "severity": 6}],
-        "ketosis": {"interested": False},
-    }
+    """The shared valid intake (Crohn's disease, Texas) taking ``medications``."""
+    document = valid_intake()
+    document["diagnoses"] = [{"name": "crohns", "icd10": "K50.90"}]
+    document["medications"] = list(medications)
     document.update(changes)
     return document
 

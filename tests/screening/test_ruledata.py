@@ -126,3 +126,14 @@ def test_the_web_reads_the_same_licensed_states_as_the_rule_set() -> None:
 
     assert licensed_states() == default_rules().licensed_states
     assert set(licensed_states().values()) == {"IA", "IL", "MO", "FL", "GA", "TX"}
+
+
+def test_the_vocabulary_is_loaded_only_for_words_the_rule_data_does_not_explain(
+    rules_copy: Path,
+) -> None:
+    rules = load_rules(rules_copy)
+    assert callable(rules.vocabulary_source)  # the web's FHIR export checks rules only
+    read_medication("Norco 10/325 mg tablet", rules)  # the rule data explains every word
+    assert callable(rules.vocabulary_source)
+    read_medication("Tramagetic 50 mg", rules)
+    assert rules.vocabulary_source is rules.vocabulary and rules.vocabulary is not None

@@ -33,7 +33,6 @@ class ScreeningResult:
     ketosis_cautions: tuple[Flag, ...]
     reviews: tuple[Flag, ...]
     medications: tuple[MedicationFinding, ...]
-    rules: RuleSet
     rule_set_version: str
 
     @property
@@ -54,7 +53,7 @@ class ScreeningResult:
             "hard_stops": [flag.to_dict() for flag in self.hard_stops],
             "cautions": [flag.to_dict() for flag in self.cautions],
             "reviews": [flag.to_dict() for flag in self.reviews],
-            "medications": [finding.to_dict(self.rules) for finding in self.medications],
+            "medications": [finding.to_dict() for finding in self.medications],
             "conditions": [condition.to_dict() for condition in self.conditions],
             "ketosis": {
                 "requested": self.wants_ketosis,
@@ -101,7 +100,6 @@ def screen(
         ketosis_cautions=tuple(by_kind[FlagKind.KETO_CAUTION]),
         reviews=reviews,
         medications=medications,
-        rules=rules,
         rule_set_version=rules.version,
     )
 

@@ -14,7 +14,7 @@ A medication that nothing explains is unidentified, and a person must look at it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .intake import Intake, Medication
 from .lexicon import Ambiguous, Hit
@@ -60,10 +60,28 @@ class Reading:
     matched_names: tuple[str, ...]
     source: str | None  # None when nothing was identified
     is_no_medication: bool = False
+    # The result's words for this reading, worked out once: a reading is shared by every intake
+    # that typed the same text (findings are memoised per rule set).
+    summary: dict[str, object] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        summary: dict[str, object] = {
+            "identified": self.identified,
+            "ingredients": list(self.ingredients),
+        }
+        if self.identified:
+            summary["matched_name"] = ", ".join(self.matched_names)
+            summary["source"] = self.source
+        object.__setattr__(self, "summary", summary)
 
     @property
     def identified(self) -> bool:
         return self.source is not None
+
+    @property
+    def flagged_classes(self) -> list[str]:
+        """The rule-data classes its systemic ingredients belong to (local forms fire nothing)."""
+        return sorted({c for found in self.flagged if not found.is_local for c in found.classes})
 
 
 NO_MEDICATION = Reading((), (), (), None, is_no_medication=True)
@@ -81,23 +99,19 @@ class MedicationFinding:
         """The flagged ingredients: only these can fire a flag."""
         return self.reading.flagged
 
-    def to_dict(self, rules: RuleSet) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         medication = self.medication
         entry: dict[str, object] = {
             "input": medication.name,
             "status": "current" if medication.is_current else "stopped",
-            "identified": self.reading.identified,
-            "ingredients": list(self.reading.ingredients),
         }
-        if self.reading.identified:
-            entry["matched_name"] = ", ".join(self.reading.matched_names)
-            entry["source"] = self.reading.source
+        # Copied, so that a caller changing one result cannot change another's.
+        entry.update(self.reading.summary)
+        entry["ingredients"] = list(self.reading.ingredients)
         if medication.stopped_on is not None:
             entry["stopped_on"] = medication.stopped_on.isoformat()
         entry["field"] = f"medications[{self.index}].name"
-        entry["flagged"] = sorted(
-            {cls for found in self.reading.flagged if not found.is_local for cls in found.classes}
-        )
+        entry["flagged"] = self.reading.flagged_classes if self.reading.flagged else []
         return entry
 
 
@@ -212,19 +226,36 @@ def _read(name: str, rules: RuleSet) -> Reading:
     hits = rules.drugs.read(name)
     for hit in hits:
         _collect_rule_hit(collect, hit, rules)
-    # The vocabulary reads what the rule data left unexplained: the rule data is the authority
-    # wherever both know a word.
+    # The vocabulary reads only what the rule data left unexplained: the rule data is the
+    # authority wherever both know a word, and each stretch of unexplained words is read alone.
     covered = {i for hit in hits for i in range(hit.start, hit.stop)}
-    vocabulary = rules.vocabulary
-    if vocabulary is not None and len(covered) < len(words):
-        for found in vocabulary.find(words):
-            if covered.intersection(range(found.start, found.stop)):
-                continue
-            collect.names.setdefault(found.name)
-            collect.sources.append(Source.VOCABULARY)
-            for ingredient in found.ingredients:
-                collect.ingredient_from_elsewhere(ingredient, found.name, found.is_fuzzy)
+    for start, stop in _uncovered_runs(len(words), covered):
+        # Strengths, units and dose forms alone ("10/325", "mg") name nothing: the vocabulary
+        # is not even loaded for them.
+        if all(w[0].isdigit() or w in rules.noise_words for w in words[start:stop]):
+            continue
+        vocabulary = rules.vocabulary
+        if vocabulary is not None:
+            for found in vocabulary.find(words[start:stop]):
+                collect.names.setdefault(found.name)
+                collect.sources.append(Source.VOCABULARY)
+                for ingredient in found.ingredients:
+                    collect.ingredient_from_elsewhere(ingredient, found.name, found.is_fuzzy)
     return collect.reading()
+
+
+def _uncovered_runs(length: int, covered: set[int]) -> list[tuple[int, int]]:
+    """The stretches of word positions no hit covers: [(start, stop), ...]."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i in range(length + 1):
+        if i < length and i not in covered:
+            if start is None:
+                start = i
+        elif start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
 
 
 def _collect_rule_hit(collect: _Collector, hit: Hit, rules: RuleSet) -> None:

@@ -78,8 +78,10 @@ class PhraseLexicon:
         self._negative: set[Hashable] = set()
         self._never_fuzzy = frozenset(never_fuzzy)
         self._longest = 1
-        self._fuzzy_choices: dict[int, tuple[list[str], list[tuple[Hashable, str]]]] = {}
+        self._fuzzy_choices: dict[int, dict[int, tuple[list[str], list[tuple[Hashable, str]]]]] = {}
         self._cache: dict[str, tuple[Hit, ...]] = {}
+        self._near_cache: dict[tuple[str, int], list[tuple[Hashable, str]]] = {}
+        self._order: dict[str, int] = {}
 
     def add(
         self, name: str, meaning: Hashable, *, fuzzy: bool = True, negative: bool = False
@@ -94,6 +96,7 @@ class PhraseLexicon:
                 raise LexiconConflict(" ".join(phrase), existing[0], meaning)
             return
         self._phrases[phrase] = (meaning, name, fuzzy)
+        self._order.setdefault(name, len(self._order))
         if negative:
             self._negative.add(meaning)
         joined = "".join(phrase)
@@ -107,6 +110,13 @@ class PhraseLexicon:
         self._longest = max(self._longest, len(phrase))
         self._fuzzy_choices.clear()
         self._cache.clear()
+        self._near_cache.clear()
+
+    def prepare(self) -> None:
+        """Build the one-slip search tables now rather than at the first misspelling: a worker
+        calls it before forking, so its pool processes share them."""
+        self._choices(1)
+        self._choices(2)
 
     def __contains__(self, name: str) -> bool:
         return tokens(name) in self._phrases
@@ -206,13 +216,9 @@ class PhraseLexicon:
         return word.isalpha() and len(word) >= min_letters and word not in self._never_fuzzy
 
     def _closest(self, query: str, size: int, start: int, stop: int) -> list[Hit] | None:
-        names, meanings = self._choices(size)
-        matches = process.extract(
-            query, names, scorer=OSA.distance, score_cutoff=FUZZY_MAX_DISTANCE, limit=None
-        )
-        if not matches:
+        picked = self._near(query, size)
+        if not picked:
             return None
-        picked = [meanings[index] for _, _, index in matches]
         # A look-alike as close as the drug means we cannot tell which was meant: no meaning,
         # but the words are marked as read (Ambiguous) so that no weaker source guesses them.
         if any(meaning in self._negative for meaning, _ in picked):
@@ -222,11 +228,36 @@ class PhraseLexicon:
             return [Hit(Ambiguous(start), query, True, True, start, stop)]
         return [Hit(meaning, name, True, False, start, stop) for meaning, name in picked]
 
-    def _choices(self, size: int) -> tuple[list[str], list[tuple[Hashable, str]]]:
+    def _near(self, query: str, size: int) -> list[tuple[Hashable, str]]:
+        """The (meaning, name) of every name one slip from ``query``; memoised per word, since
+        the same misspelling recurs across intakes in other company."""
+        key = (query, size)
+        near = self._near_cache.get(key)
+        if near is None:
+            buckets = self._choices(size)
+            near = []
+            # One slip changes the length by at most one: only those lengths can match.
+            for length in (len(query) - 1, len(query), len(query) + 1):
+                bucket = buckets.get(length)
+                if bucket is None:
+                    continue
+                names, meanings = bucket
+                matches = process.extract(
+                    query, names, scorer=OSA.distance, score_cutoff=FUZZY_MAX_DISTANCE, limit=None
+                )
+                near.extend(meanings[index] for _, _, index in matches)
+            # The name registered first (a generic before its brands) names the match.
+            near.sort(key=lambda found: self._order[found[1]])
+            if len(self._near_cache) >= _CACHE_LIMIT:
+                self._near_cache.clear()
+            self._near_cache[key] = near
+        return near
+
+    def _choices(self, size: int) -> dict[int, tuple[list[str], list[tuple[Hashable, str]]]]:
+        """The names a fuzzy match of ``size`` typed words may reach, by their length."""
         choices = self._fuzzy_choices.get(size)
         if choices is None:
-            names: list[str] = []
-            meanings: list[tuple[Hashable, str]] = []
+            choices = {}
             seen: set[str] = set()
             for phrase, (meaning, name, fuzzy) in self._phrases.items():
                 joined = " ".join(phrase)
@@ -247,8 +278,8 @@ class PhraseLexicon:
                 if key in seen:
                     continue
                 seen.add(key)
+                names, meanings = choices.setdefault(len(key), ([], []))
                 names.append(key)
                 meanings.append((meaning, name))
-            choices = (names, meanings)
             self._fuzzy_choices[size] = choices
         return choices

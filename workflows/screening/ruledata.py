@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
 from .codes import CONTRACT_KINDS, FlagCode, FlagKind
 from .lexicon import LexiconConflict, PhraseLexicon
@@ -41,6 +40,7 @@ __all__ = [
     "Condition",
     "load_rules",
     "default_rules",
+    "prepare",
 ]
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "rules"
@@ -127,11 +127,29 @@ class RuleSet:
     no_medication_words: frozenset[str]
     # Strengths, units, forms, salts and filler: they say how, not what.
     noise_words: frozenset[str]
-    # The drug vocabulary that resolves names the rule data does not list (None: rule data only).
-    vocabulary: Any = field(default=None, compare=False, repr=False)
+    # The drug vocabulary that resolves names the rule data does not list (None: rule data
+    # only), or a function that loads it: it is loaded at the first medication read, so a
+    # process that only checks the rule data (the web's FHIR export) never pays for it.
+    vocabulary_source: Any = field(default=None, compare=False, repr=False)
     # What each typed medication name was found to mean under this rule set. Names repeat a
     # great deal across intakes, and a rule set never changes once loaded.
     medication_memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def vocabulary(self) -> Any:
+        source = self.vocabulary_source
+        if callable(source):
+            source = source()
+            object.__setattr__(self, "vocabulary_source", source)
+        return source
+
+
+def prepare(rules: RuleSet) -> None:
+    """Build every table the engine would otherwise build on its first intakes."""
+    rules.drugs.prepare()
+    rules.condition_names.prepare()
+    if rules.vocabulary is not None:
+        rules.vocabulary.prepare()
 
 
 def _entry_label(file: str, path: list[Any], data: Any) -> str:
@@ -175,6 +193,9 @@ def _read(directory: Path, stem: str, problems: list[str]) -> Any:
     except (OSError, ValueError) as error:
         problems.append(f"{schema_path.name}: cannot be read: {error}")
         return None
+    # Imported here, when the rules are loaded, rather than with the module.
+    from jsonschema import Draft202012Validator
+
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     for error in errors:
         where = _entry_label(data_path.name, list(error.absolute_path), data)
@@ -232,7 +253,7 @@ def load_rules(directory: Path = RULES_DIR, vocabulary: Any = _DEFAULT) -> RuleS
         local_form_percent=text["local_form_percent"],
         no_medication_words=frozenset(text["no_medication_words"]),
         noise_words=frozenset(noise),
-        vocabulary=_default_vocabulary() if vocabulary is _DEFAULT else vocabulary,
+        vocabulary_source=_default_vocabulary if vocabulary is _DEFAULT else vocabulary,
     )
 
 

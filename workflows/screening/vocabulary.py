@@ -117,6 +117,13 @@ class Vocabulary:
         """The ingredients of a vocabulary name; KeyError when it is not one."""
         return self._names[name]
 
+    def prepare(self) -> None:
+        """Build the lookup tables find() would build on first use (a worker calls it before
+        forking, so its pool processes share them)."""
+        if self._spans is None:
+            self._span_index()
+        self._buckets()
+
     def find(self, words: tuple[str, ...]) -> tuple[VocabularyHit, ...]:
         """Every vocabulary name in ``words`` (normalise.tokens() of the typed text), in order."""
         cached = self._cache.get(words)
