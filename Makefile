@@ -86,6 +86,7 @@ test: $(STAMP) $(CHROMIUM) servers lint translations
 
 bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py
+	$(BIN)/python bench/open_world_recall.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts $(COMPILED)
