@@ -135,10 +135,11 @@ def _screen(db: Session, case: Case) -> bool:
     rules = default_rules()
     if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
         return False
-    # With what coordinators recorded about medications the engine could not identify.
-    result = screen_document(
-        case.intake, rules, identifications=medications.identifications_for(db, case.id)
-    )
+    # With what coordinators recorded about medications the engine could not identify. Only a
+    # case that was routed can have any (they are recorded on routed or assigned cases), so a
+    # first screening skips the query.
+    recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
+    result = screen_document(case.intake, rules, identifications=recorded)
     case.screening_result = result
     case.rule_set_version = rules.version
     case.decision = result["decision"]
