@@ -82,6 +82,9 @@ class PhraseLexicon:
         self._cache: dict[str, tuple[Hit, ...]] = {}
         self._near_cache: dict[tuple[str, int], list[tuple[Hashable, str]]] = {}
         self._order: dict[str, int] = {}
+        self._slips: tuple[dict[str, list[int]], list[str], list[tuple[Hashable, str]]] | None = (
+            None
+        )
 
     def add(
         self, name: str, meaning: Hashable, *, fuzzy: bool = True, negative: bool = False
@@ -111,11 +114,12 @@ class PhraseLexicon:
         self._fuzzy_choices.clear()
         self._cache.clear()
         self._near_cache.clear()
+        self._slips = None
 
     def prepare(self) -> None:
         """Build the one-slip search tables now rather than at the first misspelling: a worker
         calls it before forking, so its pool processes share them."""
-        self._choices(1)
+        self._slip_index()
         self._choices(2)
 
     def __contains__(self, name: str) -> bool:
@@ -234,23 +238,56 @@ class PhraseLexicon:
         key = (query, size)
         near = self._near_cache.get(key)
         if near is None:
-            buckets = self._choices(size)
-            near = []
-            # One slip changes the length by at most one: only those lengths can match.
-            for length in (len(query) - 1, len(query), len(query) + 1):
-                bucket = buckets.get(length)
-                if bucket is None:
-                    continue
-                names, meanings = bucket
-                matches = process.extract(
-                    query, names, scorer=OSA.distance, score_cutoff=FUZZY_MAX_DISTANCE, limit=None
-                )
-                near.extend(meanings[index] for _, _, index in matches)
+            near = self._near_one_word(query) if size == 1 else self._near_by_length(query, size)
             # The name registered first (a generic before its brands) names the match.
             near.sort(key=lambda found: self._order[found[1]])
             if len(self._near_cache) >= _CACHE_LIMIT:
                 self._near_cache.clear()
             self._near_cache[key] = near
+        return near
+
+    def _near_one_word(self, query: str) -> list[tuple[Hashable, str]]:
+        """One-word names one slip away, through the deletion index: two words one slip apart
+        (a letter added, dropped, changed, or two swapped) always share the word itself or a
+        one-letter deletion of it, so a few dict lookups find every candidate and only those
+        are measured, instead of every name of a near length."""
+        index, keys, meanings = self._slip_index()
+        candidates: set[int] = set()
+        for variant in (query, *_deletions(query)):
+            candidates.update(index.get(variant, ()))
+        return [
+            meanings[i]
+            for i in sorted(candidates)
+            if OSA.distance(query, keys[i], score_cutoff=FUZZY_MAX_DISTANCE) <= FUZZY_MAX_DISTANCE
+        ]
+
+    def _slip_index(self) -> tuple[dict[str, list[int]], list[str], list[tuple[Hashable, str]]]:
+        if self._slips is None:
+            keys: list[str] = []
+            meanings: list[tuple[Hashable, str]] = []
+            for names, bucket_meanings in self._choices(1).values():
+                keys.extend(names)
+                meanings.extend(bucket_meanings)
+            index: dict[str, list[int]] = {}
+            for i, key in enumerate(keys):
+                for variant in (key, *_deletions(key)):
+                    index.setdefault(variant, []).append(i)
+            self._slips = (index, keys, meanings)
+        return self._slips
+
+    def _near_by_length(self, query: str, size: int) -> list[tuple[Hashable, str]]:
+        buckets = self._choices(size)
+        near: list[tuple[Hashable, str]] = []
+        # One slip changes the length by at most one: only those lengths can match.
+        for length in (len(query) - 1, len(query), len(query) + 1):
+            bucket = buckets.get(length)
+            if bucket is None:
+                continue
+            names, meanings = bucket
+            matches = process.extract(
+                query, names, scorer=OSA.distance, score_cutoff=FUZZY_MAX_DISTANCE, limit=None
+            )
+            near.extend(meanings[index] for _, _, index in matches)
         return near
 
     def _choices(self, size: int) -> dict[int, tuple[list[str], list[tuple[Hashable, str]]]]:
@@ -283,3 +320,8 @@ class PhraseLexicon:
                 meanings.append((meaning, name))
             self._fuzzy_choices[size] = choices
         return choices
+
+
+def _deletions(word: str) -> set[str]:
+    """``word`` with one letter left out, each way."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
