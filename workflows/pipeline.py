@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,13 @@ from workflows import medications, webhooks
 from workflows.casework import flag_codes
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
-from workflows.screening import InvalidIntake, default_rules, screen_document, validate_intake
+from workflows.screening import (
+    InvalidIntake,
+    RuleSet,
+    default_rules,
+    screen_document,
+    validate_intake,
+)
 from workflows.screening.normalise import state_key
 
 __all__ = [
@@ -135,15 +141,7 @@ def _screen(db: Session, case: Case) -> bool:
     rules = default_rules()
     if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
         return False
-    # With what coordinators recorded about medications the engine could not identify. Only a
-    # case that was routed can have any (they are recorded on routed or assigned cases), so a
-    # first screening skips the query.
-    recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
-    result = screen_document(case.intake, rules, identifications=recorded)
-    case.screening_result = result
-    case.rule_set_version = rules.version
-    case.decision = result["decision"]
-    medications.record_unidentified(db, case, result)
+    result = screen_case(db, case, rules)
     _record(
         db,
         case,
@@ -153,6 +151,21 @@ def _screen(db: Session, case: Case) -> bool:
         flags=flag_codes(case),
     )
     return True
+
+
+def screen_case(db: Session, case: Case, rules: RuleSet) -> dict[str, Any]:
+    """Screen the case's intake with what coordinators recorded about its medications, store
+    the result on the case and note the names nobody identified (the pipeline and the
+    re-screening of open cases both screen this way)."""
+    # Only a case that was routed can have identifications (they are recorded on routed or
+    # assigned cases), so a first screening skips the query.
+    recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
+    result = screen_document(case.intake, rules, identifications=recorded)
+    case.screening_result = result
+    case.rule_set_version = rules.version
+    case.decision = result["decision"]
+    medications.record_unidentified(db, case, result)
+    return result
 
 
 def route(sessions: sessionmaker[Session], case_id: int) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import medications
 from workflows.casework import OPEN_STATES, flag_codes
 from workflows.models import Case, CaseEvent, utcnow
-from workflows.screening import default_rules, screen_document
+from workflows.pipeline import screen_case
+from workflows.screening import default_rules
 
 __all__ = ["rescreen_open_cases"]
 
@@ -30,12 +30,7 @@ def rescreen_open_cases(sessions: sessionmaker[Session]) -> list[int]:
         for case in cases:
             before = set(flag_codes(case))
             previous_version, previous_decision = case.rule_set_version, case.decision
-            case.screening_result = screen_document(
-                case.intake, rules, identifications=medications.identifications_for(db, case.id)
-            )
-            medications.record_unidentified(db, case, case.screening_result)
-            case.rule_set_version = rules.version
-            case.decision = case.screening_result["decision"]
+            screen_case(db, case, rules)
             after = set(flag_codes(case))
             case.updated_at = utcnow()
             db.add(
