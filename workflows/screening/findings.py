@@ -14,7 +14,7 @@ A medication that nothing explains is unidentified, and a person must look at it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .intake import Intake, Medication
 from .lexicon import Ambiguous, Hit
@@ -60,19 +60,6 @@ class Reading:
     matched_names: tuple[str, ...]
     source: str | None  # None when nothing was identified
     is_no_medication: bool = False
-    # The result's words for this reading, worked out once: a reading is shared by every intake
-    # that typed the same text (findings are memoised per rule set).
-    summary: dict[str, object] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        summary: dict[str, object] = {
-            "identified": self.identified,
-            "ingredients": list(self.ingredients),
-        }
-        if self.identified:
-            summary["matched_name"] = ", ".join(self.matched_names)
-            summary["source"] = self.source
-        object.__setattr__(self, "summary", summary)
 
     @property
     def identified(self) -> bool:
@@ -85,7 +72,6 @@ class Reading:
 
 
 NO_MEDICATION = Reading((), (), (), None, is_no_medication=True)
-UNIDENTIFIED = Reading((), (), (), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,17 +87,20 @@ class MedicationFinding:
 
     def to_dict(self) -> dict[str, object]:
         medication = self.medication
+        reading = self.reading
         entry: dict[str, object] = {
             "input": medication.name,
             "status": "current" if medication.is_current else "stopped",
+            "identified": reading.identified,
+            "ingredients": list(reading.ingredients),
         }
-        # Copied, so that a caller changing one result cannot change another's.
-        entry.update(self.reading.summary)
-        entry["ingredients"] = list(self.reading.ingredients)
+        if reading.identified:
+            entry["matched_name"] = ", ".join(reading.matched_names)
+            entry["source"] = reading.source
         if medication.stopped_on is not None:
             entry["stopped_on"] = medication.stopped_on.isoformat()
         entry["field"] = f"medications[{self.index}].name"
-        entry["flagged"] = self.reading.flagged_classes if self.reading.flagged else []
+        entry["flagged"] = reading.flagged_classes if reading.flagged else []
         return entry
 
 
@@ -173,8 +162,13 @@ def _written_as_local(name: str, words: tuple[str, ...], rules: RuleSet) -> bool
     ) or not rules.local_form_words.isdisjoint(words)
 
 
+def _says_what(word: str, rules: RuleSet) -> bool:
+    """A word that could name something: not a number, strength, unit, dose form or filler."""
+    return not word[0].isdigit() and word not in rules.noise_words
+
+
 def _is_no_medication(words: tuple[str, ...], rules: RuleSet) -> bool:
-    content = [w for w in words if not w[0].isdigit() and w not in rules.noise_words]
+    content = [w for w in words if _says_what(w, rules)]
     # "magnesium 400 mg" is all noise words and still a product; "?" says nothing at all.
     return bool(content) and all(word in rules.no_medication_words for word in content)
 
@@ -232,7 +226,7 @@ def _read(name: str, rules: RuleSet) -> Reading:
     for start, stop in _uncovered_runs(len(words), covered):
         # Strengths, units and dose forms alone ("10/325", "mg") name nothing: the vocabulary
         # is not even loaded for them.
-        if all(w[0].isdigit() or w in rules.noise_words for w in words[start:stop]):
+        if not any(_says_what(w, rules) for w in words[start:stop]):
             continue
         vocabulary = rules.vocabulary
         if vocabulary is not None:

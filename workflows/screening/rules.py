@@ -15,7 +15,7 @@ from typing import Any
 
 from .codes import FlagCode, FlagKind
 from .findings import IngredientFinding, MedicationFinding
-from .intake import Intake
+from .intake import Intake, Medication
 from .normalise import state_key
 from .ruledata import RuleSet
 
@@ -106,9 +106,14 @@ def _recently_stopped_medication(trigger: Mapping[str, Any], ctx: Context) -> It
     washout = timedelta(days=trigger["days"])
     for finding, matching in _medications_in_classes(trigger, ctx, is_current=False):
         stopped_on = finding.medication.stopped_on
-        if stopped_on is None or ctx.intake.submitted_at - stopped_on >= washout:
-            continue
-        yield _medication_hit(finding, matching, earliest_start=stopped_on + washout)
+        if _stopped_within(finding.medication, ctx.intake.submitted_at, washout):
+            yield _medication_hit(finding, matching, earliest_start=stopped_on + washout)
+
+
+def _stopped_within(medication: Medication, day: date, days: timedelta) -> bool:
+    """Stopped fewer than ``days`` before ``day``: a stop that long ago or more fires nothing."""
+    stopped_on = medication.stopped_on
+    return stopped_on is not None and day - stopped_on < days
 
 
 def _medications_in_classes(
@@ -160,11 +165,8 @@ def _unidentified_medication(trigger: Mapping[str, Any], ctx: Context) -> Iterat
         if finding.reading.identified:
             continue
         medication = finding.medication
-        if not medication.is_current:
-            stopped_on = medication.stopped_on
-            if stopped_on is None or ctx.intake.submitted_at - stopped_on >= washout:
-                continue
-        yield TriggerHit(medication.name, f"medications[{finding.index}].name")
+        if medication.is_current or _stopped_within(medication, ctx.intake.submitted_at, washout):
+            yield TriggerHit(medication.name, f"medications[{finding.index}].name")
 
 
 def _history_flag(trigger: Mapping[str, Any], ctx: Context) -> Iterator[TriggerHit]:
