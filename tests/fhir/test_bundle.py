@@ -159,6 +159,20 @@ def test_an_everyday_medication_is_coded_by_what_it_was_read_as(
     assert not resources(bundle_of(base_intake), "DetectedIssue")
 
 
+def test_a_case_screened_before_medications_were_listed_is_coded_from_its_flags(
+    base_intake: dict[str, Any],
+) -> None:
+    base_intake["medications"] = [{"name": "Norco 10/325", "status": "current"}]
+    result = screen_document(base_intake)
+    del result["medications"], result["reviews"]  # as stored before 2026-12-02
+    view = CaseView("c-1", date(2026, 11, 1), base_intake, result)
+    [statement] = resources(case_bundle(view, BASE, exported_at=EXPORTED), "MedicationStatement")
+    assert [c["code"] for c in statement["medicationCodeableConcept"]["coding"]] == ["hydrocodone"]
+    note = statement["note"][0]["text"]
+    assert "hydrocodone (opioid agonist or partial agonist)" in note
+    assert "matched as 'Norco'" in note
+
+
 def test_a_stopped_medication_is_stopped_on_its_date(base_intake: dict[str, Any]) -> None:
     base_intake["medications"] = [
         {"name": "oxycodone", "status": "stopped", "stopped_on": "2026-10-28"}

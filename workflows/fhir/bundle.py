@@ -249,9 +249,15 @@ def _reading_from_flags(
     fired = [f for _, f in flags if _field_index(f, "medications") == index and f.get("ingredient")]
     if not fired:
         return None
+    # Imported on first export: the web process does not otherwise load the rule set.
+    from workflows.screening.ruledata import default_rules
+
+    classes = default_rules().ingredient_classes
+    ingredients = list(dict.fromkeys(f["ingredient"] for f in fired))
     return {
         "identified": True,
-        "ingredients": list(dict.fromkeys(f["ingredient"] for f in fired)),
+        "ingredients": ingredients,
+        "flagged": sorted({c for i in ingredients for c in classes.get(i, ())}),
         "matched_name": ", ".join(dict.fromkeys(f.get("matched_name") or "" for f in fired)),
         "source": "rules",
     }
