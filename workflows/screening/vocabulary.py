@@ -52,7 +52,6 @@ _CACHE_LIMIT = 50_000
 
 _STOPWORDS_MARK = "*stopwords"
 _NOISE_MARK = "*noise"
-_LONGEST_MARK = "*longest"
 _INGREDIENT_SEPARATOR = "|"
 
 
@@ -84,10 +83,7 @@ class Vocabulary:
         names: dict[str, tuple[str, ...]],
         stopwords: frozenset[str] = frozenset(),
         noise: frozenset[str] = frozenset(),
-        longest: int | None = None,
     ) -> None:
-        if longest is None:
-            longest = max((name.count(" ") + 1 for name in names), default=1)
         self._names = names
         self._stopwords = stopwords
         self._never_fuzzy = stopwords | noise
@@ -99,7 +95,6 @@ class Vocabulary:
             for name in names
             if 0 < name.count(" ") < JOINED_MAX_WORDS and (glued := name.replace(" ", "")).isalpha()
         }
-        self._longest = longest
         # How many words the longest name starting with a given word has: most typed words
         # start no multi-word name, so the scan tries one span there instead of five.
         self._spans: dict[str, int] | None = None
@@ -273,12 +268,10 @@ def _parse(path: Path, text: str) -> Vocabulary:
         names.update(dict.fromkeys(fields[1:], tuple(head.split(_INGREDIENT_SEPARATOR))))
     if not names:
         raise VocabularyError(path, 0, "no names")
-    longest = marks.get(_LONGEST_MARK)
     return Vocabulary(
         names,
         frozenset(marks.get(_STOPWORDS_MARK, ())),
         frozenset(marks.get(_NOISE_MARK, ())),
-        int(longest[0]) if longest else None,
     )
 
 

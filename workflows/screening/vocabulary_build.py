@@ -64,7 +64,6 @@ NAME_SEPARATOR = "\t"
 # The first data line lists the words that are never names (runtime: never fuzzy, never glued).
 STOPWORDS_MARK = "*stopwords"
 NOISE_MARK = "*noise"
-LONGEST_MARK = "*longest"
 
 # MeSH "Chemical Actions and Uses" (tree D27): classes such as "analgesics, opioid" or
 # "antidepressive agents". "opioid" or "my antidepressant" names no medication, so it must
@@ -275,14 +274,12 @@ def build(source: dict, source_sha256: str) -> tuple[str, Report]:
         "# built by: make vocabulary (python -m workflows.screening.vocabulary_build); "
         "do not edit by hand",
         "# format: after these comments, one line of the words that are never names"
-        f" ({STOPWORDS_MARK}), one of the rule data's noise words ({NOISE_MARK}), the most words"
-        f" in a name ({LONGEST_MARK}), then one line",
+        f" ({STOPWORDS_MARK}), one of the rule data's noise words ({NOISE_MARK}), then one line",
         "# per ingredient set: ingredients joined by '|', then every name meaning exactly them,"
         " tab-separated;",
         "# a name is written as normalise.tokens() reads it, joined by spaces. Lines sorted.",
         NAME_SEPARATOR.join([STOPWORDS_MARK, *sorted(stopwords)]),
         NAME_SEPARATOR.join([NOISE_MARK, *sorted(noise)]),
-        NAME_SEPARATOR.join([LONGEST_MARK, str(max(key.count(" ") + 1 for key in by_key))]),
     ]
     for ingredients in sorted(groups):
         lines.append(NAME_SEPARATOR.join([ingredients, *sorted(groups[ingredients])]))
