@@ -104,10 +104,6 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self._names)
 
-    def __contains__(self, name: str) -> bool:
-        """Whether ``name`` (a name as the vocabulary writes it) is known."""
-        return name in self._names
-
     def ingredients(self, name: str) -> tuple[str, ...]:
         """The ingredients of a vocabulary name; KeyError when it is not one."""
         return self._names[name]
