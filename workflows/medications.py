@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import UnaryExpression, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.after_commit import call_after_commit
@@ -150,18 +150,22 @@ def _read_typed(name: str, known: Mapping[str, str], rules: RuleSet) -> list[str
 
     if name_key(name) in known:
         return [known[name_key(name)]]
-    hits = [
-        hit
+    products = [
+        (hit, hit.meaning)
         for hit in rules.drugs.find(name)
         if isinstance(hit.meaning, Product) and not hit.is_negative and not hit.meaning.is_local
     ]
     words = len(tokens(name))
-    whole = [hit for hit in hits if not hit.is_fuzzy and (hit.start, hit.stop) == (0, words)]
+    whole = [
+        product
+        for hit, product in products
+        if not hit.is_fuzzy and (hit.start, hit.stop) == (0, words)
+    ]
     if whole:
-        return [i for hit in whole for i in (*hit.meaning.ingredients, *hit.meaning.others)]
+        return [i for product in whole for i in (*product.ingredients, *product.others)]
     # A partial or approximate match: its flagged ingredients (never guess a product's other
     # ones), and the name as typed beside them.
-    return [*(i for hit in hits for i in hit.meaning.ingredients), name]
+    return [*(i for _, product in products for i in product.ingredients), name]
 
 
 def identify_medication(
@@ -358,7 +362,7 @@ def unidentified_names(
     how many names there are in all. Four statements, whatever the page's size."""
     last_seen = func.max(UnidentifiedMedication.seen_at)
     cases = func.count(func.distinct(UnidentifiedMedication.case_id))
-    ordering = (
+    ordering: list[UnaryExpression[Any]] = (
         [cases.desc(), last_seen.desc()]
         if order == "frequent"
         else [last_seen.desc(), cases.desc()]

@@ -123,9 +123,9 @@ def _read(directory: Path, stem: str, problems: list[str]) -> Any:
     from jsonschema import Draft202012Validator  # on first FHIR use: see load_fhir_data
 
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    for error in errors:
-        where = ".".join(str(part) for part in error.absolute_path) or "(top)"
-        problems.append(f"{data_path.name}: {where}: {error.message}")
+    for invalid in errors:
+        where = ".".join(str(part) for part in invalid.absolute_path) or "(top)"
+        problems.append(f"{data_path.name}: {where}: {invalid.message}")
     return None if errors else data
 
 

@@ -314,14 +314,14 @@ def find_conditions(intake: Intake, rules: RuleSet) -> tuple[ConditionFinding, .
             continue
         # clinical-facts §5: the code decides when the typed name matches nothing.
         key = _condition_for_code(diagnosis.icd10, rules) if diagnosis.icd10 else None
-        condition = rules.conditions[key] if key else None
+        coded = rules.conditions[key] if key else None
         found.append(
             ConditionFinding(
                 input=diagnosis.name,
-                matched=condition.key if condition else None,
-                evidence_tier=condition.tier if condition else None,
-                label=condition.label if condition else None,
-                matched_by="icd10" if condition else None,
+                matched=coded.key if coded else None,
+                evidence_tier=coded.tier if coded else None,
+                label=coded.label if coded else None,
+                matched_by="icd10" if coded else None,
                 icd10=diagnosis.icd10,
             )
         )

@@ -197,9 +197,9 @@ def _read(directory: Path, stem: str, problems: list[str]) -> Any:
     from jsonschema import Draft202012Validator
 
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    for error in errors:
-        where = _entry_label(data_path.name, list(error.absolute_path), data)
-        problems.append(f"{where}: {error.message}")
+    for invalid in errors:
+        where = _entry_label(data_path.name, list(invalid.absolute_path), data)
+        problems.append(f"{where}: {invalid.message}")
     return None if errors else data
 
 
@@ -315,21 +315,21 @@ def _drug_lexicon(
         others = tuple(
             part.strip() for part in entry.get("with", "").split(" and ") if part.strip()
         )
-        meaning = Product(tuple(entry["contains"]), entry.get("local", False), others)
+        product = Product(tuple(entry["contains"]), entry.get("local", False), others)
         for name in entry["names"]:
-            add(where, name, meaning)
+            add(where, name, product)
     for index, entry in enumerate(documents["not_flagged"]["entries"]):
         where = f"not_flagged.yaml: entries[{index}] ({entry['names'][0]})"
-        meaning = NotFlagged(entry["why"])
+        look_alike = NotFlagged(entry["why"])
         for name in [*entry["names"], *entry.get("names_es", ())]:
-            add(where, name, meaning, negative=True)
+            add(where, name, look_alike, negative=True)
     # Everyday names are known and fire nothing; like look-alikes they also guard the flagged
     # names from a fuzzy match that could mean either.
     for index, entry in enumerate(documents["everyday"]["entries"]):
         where = f"everyday.yaml: entries[{index}] ({entry['ingredient']})"
-        meaning = Everyday(entry["ingredient"], entry["kind"])
+        everyday = Everyday(entry["ingredient"], entry["kind"])
         for name in [entry["ingredient"], *entry["names"], *entry.get("names_es", ())]:
-            add(where, name, meaning, negative=True)
+            add(where, name, everyday, negative=True)
     return lexicon
 
 

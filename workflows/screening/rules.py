@@ -7,9 +7,10 @@ history field and its value. Which flags exist, what fires them and why lives in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,7 +53,8 @@ class Flag:
 class TriggerHit:
     evidence: str
     field: str
-    fill: Mapping[str, str] = field(default_factory=dict)
+    # dataclasses.field: in this class body the bare name is the attribute above.
+    fill: Mapping[str, str] = dataclasses.field(default_factory=dict)
     ingredient: str | None = None
     matched_name: str | None = None
     earliest_start: date | None = None
@@ -106,7 +108,9 @@ def _recently_stopped_medication(trigger: Mapping[str, Any], ctx: Context) -> It
     washout = timedelta(days=trigger["days"])
     for finding, matching in _medications_in_classes(trigger, ctx, is_current=False):
         stopped_on = finding.medication.stopped_on
-        if _stopped_within(finding.medication, ctx.intake.submitted_at, washout):
+        if stopped_on is not None and _stopped_within(
+            finding.medication, ctx.intake.submitted_at, washout
+        ):
             yield _medication_hit(finding, matching, earliest_start=stopped_on + washout)
 
 

@@ -141,13 +141,13 @@ def _fast_validator() -> Any:
     try:
         from . import intake_fast_validator as generated
     except ImportError:
-        generated = None
-    if (
-        generated is not None
-        and generated.SCHEMA_SHA256 == _schema_digest()
-        and generated.VERSION == fastjsonschema.VERSION
-    ):
-        return generated.validate
+        pass
+    else:
+        if (
+            generated.SCHEMA_SHA256 == _schema_digest()
+            and generated.VERSION == fastjsonschema.VERSION
+        ):
+            return generated.validate
     # A schema edited without `make validator`: still correct, only compiled here.
     return fastjsonschema.compile(_fast_schema(), formats={"date": _DATE_PATTERN})
 
@@ -260,8 +260,12 @@ def field_path(parts: Iterable[Any]) -> str:
 def _field_errors(error: ValidationError) -> list[FieldError]:
     path = list(error.absolute_path)
     custom = error.schema.get("x-messages", {}) if isinstance(error.schema, dict) else {}
+    # An error from iter_errors always carries these two; the stubs also allow `Unset`, which
+    # only a hand-made ValidationError has.
+    validator_value: Any = error.validator_value
+    value: Any = error.instance
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in error.instance]
+        missing = [name for name in validator_value if name not in value]
         return [
             FieldError(
                 field_path([*path, name]),
@@ -272,9 +276,8 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
         ]
     label = _capital(_label(path))
     message = custom.get(str(error.validator))
-    value = error.instance
     if error.validator == "enum":
-        choices = ", ".join(str(choice) for choice in error.validator_value)
+        choices = ", ".join(str(choice) for choice in validator_value)
         message = f"{label}: {_shown(value)} is not one of the choices. " + (
             message or f"Choose one of: {choices}."
         )
@@ -283,10 +286,10 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
             message or "Enter it as YYYY-MM-DD."
         )
     elif error.validator == "type":
-        expected = error.validator_value
-        words = " or ".join(
-            _TYPE_WORDS.get(t, t) for t in (expected if isinstance(expected, list) else [expected])
+        kinds: list[str] = (
+            validator_value if isinstance(validator_value, list) else [validator_value]
         )
+        words = " or ".join(_TYPE_WORDS.get(kind, kind) for kind in kinds)
         message = f"{label}: {message}" if message else f"{label} must be {words}."
     elif error.validator in ("minimum", "maximum"):
         message = f"{label}: {_shown(value)} is out of range. " + (

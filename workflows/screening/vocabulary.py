@@ -164,9 +164,9 @@ class Vocabulary:
             if name in names:
                 return VocabularyHit(name, names[name], start, stop, False)
             if size <= JOINED_MAX_WORDS and all(gluable[start:stop]):
-                name = self._glued(words[start:stop])
-                if name is not None:
-                    return VocabularyHit(name, names[name], start, stop, False)
+                glued = self._glued(words[start:stop])
+                if glued is not None:
+                    return VocabularyHit(glued, names[glued], start, stop, False)
         return None
 
     def _span_index(self) -> dict[str, int]:
@@ -197,7 +197,7 @@ class Vocabulary:
         from rapidfuzz.distance import OSA
 
         buckets = self._buckets()
-        matches: list[tuple[str, float, int]] = []
+        matches: list[tuple[str, int, int]] = []  # (name, OSA distance, index)
         for length in (len(word) - 1, len(word), len(word) + 1):
             choices = buckets.get(length)
             if choices:

@@ -281,8 +281,8 @@ def build(source: dict, source_sha256: str) -> tuple[str, Report]:
         NAME_SEPARATOR.join([STOPWORDS_MARK, *sorted(stopwords)]),
         NAME_SEPARATOR.join([NOISE_MARK, *sorted(noise)]),
     ]
-    for ingredients in sorted(groups):
-        lines.append(NAME_SEPARATOR.join([ingredients, *sorted(groups[ingredients])]))
+    for joined_ingredients in sorted(groups):
+        lines.append(NAME_SEPARATOR.join([joined_ingredients, *sorted(groups[joined_ingredients])]))
     return "\n".join(lines) + "\n", report
 
 
