@@ -7,12 +7,12 @@ share one file; PostgreSQL is the production path and needs nothing special here
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "sessions_for"]
+__all__ = ["engine_for", "sessions_for", "rows_changed"]
 
 
 @cache
@@ -38,3 +38,13 @@ def engine_for(url: str) -> Engine:
 @cache
 def sessions_for(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+def rows_changed(db: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE (without RETURNING) and say how many rows it changed.
+
+    Session.execute() is typed as returning a Result, which has no rowcount; for these
+    statements it returns a CursorResult, which has (sqlalchemy/sqlalchemy#9185).
+    """
+    result = cast(CursorResult[Any], db.execute(statement))
+    return result.rowcount

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import medications, webhooks
 from workflows.casework import flag_codes
+from workflows.database import rows_changed
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import (
@@ -262,7 +263,6 @@ def claim_stuck_cases(
 def purge_abandoned_drafts(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
     """Delete drafts never submitted whose resume link has expired."""
     with sessions.begin() as db:
-        result = db.execute(
-            delete(Draft).where(Draft.case_id.is_(None), Draft.expires_at < (now or utcnow()))
+        return rows_changed(
+            db, delete(Draft).where(Draft.case_id.is_(None), Draft.expires_at < (now or utcnow()))
         )
-        return result.rowcount or 0

@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
+from workflows.database import rows_changed
 from workflows.models import RecoveryCode, Role, StaffUser, utcnow
 from workflows.secret_box import SecretBox, SecretUnreadable
 from workflows.staff import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
@@ -193,16 +194,17 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 def _claim_step(db: Session, staff_id: int, step: int) -> bool:
     """Record ``step`` as used, unless it (or a later one) already was: one conditional UPDATE,
     so two sign-ins racing with the same code cannot both win."""
-    claimed = db.execute(
+    claimed = rows_changed(
+        db,
         update(StaffUser)
         .where(
             StaffUser.id == staff_id,
             or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step),
         )
         .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return claimed.rowcount == 1
+    return claimed == 1
 
 
 def _user(db: Session, staff_id: int) -> StaffUser:
@@ -332,7 +334,8 @@ def sign_in_with_recovery_code(
     with sessions.begin() as db:
         user = _enrolled_user(db, staff_id, now)
         code_hash = hash_token(_normalise_recovery_code(code))
-        used = db.execute(
+        used = rows_changed(
+            db,
             update(RecoveryCode)
             .where(
                 RecoveryCode.staff_id == staff_id,
@@ -340,9 +343,9 @@ def sign_in_with_recovery_code(
                 RecoveryCode.used_at.is_(None),
             )
             .values(used_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        if used.rowcount == 1:
+        if used == 1:
             user.failed_logins = 0
             left = _codes_left(db, staff_id)
             audit.record(db, user, "signed_in_two_factor", method="recovery_code")
@@ -387,10 +390,13 @@ def regenerate_recovery_codes(
 
 
 def _codes_left(db: Session, staff_id: int) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(RecoveryCode)
-        .where(RecoveryCode.staff_id == staff_id, RecoveryCode.used_at.is_(None))
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.staff_id == staff_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
     )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
 from workflows.after_commit import call_after_commit
+from workflows.database import rows_changed
 from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
 
 __all__ = [
@@ -198,7 +199,8 @@ def deactivate_endpoint(db: Session, admin: StaffUser, endpoint_id: int) -> int:
     """No new deliveries, and none of its waiting ones is sent: returns how many were waiting."""
     endpoint = _endpoint(db, endpoint_id)
     endpoint.is_active = False
-    waiting = db.execute(
+    waiting = rows_changed(
+        db,
         update(WebhookDelivery)
         .where(
             WebhookDelivery.endpoint_id == endpoint.id,
@@ -206,10 +208,10 @@ def deactivate_endpoint(db: Session, admin: StaffUser, endpoint_id: int) -> int:
         )
         .values(
             status=DeliveryStatus.ABANDONED, next_attempt_at=None, last_error="EndpointDeactivated"
-        )
-    ).rowcount
-    audit.record(db, admin, "webhook_deactivated", endpoint_id=endpoint.id, abandoned=waiting or 0)
-    return waiting or 0
+        ),
+    )
+    audit.record(db, admin, "webhook_deactivated", endpoint_id=endpoint.id, abandoned=waiting)
+    return waiting
 
 
 def rotate_secret(db: Session, admin: StaffUser, endpoint_id: int) -> str:
@@ -411,15 +413,16 @@ def retry_delay(attempts: int, jitter: Callable[[], float] = random.random) -> t
 
 
 def _claim(db: Session, delivery_id: int, now: datetime) -> bool:
-    claimed = db.execute(
+    claimed = rows_changed(
+        db,
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
             WebhookDelivery.status.in_(DeliveryStatus.DUE),
             or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
         )
-        .values(next_attempt_at=now + CLAIM_LEASE)
-    ).rowcount
+        .values(next_attempt_at=now + CLAIM_LEASE),
+    )
     return claimed == 1
 
 
