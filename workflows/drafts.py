@@ -149,9 +149,10 @@ def save_step(
 
 
 def save_pending(
-    sessions: sessionmaker[Session], draft_id: int, step: str, raw: dict[str, Any]
+    sessions: sessionmaker[Session], draft_id: int, step: str, raw: list[list[str]]
 ) -> None:
-    """Keep what was typed on a step that did not validate (or was left with Back)."""
+    """Keep what was typed on a step that did not validate (or was left with Back), as the
+    step's [name, value] pairs."""
     with sessions.begin() as db:
         draft = db.get(Draft, draft_id)
         if draft is not None:

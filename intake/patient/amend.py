@@ -12,11 +12,10 @@ from typing import Any
 from flask import abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 
 from intake.i18n import choose_language
 from intake.patient.document import amended, document_to_raw
-from intake.patient.steps import STEP_BY_SLUG, raw_pairs
+from intake.patient.steps import STEP_BY_SLUG, as_formdata, raw_pairs
 from intake.patient.views import SWITCH_PREFIX, _change_rows, bp, patient_message
 from intake.patient.views import _render as render_step
 from intake.services import services
@@ -89,7 +88,7 @@ def amend_step(slug: str) -> ResponseReturnValue:
             or draft.answers.get(slug, {}).get("raw")
             or document_to_raw(document, slug)
         )
-        return _render(slug, step.form_class(formdata=MultiDict(typed), meta=meta), steps, reason)
+        return _render(slug, step.form_class(formdata=as_formdata(typed), meta=meta), steps, reason)
     action = request.form.get("action", "next")
     if action.startswith(SWITCH_PREFIX):
         # The switch keeps what was typed on this step, as in the intake itself.
@@ -100,7 +99,7 @@ def amend_step(slug: str) -> ResponseReturnValue:
     if action == "add" or action.startswith("remove-"):
         pairs = _change_rows(raw_pairs(request.form), action)
         drafts.save_pending(services().sessions, draft.id, slug, pairs)
-        return _render(slug, step.form_class(formdata=MultiDict(pairs), meta=meta), steps, reason)
+        return _render(slug, step.form_class(formdata=as_formdata(pairs), meta=meta), steps, reason)
     form = step.form_class(formdata=request.form, meta=meta)
     if not form.validate():
         drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))

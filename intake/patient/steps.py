@@ -7,7 +7,7 @@ canonical intake document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from intake.patient import choices, forms
 
-__all__ = ["Step", "STEPS", "STEP_BY_SLUG", "raw_pairs", "first_incomplete"]
+__all__ = ["Step", "STEPS", "STEP_BY_SLUG", "raw_pairs", "as_formdata", "first_incomplete"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,12 @@ def _text(value: Any) -> str:
 
 
 def _clean_about(form: forms.AboutForm) -> dict[str, Any]:
+    born = form.date_of_birth.data
+    assert born is not None  # only a validated form is cleaned, and the date is required
     return {
         "first_name": _text(form.first_name.data),
         "last_name": _text(form.last_name.data),
-        "date_of_birth": form.date_of_birth.data.isoformat(),
+        "date_of_birth": born.isoformat(),
         "email": _text(form.email.data),
         "phone": _text(form.phone.data) or None,
         "state_of_residence": form.state_of_residence.data,
@@ -127,6 +129,12 @@ def raw_pairs(formdata: MultiDict[str, str]) -> list[list[str]]:
         for key, value in formdata.items(multi=True)
         if key not in _NOT_ANSWERS
     ]
+
+
+def as_formdata(pairs: Iterable[Sequence[str]]) -> MultiDict[str, str]:
+    """[name, value] pairs (from raw_pairs, or read back from the draft's JSON) as the form
+    input a step's form reads."""
+    return MultiDict((name, value) for name, value in pairs)
 
 
 def first_incomplete(answers: dict[str, Any]) -> Step:

@@ -14,12 +14,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.datastructures import MultiDict
 
 from intake.i18n import choose_language, current_language, translated
 from intake.patient import choices
 from intake.patient.document import build_document
-from intake.patient.steps import STEP_BY_SLUG, STEPS, Step, first_incomplete, raw_pairs
+from intake.patient.steps import (
+    STEP_BY_SLUG,
+    STEPS,
+    Step,
+    as_formdata,
+    first_incomplete,
+    raw_pairs,
+)
 from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
@@ -82,7 +88,7 @@ def step(slug: str) -> ResponseReturnValue:
 
     if request.method == "GET":
         typed = (draft.pending.get(slug) if draft else None) or answers.get(slug, {}).get("raw")
-        form = _form(step, MultiDict(typed) if typed else None, answers)
+        form = _form(step, as_formdata(typed) if typed else None, answers)
         return _render(step, form, draft, returning)
 
     action = request.form.get("action", "next")
@@ -97,7 +103,7 @@ def step(slug: str) -> ResponseReturnValue:
         pairs = _change_rows(raw_pairs(request.form), action)
         if draft is not None:
             drafts.save_pending(services().sessions, draft.id, slug, pairs)
-        return _render(step, _form(step, MultiDict(pairs), answers), draft, returning)
+        return _render(step, _form(step, as_formdata(pairs), answers), draft, returning)
 
     form = _form(step, request.form, answers)
     if not form.validate():
@@ -115,7 +121,7 @@ def _save(
 ) -> ResponseReturnValue:
     ldn = services()
     token = new_token() if draft is None else None
-    saved = {"raw": raw_pairs(request.form), "data": step.clean(form)}
+    saved: dict[str, Any] = {"raw": raw_pairs(request.form), "data": step.clean(form)}
     resume = None
     if step.slug == "about":
         link = _resume_link(token)
@@ -243,10 +249,10 @@ def _switch_on_step(
     typed = raw_pairs(request.form)
     if draft is None:
         # Nothing is saved before step 1 validates: show the typed answers again, translated.
-        return _render(step, _form(step, MultiDict(typed), answers), draft, returning)
+        return _render(step, _form(step, as_formdata(typed), answers), draft, returning)
     drafts.set_language(services().sessions, draft.id, language)
     drafts.save_pending(services().sessions, draft.id, step.slug, typed)
-    extra = {"return_to": "review"} if returning else {}
+    extra: dict[str, Any] = {"return_to": "review"} if returning else {}
     return redirect(url_for(".step", slug=step.slug, **extra))
 
 
