@@ -424,7 +424,7 @@ def waiting_since(case: Case) -> datetime:
 def is_late(case: Case, now: datetime) -> bool:
     target = SERVICE_TARGETS.get(case.queue or "")
     return (
-        bool(target)
+        target is not None
         and case.status in (S.ROUTED, S.SCREENING_FAILED)
         and now - waiting_since(case) > target
     )

@@ -86,8 +86,8 @@ class RetryBook:
             return None
         return FailedAttempts(
             count=int(fields[b"count"]),
-            last_error=fields[b"error"].decode(),
-            next_attempt_at=datetime.fromisoformat(fields[b"next"].decode()),
+            last_error=_text(fields[b"error"]),
+            next_attempt_at=datetime.fromisoformat(_text(fields[b"next"])),
         )
 
     def record_failure(self, message_id: int, error: str, now: datetime) -> FailedAttempts:
@@ -120,6 +120,12 @@ class RetryBook:
 
 
 @cache
+def _text(value: bytes | str) -> str:
+    # Our clients are made without decode_responses, so replies are bytes; redis-py types
+    # them as bytes or str since that is a per-client setting.
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _redis_client(url: str) -> redis.Redis:
     """One client (and connection pool) per URL for the life of the process."""
     if url.startswith("redis+socket://"):

@@ -308,7 +308,7 @@ def _intake_schemas() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    staff_security = [{"staffToken": []}, {"staffSession": []}]
+    staff_security: list[dict[str, list[str]]] = [{"staffToken": []}, {"staffSession": []}]
     public_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "/api/v1/intakes": {

@@ -189,7 +189,7 @@ def read_case(staff: Principal, public_id: str) -> Any:
 @api_role_required("coordinator", "admin", "physician")
 def read_queue(staff: Principal) -> Any:
     with services().sessions() as db:
-        me = db.get(StaffUser, staff.id)
+        me = db.get_one(StaffUser, staff.id)
         if staff.role == "physician":
             cases = casework.physician_queue(db, me)
             if request.args.get("queue"):

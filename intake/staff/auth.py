@@ -115,7 +115,7 @@ def api_staff() -> Principal | None:
             user = staff_for_token(db, token.strip())
             return Principal.of(user) if user else None
     if current_user.is_authenticated and not current_user.needs_enrolment and not idle_too_long():
-        return current_user._get_current_object()  # type: ignore[attr-defined]
+        return current_user._get_current_object()
     return None
 
 

@@ -96,4 +96,4 @@ def sign_in(principal: Principal, next_page: str | None = None) -> str:
 
 def principal_for(staff_id: int) -> Principal:
     with services().sessions() as db:
-        return Principal.of(db.get(StaffUser, staff_id))
+        return Principal.of(db.get_one(StaffUser, staff_id))

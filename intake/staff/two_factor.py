@@ -139,6 +139,7 @@ def _second_step(use_recovery_code: bool) -> ResponseReturnValue:
 @_code_limit
 def two_factor_enrol() -> ResponseReturnValue:
     """Forced (a pending sign-in of a physician or admin) or voluntary (a signed-in account)."""
+    done_page: str | None
     if current_user.is_authenticated:
         if idle_too_long():
             logout_user()
@@ -218,7 +219,7 @@ def new_recovery_codes() -> ResponseReturnValue:
         return redirect(url_for(".account"))
     try:
         codes = regenerate_recovery_codes(
-            services().sessions, services().totp_secrets, current_user.id, form.code.data
+            services().sessions, services().totp_secrets, current_user.id, form.code.data or ""
         )
     except TooManyFailedLogins as locked:
         logout_user()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -69,7 +69,7 @@ def login() -> ResponseReturnValue:
         else:
             target = request.args.get("next", "")
             with services().sessions() as db:
-                user = db.get(StaffUser, staff_id)
+                user = db.get_one(StaffUser, staff_id)
                 return start_sign_in(user, target if target.startswith("/staff/") else None)
     return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
 
@@ -322,7 +322,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
     if action == "note":
         form = NoteForm(prefix="note")
         if not form.validate_on_submit():
-            return _form_error(form)
+            _form_error(form)
+            return None
         casework.add_note(sessions, staff_id, case_id, form.note.data or "")
         return "Note added."
     if action == "assign":
@@ -332,7 +333,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
                 (p.id, p.name) for p in physicians_for_state(db, _case(db, public_id).patient_state)
             ]
         if not form.validate_on_submit():
-            return _form_error(form)
+            _form_error(form)
+            return None
         casework.assign(
             sessions, staff_id, case_id, _version(form), form.physician.data, form.reason.data or ""
         )
@@ -340,7 +342,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
     if action == "reroute":
         form = RerouteForm(prefix="reroute")
         if not form.validate_on_submit():
-            return _form_error(form)
+            _form_error(form)
+            return None
         casework.reroute(
             sessions, staff_id, case_id, _version(form), form.queue.data, form.reason.data or ""
         )
@@ -348,7 +351,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
     if action == "request-info":
         form = RequestInfoForm(prefix="info")
         if not form.validate_on_submit():
-            return _form_error(form)
+            _form_error(form)
+            return None
         casework.request_info(
             sessions,
             staff_id,
@@ -363,13 +367,14 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
     if action == "retry":
         form = ReasonForm(prefix="act")
         if not form.validate_on_submit():
-            return _form_error(form)
+            _form_error(form)
+            return None
         casework.retry_screening(
             sessions, staff_id, case_id, _version(form), form.reason.data or ""
         )
         ldn.enqueue(case_id)  # after the commit, so the worker finds the case received
         return "The case was sent through screening again."
-    simple = {
+    simple: dict[str, tuple[Callable[..., object], str]] = {
         "decline": (partial(casework.decline, send_webhook=ldn.send_webhook), "Case declined."),
         "waitlist": (casework.waitlist, "Case moved to the waitlist."),
         "physician-decline": (casework.physician_decline, "Case returned to the coordinators."),
@@ -378,7 +383,8 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         abort(404)
     form = ReasonForm(prefix="act")
     if not form.validate_on_submit():
-        return _form_error(form)
+        _form_error(form)
+        return None
     function, message = simple[action]
     function(sessions, staff_id, case_id, _version(form), form.reason.data or "")
     return message
@@ -387,7 +393,6 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
 def _form_error(form: Any) -> None:
     messages = [message for errors in form.errors.values() for message in errors]
     flash("Not saved: " + " ".join(messages), "error")
-    return None
 
 
 def _version(form: Any) -> int | None:
@@ -423,8 +428,8 @@ NAMES_PER_PAGE = 50
 def unidentified_medications() -> ResponseReturnValue:
     """The medication names screenings could not identify, for whoever keeps the rule data."""
     order = _names_order()
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and int(page) > 0 else 1
     with services().sessions() as db:
         names, total = medications.unidentified_names(
             db, order, NAMES_PER_PAGE, (page_number - 1) * NAMES_PER_PAGE

@@ -13,7 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, URLField
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 predates SelectChoice (WTForms 3.3): its stubs do not know it.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -86,7 +88,7 @@ def _show_secret(endpoint_id: int, secret: str) -> ResponseReturnValue:
     return redirect(url_for(".webhooks_page", shown=key))
 
 
-def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> ResponseReturnValue:
+def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
     status = request.args.get("status") or None
     if status not in (None, *webhooks.DeliveryStatus.ALL):
         status = None
