@@ -245,7 +245,10 @@ def drive_pages(
                 cookie = next(
                     (c.split(";")[0] for c in cookies if c.startswith("ldn_session=")), ""
                 )
-                token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+                found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+                if found is None:  # an error page: counted as an error below
+                    raise http.client.HTTPException(f"step 1 answered {response.status}")
+                token = found.group(1)
                 start = time.perf_counter()
                 connection.request(
                     "POST",
@@ -262,7 +265,7 @@ def drive_pages(
                         posts.append(post_time)
                     else:
                         errors += 1
-            except (OSError, http.client.HTTPException, AttributeError):
+            except (OSError, http.client.HTTPException):
                 with lock:
                     errors += 1
                 connection.close()
@@ -309,8 +312,8 @@ def main() -> None:
         import sqlalchemy
 
         engine = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text('CREATE DATABASE "load"'))
+        with engine.connect() as admin_connection:
+            admin_connection.execute(sqlalchemy.text('CREATE DATABASE "load"'))
         engine.dispose()
         database_url = admin_url.rsplit("/", 1)[0] + "/load"
     else:

@@ -24,6 +24,7 @@ import string
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ def fresh_load(mode: str, names_json: Path) -> dict[str, float]:
     return json.loads(completed.stdout)
 
 
-def best_of(rounds: int, measure) -> float:
+def best_of(rounds: int, measure: Callable[[], float]) -> float:
     return min(measure() for _ in range(rounds))
 
 
@@ -98,7 +99,7 @@ def main() -> None:
     names_json = Path("/tmp/ldn-vocabulary-bench-names.json")
     names_json.write_text(json.dumps(sorted(vocabulary._names)), encoding="utf-8")
 
-    loads = {mode: [] for mode in ("vocabulary", "baseline")}
+    loads: dict[str, list[dict[str, float]]] = {mode: [] for mode in ("vocabulary", "baseline")}
     for _ in range(arguments.rounds):
         for mode, results in loads.items():
             results.append(fresh_load(mode, names_json))
