@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from intake.catalogue import extract, read_catalogue
-from workflows.i18n import LANGUAGES, CatalogueMissing
+from workflows.platform.i18n import LANGUAGES, CatalogueMissing
 
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 

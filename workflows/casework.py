@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import audit, webhooks
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
     "TRANSITIONS",

@@ -6,7 +6,7 @@ it commits, and again with backoff while the server is away (workflows/delivery.
 say only what the patient needs to act (links, the case reference): no health data, nothing
 the patient did not type.
 Each message is written in the patient's language (the draft's or the case's), from the same
-gettext catalogue as the web pages (workflows.i18n).
+gettext catalogue as the web pages (workflows.platform.i18n).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from workflows.after_commit import call_after_commit
 from workflows.delivery import SMTP_TRANSPORT
-from workflows.i18n import translations
 from workflows.models import OutboxMessage
-from workflows.settings import Settings
+from workflows.platform.after_commit import call_after_commit
+from workflows.platform.i18n import translations
+from workflows.platform.settings import Settings
 from workflows.smtp import SmtpServer
 
 __all__ = ["Message", "Outbox", "DatabaseOutbox", "SmtpOutbox", "outbox_for", "messages"]

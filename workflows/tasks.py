@@ -19,20 +19,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import delivery, pipeline, webhooks
-from workflows.celery_app import redis_url_of
-from workflows.database import sessions_for
-from workflows.enqueue import (
+from workflows.mail import outbox_for
+from workflows.models import OutboxMessage
+from workflows.platform.celery_app import redis_url_of
+from workflows.platform.database import sessions_for
+from workflows.platform.enqueue import (
     PIPELINE_TASK,
     delivery_requester,
     enqueue_pipeline,
     webhook_requester,
 )
-from workflows.mail import outbox_for
-from workflows.models import OutboxMessage
-from workflows.settings import Settings
+from workflows.platform.settings import Settings
 from workflows.smtp import SmtpServer, send_email
 
-# The senders are in workflows.enqueue: the web imports that, never this module.
+# The senders are in workflows.platform.enqueue: the web imports that, never this module.
 __all__ = [
     "process_case",
     "deliver_message",

@@ -7,7 +7,7 @@ An enrolment is *started* when a secret is written to ``StaffUser.totp_secret`` 
 The secret is shown while the enrolment is pending and never after: no function here returns
 it for an enrolled account.
 
-The secret is stored sealed (workflows/secret_box.py: AES-256-GCM, a key derived from
+The secret is stored sealed (workflows/platform/secret_box.py: AES-256-GCM, a key derived from
 SECRET_KEY, bound to the account's row), so the functions that read or write it take the
 ``SecretBox`` made by ``totp_secret_box``. A secret that no longer opens (SECRET_KEY changed)
 refuses sign-in with ``TotpSecretUnreadable`` until an admin resets the account's two-factor
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
 from workflows.models import RecoveryCode, Role, StaffUser, utcnow
-from workflows.secret_box import SecretBox, SecretUnreadable
+from workflows.platform.secret_box import SecretBox, SecretUnreadable
+from workflows.platform.tokens import hash_token
 from workflows.staff import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
-from workflows.tokens import hash_token
 
 __all__ = [
     "ISSUER",

@@ -29,8 +29,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import audit
-from workflows.after_commit import call_after_commit
 from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
+from workflows.platform.after_commit import call_after_commit
 
 __all__ = [
     "EVENT_TYPES",

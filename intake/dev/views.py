@@ -10,7 +10,7 @@ from sqlalchemy import select
 from intake.services import services
 from workflows.delivery import SMTP_TRANSPORT, RetryBook
 from workflows.models import Draft, OutboxMessage, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.tokens import hash_token, new_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 

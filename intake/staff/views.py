@@ -41,8 +41,8 @@ from intake.staff.forms import (
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows import audit, casework, medications
-from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
+from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode
 from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate, physicians_for_state
 

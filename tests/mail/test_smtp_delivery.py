@@ -280,8 +280,8 @@ def test_a_bad_smtp_url_stops_start_up_with_a_clear_message(url: str, says: str)
 def test_the_app_and_the_worker_refuse_to_start_with_a_bad_smtp_url(
     tmp_path: Path, redis_url: str, database_url: str
 ) -> None:
-    from workflows.celery_app import make_celery
-    from workflows.settings import Settings
+    from workflows.platform.celery_app import make_celery
+    from workflows.platform.settings import Settings
 
     bad = "smtp://user:hunter2@mail.example:twenty-five"
     with pytest.raises(SmtpUrlError, match="port that is not a number") as refused:

@@ -23,7 +23,7 @@ from tests.staff.helpers import (
     totp_secret,
 )
 from workflows.models import AuditEntry, Role, StaffUser
-from workflows.secret_box import SecretBox, SecretUnreadable
+from workflows.platform.secret_box import SecretBox, SecretUnreadable
 from workflows.staff import create_staff
 from workflows.two_factor import TOTP_SECRET_PURPOSE
 

