@@ -9,8 +9,13 @@ from flask.cli import AppGroup
 
 from intake.services import services
 from workflows.models import Role
-from workflows.staff import create_staff, describe_demo_logins, issue_api_token, seed_demo_accounts
-from workflows.two_factor import NoSuchStaff, reset_two_factor
+from workflows.staff.accounts import (
+    create_staff,
+    describe_demo_logins,
+    issue_api_token,
+    seed_demo_accounts,
+)
+from workflows.staff.two_factor import NoSuchStaff, reset_two_factor
 
 
 def register(app: Flask) -> None:

@@ -17,7 +17,7 @@ from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import delivery_requester, enqueue_pipeline, webhook_requester
 from workflows.platform.secret_box import SecretBox
 from workflows.platform.settings import Settings
-from workflows.two_factor import totp_secret_box
+from workflows.staff.two_factor import totp_secret_box
 
 __all__ = ["Services", "services"]
 

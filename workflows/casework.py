@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import audit, webhooks
+from workflows import webhooks
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
 from workflows.platform.tokens import hash_token, new_token
+from workflows.staff import audit
 
 __all__ = [
     "TRANSITIONS",

@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import audit
 from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
 from workflows.platform.after_commit import call_after_commit
+from workflows.staff import audit
 
 __all__ = [
     "EVENT_TYPES",

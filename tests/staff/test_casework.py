@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
 from workflows import casework, pipeline
-from workflows.audit import AuditLogIsAppendOnly
 from workflows.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
+from workflows.staff.audit import AuditLogIsAppendOnly
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_assigning_needs_a_licence_in_the_patient_state(
 def test_the_least_loaded_licensed_physician_is_suggested_first(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:
-    from workflows.staff import physicians_for_state
+    from workflows.staff.accounts import physicians_for_state
 
     sessions = app.extensions["ldn"].sessions
     busy = routed_case(app, base_intake)

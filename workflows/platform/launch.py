@@ -20,7 +20,7 @@ from workflows.platform.embedded_redis import embedded_redis_url
 from workflows.platform.migrate import upgrade
 from workflows.platform.settings import PROJECT_ROOT, Settings
 from workflows.rescreen import rescreen_open_cases
-from workflows.staff import describe_demo_logins, seed_demo_accounts
+from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts
 
 
 def main() -> int:
