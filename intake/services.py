@@ -11,7 +11,7 @@ from celery import Celery
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.mail import Outbox, outbox_for
+from workflows.messaging.mail import Outbox, outbox_for
 from workflows.platform.celery_app import make_celery, redis_url_of
 from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import delivery_requester, enqueue_pipeline, webhook_requester

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import webhooks
-from workflows.mail import Outbox, messages
+from workflows.messaging import webhooks
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
 from workflows.platform.tokens import hash_token, new_token
 from workflows.staff import audit

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.mail import Outbox, messages
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, Draft, utcnow
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_token

@@ -19,9 +19,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import medications, webhooks
+from workflows import medications
 from workflows.casework import flag_codes
-from workflows.mail import Outbox, messages
+from workflows.messaging import webhooks
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import (
     InvalidIntake,

@@ -31,7 +31,7 @@ from tests.conftest import build_app, empty_redis_url, migrated_database, valid_
 from tests.staff.helpers import login, make_staff, routed_case
 from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from workflows import casework
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]

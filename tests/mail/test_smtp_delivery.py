@@ -24,10 +24,10 @@ from sqlalchemy import select
 from tests.conftest import build_app, wait_until
 from tests.servers import free_port
 from tests.web.intake_client import ABOUT, post_step
-from workflows import delivery
-from workflows.mail import Message, SmtpOutbox
+from workflows.messaging import delivery
+from workflows.messaging.mail import Message, SmtpOutbox
+from workflows.messaging.smtp import SmtpServer, SmtpUrlError, send_email
 from workflows.models import OutboxMessage
-from workflows.smtp import SmtpServer, SmtpUrlError, send_email
 
 SENDER = "Clínica LDN <no-reply@clinic.example>"
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TODAY, case_actions, stored_case, wait_until
 from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, OutboxMessage
 from workflows.platform.enqueue import enqueue_pipeline
 from workflows.services import submit_intake

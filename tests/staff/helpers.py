@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from tests.conftest import TODAY
 from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
 from workflows.services import submit_intake
 from workflows.staff.accounts import create_staff

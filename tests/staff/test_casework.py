@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
 from workflows import casework, pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
 from workflows.staff.audit import AuditLogIsAppendOnly
 

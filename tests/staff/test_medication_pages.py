@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.conftest import stored_case, valid_intake
 from tests.staff.helpers import csrf, login, make_staff, routed_case
 from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, MedicationIdentification
 
 UNKNOWN = "white pill from urgent care"

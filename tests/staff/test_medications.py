@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import make_staff, routed_case
 from workflows import casework, medications, pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, MedicationIdentification
 
 UNKNOWN = "white pill from urgent care"

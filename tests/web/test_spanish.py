@@ -21,7 +21,7 @@ from tests.web.intake_client import (
     post_step,
 )
 from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Draft, OutboxMessage
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from celery import Celery
 
+from workflows.messaging.smtp import SmtpServer
 from workflows.platform.embedded_redis import embedded_redis_url
 from workflows.platform.settings import Settings
-from workflows.smtp import SmtpServer
 
 __all__ = ["make_celery", "redis_url_of"]
 
@@ -49,7 +49,7 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "workflows.requeue_stuck_cases",
                 "schedule": timedelta(seconds=15),
             },
-            # Unsent mail whose backoff has passed (workflows/delivery.py); nothing without SMTP.
+            # Unsent mail whose backoff has passed (workflows/messaging/delivery.py); nothing without SMTP.
             "deliver-waiting-mail": {
                 "task": "workflows.deliver_waiting_mail",
                 "schedule": timedelta(seconds=30),
