@@ -253,7 +253,7 @@ def worker(app: Any) -> Iterator[Any]:
     """A real Celery worker, in this process, consuming from the test Redis."""
     from celery.contrib.testing.worker import start_worker
 
-    import workflows.tasks  # noqa: F401 - registers the tasks on every app
+    import workflows.cases.tasks  # noqa: F401 - registers the tasks on every app
 
     celery = app.extensions["ldn"].celery
     with start_worker(

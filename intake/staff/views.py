@@ -40,7 +40,7 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows import casework, medications
+from workflows.cases import casework, medications
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
 from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode

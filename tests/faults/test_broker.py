@@ -51,7 +51,7 @@ def test_redis_killed_and_restarted_during_100_submissions(
     def swept_and_done() -> bool:
         from datetime import timedelta
 
-        from workflows import pipeline
+        from workflows.cases import pipeline
 
         for case_id in pipeline.claim_stuck_cases(
             app.extensions["ldn"].sessions,

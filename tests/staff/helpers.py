@@ -16,10 +16,10 @@ import pyotp
 from sqlalchemy import select
 
 from tests.conftest import TODAY
-from workflows import pipeline
+from workflows.cases import pipeline
+from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
-from workflows.services import submit_intake
 from workflows.staff.accounts import create_staff
 from workflows.staff.two_factor import (
     confirm_enrolment,

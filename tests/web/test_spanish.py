@@ -20,7 +20,7 @@ from tests.web.intake_client import (
     errors,
     post_step,
 )
-from workflows import pipeline
+from workflows.cases import pipeline
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Draft, OutboxMessage
 

@@ -15,11 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workflows.cases.rescreen import rescreen_open_cases
 from workflows.platform.database import sessions_for
 from workflows.platform.embedded_redis import embedded_redis_url
 from workflows.platform.migrate import upgrade
 from workflows.platform.settings import PROJECT_ROOT, Settings
-from workflows.rescreen import rescreen_open_cases
 from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts
 
 

@@ -21,7 +21,7 @@ from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import validate_intake
 
-log = logging.getLogger("workflows.services")
+log = logging.getLogger("workflows.cases.submission")
 
 __all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import pipeline
+from workflows.cases import pipeline
 from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
 from workflows.messaging.smtp import SmtpServer, send_email

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.casework import Action, S, TransitionNotAllowed, _check, _require_role
+from workflows.cases.casework import Action, S, TransitionNotAllowed, _check, _require_role
 from workflows.models import (
     Case,
     MedicationIdentification,
