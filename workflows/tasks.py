@@ -27,6 +27,7 @@ from workflows.enqueue import (
     enqueue_pipeline,
     webhook_requester,
 )
+from workflows.logging_setup import bound
 from workflows.mail import outbox_for
 from workflows.models import OutboxMessage
 from workflows.settings import Settings
@@ -89,12 +90,14 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    return pipeline.process(
-        _sessions(self.app),
-        case_id,
-        outbox_for(settings, delivery_requester(self.app)),
-        webhook_requester(self.app),
-    )
+    # Every line of the task names the case, a failed enqueue of its mail or webhook too.
+    with bound(case_id=case_id):
+        return pipeline.process(
+            _sessions(self.app),
+            case_id,
+            outbox_for(settings, delivery_requester(self.app)),
+            webhook_requester(self.app),
+        )
 
 
 # --- mail (workflows/delivery.py) -------------------------------------------------------------
