@@ -174,3 +174,29 @@ def test_a_text_line_carries_the_same_ids_as_a_json_line() -> None:
     assert " INFO " in line and " case.routed " in line
     assert "case_id=7 task_id=- request_id=-" in line
     assert "queue=physician priority=2" in line and line.endswith("[tests.logging_setup]")
+
+
+def test_a_failed_task_is_logged_with_its_case_and_error_class_but_not_the_error_text(
+    app: Any,
+    client: Any,
+    worker: Any,
+    rendered_logs: RenderedLogs,
+    base_intake: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workflows import pipeline
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        # An error that quotes what it failed on, as a database error quotes its row.
+        raise RuntimeError("could not screen Quintessa Marblethorpe, born 1971-03-17")
+
+    monkeypatch.setattr(pipeline, "screen_document", explode)
+    response = client.post("/api/v1/intakes", json=base_intake)
+    case_id = case_id_of(app, response.get_json()["id"])
+
+    wait_until(lambda: rendered_logs.events("task.failed"))
+    [failed] = rendered_logs.events("task.failed")
+    assert failed["case_id"] == case_id and failed["error"] == "RuntimeError" and failed["task_id"]
+    celery_lines = [line for line in rendered_logs.lines() if line["logger"] == "celery.app.trace"]
+    assert celery_lines, "Celery's own line about the failure is printed too"
+    assert "Quintessa" not in rendered_logs.text and "1971" not in rendered_logs.text

@@ -11,8 +11,8 @@ from the context when the call does not give them: the web request's id (bound b
 ``intake.request_ids``) and the id of Celery's current task. Any other ``extra`` key must be on
 ALLOWED_KEYS and hold a plain value (a number, a code, a list of codes), else it is dropped
 before rendering: a name, birth date, address or free text passed by mistake is never printed.
-An exception is rendered as its class and its frames, never its message (database errors quote
-the row they failed on; SMTP errors quote addresses).
+An exception is rendered as its class and its frames, and its text is cut out of the message
+(database errors quote the row they failed on; SMTP errors quote addresses).
 """
 
 from __future__ import annotations
@@ -133,6 +133,23 @@ def _access_line_request_id(record: logging.LogRecord) -> object:
     return None
 
 
+WITHHELD = "(exception text withheld)"
+
+
+def _event_of(record: logging.LogRecord) -> str:
+    """The record's message, without the text of an exception in it."""
+    # Celery's task lines put the exception's text in args["exc"] (a failure's repr, a retry's
+    # reason): the line keeps the task's name and id, and the class goes in "error".
+    if isinstance(record.args, Mapping) and "exc" in record.args:
+        return str(record.msg) % {**record.args, "exc": WITHHELD}
+    message = record.getMessage()
+    error = record.exc_info[1] if record.exc_info else None
+    for text in {str(error), repr(error)} if error is not None else ():
+        if text:
+            message = message.replace(text, WITHHELD)
+    return message
+
+
 def _is_plain(value: object) -> bool:
     if value is None or isinstance(value, bool | int | float):
         return True
@@ -153,7 +170,7 @@ def event_fields(record: logging.LogRecord) -> dict[str, object]:
     fields: dict[str, object] = {
         "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
         "level": record.levelname.lower(),
-        "event": record.getMessage(),
+        "event": _event_of(record),
         "case_id": context.get("case_id"),
         "task_id": context.get("task_id") or _current_task_id(),
         "request_id": context.get("request_id") or _access_line_request_id(record),
