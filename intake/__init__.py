@@ -23,7 +23,7 @@ from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
 from workflows.logging_setup import configure_logging
-from workflows.settings import Settings
+from workflows.platform.settings import Settings
 
 __all__ = ["create_app"]
 

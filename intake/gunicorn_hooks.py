@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from workflows.logging_setup import gunicorn_log_config
-from workflows.settings import log_format_from
+from workflows.platform.settings import log_format_from
 
 # Gunicorn 25+ opens a control socket at one fixed path in the user's home; nothing here uses it,
 # and two web processes on one machine (blue/green, a load test beside the service) would race

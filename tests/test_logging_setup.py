@@ -66,7 +66,7 @@ def test_a_submitted_and_screened_case_is_logged_with_its_case_task_and_request_
     [received] = rendered_logs.events("case.received")
     assert received["case_id"] == case_id
     assert received["request_id"] == response.headers["X-Request-ID"]
-    assert received["logger"] == "workflows.services" and received["level"] == "info"
+    assert received["logger"] == "workflows.cases.submission" and received["level"] == "info"
     [screened] = rendered_logs.events("case.screened")
     assert screened["case_id"] == case_id
     assert screened["task_id"]  # the worker's task, which the request knows nothing of
@@ -184,7 +184,7 @@ def test_a_failed_task_is_logged_with_its_case_and_error_class_but_not_the_error
     base_intake: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from workflows import pipeline
+    from workflows.cases import pipeline
 
     def explode(*args: Any, **kwargs: Any) -> None:
         # An error that quotes what it failed on, as a database error quotes its row.

@@ -19,7 +19,7 @@ from workflows.logging_setup import LOG_FORMATS
 
 __all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from"]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 

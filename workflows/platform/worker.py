@@ -1,7 +1,7 @@
 """Entry point of the worker and beat processes (Procfile):
 
-    celery -A workflows.worker worker
-    celery -A workflows.worker beat
+    celery -A workflows.platform.worker worker
+    celery -A workflows.platform.worker beat
 
 Reads the settings from the environment, here at the edge, and nowhere deeper.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 from celery.signals import setup_logging, worker_init, worker_process_init
 
-from workflows.celery_app import make_celery
 from workflows.logging_setup import configure_logging
-from workflows.settings import Settings
+from workflows.platform.celery_app import make_celery
+from workflows.platform.settings import Settings
 
 settings = Settings.from_env()
 celery = make_celery(settings)
