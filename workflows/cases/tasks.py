@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import pipeline
+from workflows.logging_setup import bound
 from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
 from workflows.messaging.smtp import SmtpServer, send_email
@@ -90,12 +91,14 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    return pipeline.process(
-        _sessions(self.app),
-        case_id,
-        outbox_for(settings, delivery_requester(self.app)),
-        webhook_requester(self.app),
-    )
+    # Every line of the task names the case, a failed enqueue of its mail or webhook too.
+    with bound(case_id=case_id):
+        return pipeline.process(
+            _sessions(self.app),
+            case_id,
+            outbox_for(settings, delivery_requester(self.app)),
+            webhook_requester(self.app),
+        )
 
 
 # --- mail (workflows/messaging/delivery.py) -------------------------------------------------------------
