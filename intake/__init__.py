@@ -22,7 +22,7 @@ from intake.request_ids import init_request_ids
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
-from workflows.logging_setup import configure_logging
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
 
 __all__ = ["create_app"]

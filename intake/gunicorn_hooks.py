@@ -7,7 +7,7 @@ import gc
 import os
 from typing import Any
 
-from workflows.logging_setup import gunicorn_log_config
+from workflows.platform.logging_setup import gunicorn_log_config
 from workflows.platform.settings import log_format_from
 
 # Gunicorn 25+ opens a control socket at one fixed path in the user's home; nothing here uses it,
@@ -16,7 +16,7 @@ from workflows.platform.settings import log_format_from
 control_socket_disable = True
 
 # Gunicorn's own lines (the arbiter's, the access lines) in the same format as the app's,
-# through the same handler (workflows/logging_setup.py).
+# through the same handler (workflows/platform/logging_setup.py).
 logconfig_dict = gunicorn_log_config(log_format_from(os.environ))
 
 

@@ -12,7 +12,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from workflows.logging_setup import bind, unbind
+from workflows.platform.logging_setup import bind, unbind
 
 __all__ = ["HEADER", "init_request_ids", "request_id_for"]
 

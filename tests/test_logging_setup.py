@@ -1,4 +1,4 @@
-"""Log lines as the processes print them (workflows/logging_setup.py): each names its event and
+"""Log lines as the processes print them (workflows/platform/logging_setup.py): each names its event and
 the case, task and request it belongs to, and a key that is not on the allow-list never
 reaches the output."""
 
@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import build_app, wait_until
-from workflows.logging_setup import handler_for
 from workflows.models import Case
+from workflows.platform.logging_setup import handler_for
 
 
 class RenderedLogs:

@@ -65,7 +65,7 @@ def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     case.updated_at = utcnow()
     db.add(CaseEvent(case_id=case.id, actor=PIPELINE_ACTOR, action=action, detail=detail))
     # The detail holds codes, queues and field paths only (see each caller); its keys are on
-    # the log's allow-list (workflows/logging_setup.py), so each is printed.
+    # the log's allow-list (workflows/platform/logging_setup.py), so each is printed.
     log.info("case.%s", action, extra={"case_id": case.id, **detail})
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import pipeline
-from workflows.logging_setup import bound
 from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
 from workflows.messaging.smtp import SmtpServer, send_email
@@ -32,6 +31,7 @@ from workflows.platform.enqueue import (
     enqueue_pipeline,
     webhook_requester,
 )
+from workflows.platform.logging_setup import bound
 from workflows.platform.settings import Settings
 
 # The senders are in workflows.platform.enqueue: the web imports that, never this module.

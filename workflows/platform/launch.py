@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from workflows.cases.rescreen import rescreen_open_cases
-from workflows.logging_setup import configure_logging
 from workflows.platform.database import sessions_for
 from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.migrate import upgrade
 from workflows.platform.settings import PROJECT_ROOT, Settings
 from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts

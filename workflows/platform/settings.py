@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from workflows.logging_setup import LOG_FORMATS
+from workflows.platform.logging_setup import LOG_FORMATS
 
 __all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from"]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from celery.signals import setup_logging, worker_init, worker_process_init
 
-from workflows.logging_setup import configure_logging
 from workflows.platform.celery_app import make_celery
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
 
 settings = Settings.from_env()
@@ -22,7 +22,7 @@ celery = make_celery(settings)
 @setup_logging.connect
 def use_our_logging(loglevel: int | str | None = None, **_: Any) -> None:
     """With a receiver on this signal Celery configures no logging of its own: the worker's
-    and beat's lines, Celery's included, come out as the web's do (workflows/logging_setup.py),
+    and beat's lines, Celery's included, come out as the web's do (workflows/platform/logging_setup.py),
     at the level of --loglevel."""
     configure_logging(settings.log_format, loglevel or "INFO")
 
