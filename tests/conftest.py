@@ -21,10 +21,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     `make test` has compiled them already (make translations); this makes a plain `pytest` on a
     fresh clone test the same Spanish pages instead of failing on a missing build product.
+    Under pytest-xdist only the controller compiles: workers writing the same files at once
+    could let one read a half-written catalogue.
     """
     from intake.catalogue import compile_catalogues
 
-    compile_catalogues()
+    if not hasattr(session.config, "workerinput"):
+        compile_catalogues()
+
+
+# Markers (registered in pyproject.toml) that `make test-fast` selects on. A folder's tests
+# carry its marker; a slow test is marked where it is written, with the reason beside it.
+FOLDER_MARKERS = {"browser": "browser", "faults": "faults"}
+CHROMIUM = Path("/usr/bin/chromium")
+# `make test` sets this: there the browser tests must run, and a missing chromium fails them.
+REQUIRE_BROWSER = os.environ.get("LDN_REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_folder = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests_folder).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if item.get_closest_marker("browser") and not CHROMIUM.exists() and not REQUIRE_BROWSER:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium "
+                    "(or apt-get install chromium)"
+                )
+            )
+        production = item.get_closest_marker("production")
+        if production and not PRODUCTION:
+            reason = production.kwargs.get("reason", "needs the production backend")
+            item.add_marker(
+                pytest.mark.skip(reason=f"{reason}: run with LDN_TEST_BACKEND=production")
+            )
 
 
 def shared_case_files() -> list[Path]:
