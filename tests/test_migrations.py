@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from tests.conftest import migrated_database
-from workflows.database import engine_for
-from workflows.migrate import alembic_config, upgrade
 from workflows.models import Base
+from workflows.platform.database import engine_for
+from workflows.platform.migrate import alembic_config, upgrade
 
 
 def revisions(url: str) -> list[str]:
