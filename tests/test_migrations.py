@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from tests.conftest import migrated_database
 from workflows.models import Base
 from workflows.platform.database import engine_for
 from workflows.platform.migrate import alembic_config, upgrade
@@ -21,6 +25,14 @@ def revisions(url: str) -> list[str]:
 def schema_differences(url: str) -> list[Any]:
     with engine_for(url).connect() as connection:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """Migrated by Alembic in this test, not copied from the session's template database: these
+    tests are about the migrations themselves."""
+    with migrated_database(tmp_path, postgres_admin_url) as url:
+        yield url
 
 
 def test_head_matches_the_models(database_url: str) -> None:

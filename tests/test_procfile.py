@@ -74,6 +74,7 @@ def post_intake(port: int, document: dict[str, Any]) -> tuple[int, dict[str, Any
         connection.close()
 
 
+@pytest.mark.slow  # starts the web and a worker as processes, as `make run` does
 def test_the_procfile_web_and_worker_accept_and_route_an_intake(
     app: Any, procfile_service: int, base_intake: dict[str, Any]
 ) -> None:

@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PRODUCTION, wait_until
+from tests.conftest import wait_until
 from tests.faults.conftest import notified_count
 from workflows.models import Case
 
-pytestmark = pytest.mark.skipif(
-    not PRODUCTION, reason="needs a redis-server the test can kill (production path)"
-)
+pytestmark = pytest.mark.production(reason="needs a redis-server the test can kill")
 
 
 def test_redis_killed_and_restarted_during_100_submissions(

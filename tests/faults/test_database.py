@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PRODUCTION, wait_until
+from tests.conftest import wait_until
 from tests.faults.conftest import assert_each_case_handled_once, notified_count, submit_many
 
-pytestmark = pytest.mark.skipif(
-    not PRODUCTION, reason="needs a PostgreSQL server the test can stop (production path)"
-)
+pytestmark = pytest.mark.production(reason="needs a PostgreSQL server the test can stop")
 
 
 def test_a_submission_while_the_database_is_down_gets_a_clear_503(

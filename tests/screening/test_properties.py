@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workflows.screening import InvalidIntake, intake_errors, screen_document, validate_intake
 from workflows.screening.validation import _fast_path
+
+pytestmark = pytest.mark.slow  # Hypothesis: hundreds of generated documents per test
 
 DRUG_WORDS = [
     "Norco 10/325",

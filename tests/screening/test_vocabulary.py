@@ -158,6 +158,7 @@ def test_the_data_file_stays_compact() -> None:
     assert len(default_vocabulary()) > 80_000
 
 
+@pytest.mark.slow  # builds the whole vocabulary twice
 @pytest.mark.skipif(not UNPACKED_SOURCE.is_dir(), reason="source package not unpacked here")
 def test_the_build_is_deterministic_and_the_committed_file_is_current() -> None:
     data = vocabulary_build.read_pickle_bytes(UNPACKED_SOURCE)

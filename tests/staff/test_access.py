@@ -52,7 +52,11 @@ def test_staff_pages_refuse_the_wrong_role(app: Any, case_id: str, path: str, ro
     assert client.get(path.format(case=case_id)).status_code == 403
 
 
-@pytest.mark.parametrize(("path", "role"), [(p, r) for p, roles in PAGES.items() for r in roles])
+# sorted: a set's order changes between processes, and pytest-xdist's workers must collect the
+# same tests in the same order.
+@pytest.mark.parametrize(
+    ("path", "role"), [(p, r) for p, roles in PAGES.items() for r in sorted(roles)]
+)
 def test_staff_pages_open_for_the_right_role(app: Any, case_id: str, path: str, role: str) -> None:
     client = app.test_client()
     login(client, LOGINS[role])

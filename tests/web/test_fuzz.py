@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.web.intake_client import complete_until
+
+pytestmark = pytest.mark.slow  # Hypothesis: hundreds of generated form posts and API calls
 
 STEP_FIELDS = {
     "about": ["first_name", "last_name", "date_of_birth", "email", "phone", "state_of_residence"],

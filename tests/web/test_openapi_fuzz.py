@@ -132,6 +132,7 @@ def _cases(label: str, caller: Caller, known: dict[str, Any]) -> st.SearchStrate
     return st.one_of(*(operation.as_strategy(mode, **fixed) for mode in modes))
 
 
+@pytest.mark.slow  # hundreds of generated requests per operation
 @pytest.mark.parametrize(
     ("label", "caller"),
     [(label, caller) for label, callers in CALLERS.items() for caller in callers],
