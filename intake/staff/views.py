@@ -25,10 +25,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from intake.api.redis_client import redis_client
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
 from intake.staff.auth import role_required
-from intake.staff.dashboard import dashboard_figures
+from intake.staff.dashboard import dashboard_page
 from intake.staff.forms import (
     AcceptForm,
     AssignForm,
@@ -41,6 +42,7 @@ from intake.staff.forms import (
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows import audit, casework, medications
+from workflows.cases.figures import FiguresCache, current_figures
 from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
 from workflows.screening import FlagCode
@@ -504,9 +506,9 @@ def csv_line(cells: list[str]) -> str:
 @bp.get("/dashboard")
 @role_required(*COORDINATORS)
 def dashboard() -> ResponseReturnValue:
-    with services().sessions() as db:
-        figures = dashboard_figures(db, utcnow())
-    return render_template("staff/dashboard.html", figures=figures)
+    ldn = services()
+    figures = current_figures(ldn.sessions, FiguresCache(redis_client(ldn.redis_url)), utcnow())
+    return render_template("staff/dashboard.html", figures=dashboard_page(figures))
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Cases: what is built around the intake case (figures, queries, rescreening)."""
