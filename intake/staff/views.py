@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -42,6 +43,7 @@ from intake.staff.forms import (
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows import audit, casework, medications
+from workflows.audit_queries import AuditSearch, search_audit_log
 from workflows.cases.figures import FiguresCache, current_figures
 from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
@@ -401,20 +403,24 @@ def _version(form: Any) -> int | None:
 @role_required("admin")
 def audit_log() -> ResponseReturnValue:
     args = request.args
+    before = args.get("before", "")
+    search = AuditSearch(
+        actor=args.get("actor") or None,
+        action=args.get("action") or None,
+        case_reference=args.get("case") or None,
+        before=int(before) if before.isdigit() else None,
+    )
     with services().sessions() as db:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc())
-        if args.get("actor"):
-            query = query.where(AuditEntry.actor.contains(args["actor"]))
-        if args.get("action"):
-            query = query.where(AuditEntry.action == args["action"])
-        if args.get("case"):
-            case = db.scalars(
-                select(Case).where(Case.public_id == args["case"].strip().upper())
-            ).one_or_none()
-            query = query.where(AuditEntry.case_id == (case.id if case else -1))
-        entries = db.scalars(query.limit(500)).all()
-        references = dict(db.execute(select(Case.id, Case.public_id)).all())
-    return render_template("staff/audit.html", entries=entries, references=references, args=args)
+        page = search_audit_log(db, search, current_app.config.get("PAGE_SIZE", 50))
+    # The page links keep the search.
+    kept = {key: value for key, value in args.items() if key != "before"}
+    return render_template(
+        "staff/audit.html",
+        rows=page.rows,
+        args=args,
+        older=url_for(".audit_log", **kept, before=page.next_before) if page.next_before else None,
+        newest=url_for(".audit_log", **kept) if search.before is not None else None,
+    )
 
 
 NAMES_PER_PAGE = 50
