@@ -48,12 +48,12 @@ TODAY = date(2026, 11, 1)
 def seed_template(admin_url: str) -> str:
     """A database holding the shared cases as the real pipeline left them."""
     from tests.conftest import load_case, shared_case_files
-    from workflows import pipeline
-    from workflows.database import engine_for, sessions_for
-    from workflows.mail import DatabaseOutbox
-    from workflows.migrate import upgrade
+    from workflows.cases import pipeline
+    from workflows.cases.submission import submit_intake
+    from workflows.messaging.mail import DatabaseOutbox
+    from workflows.platform.database import engine_for, sessions_for
+    from workflows.platform.migrate import upgrade
     from workflows.screening import InvalidIntake
-    from workflows.services import submit_intake
 
     name = f"tmpl_{uuid.uuid4().hex[:8]}"
     _admin(admin_url, f'CREATE DATABASE "{name}"')
@@ -101,8 +101,8 @@ def _admin(admin_url: str, statement: str) -> None:
 
 def run_once(url: str) -> None:
     """In the child process: re-screen every open case, print time, count and peak RSS."""
-    from workflows.database import sessions_for
-    from workflows.rescreen import rescreen_open_cases
+    from workflows.cases.rescreen import rescreen_open_cases
+    from workflows.platform.database import sessions_for
     from workflows.screening import default_rules
 
     default_rules()  # loaded before the clock starts, as at start-up

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tests.staff.helpers import routed_case
+from workflows.cases.rescreen import rescreen_open_cases
 from workflows.models import Case, CaseEvent
-from workflows.rescreen import rescreen_open_cases
 
 
 def _screened_by_older_rules(app: Any, case_ids: list[int]) -> None:

@@ -17,15 +17,15 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.casework import OPEN_STATES, flag_codes
-from workflows.medications import identifications_for_cases
+from workflows.cases.casework import OPEN_STATES, flag_codes
+from workflows.cases.medications import identifications_for_cases
+from workflows.cases.pipeline import screen_case
 from workflows.models import Case, CaseEvent, utcnow
-from workflows.pipeline import screen_case
 from workflows.screening import RuleSet, default_rules
 
 __all__ = ["rescreen_open_cases", "BATCH_SIZE"]
 
-log = logging.getLogger("workflows.rescreen")
+log = logging.getLogger("workflows.cases.rescreen")
 
 # Big enough that the round trips do not count, small enough that a batch's cases (two JSON
 # documents each) stay a few megabytes.
