@@ -32,6 +32,8 @@ __all__ = [
     "CaseNotFound",
     "SERVICE_TARGETS",
     "AMENDABLE_STEPS",
+    "InfoRequest",
+    "case_for_info_token",
 ]
 
 S = CaseStatus
@@ -353,17 +355,30 @@ def request_info(
     Action(sessions).run(staff_id, case_id, version, "info_requested", change)
 
 
-def case_for_info_token(
-    sessions: sessionmaker[Session], token: str
-) -> tuple[int, list[str], dict[str, Any]] | None:
-    """(case id, steps to amend, current intake) for a live request for information."""
+@dataclass(frozen=True)
+class InfoRequest:
+    """A live request for more information, as the patient's amend pages need it."""
+
+    case_id: int
+    steps: list[str]
+    intake: dict[str, Any]
+    language: str
+
+
+def case_for_info_token(sessions: sessionmaker[Session], token: str) -> InfoRequest | None:
+    """The live request for information that a patient's link names, or None.
+
+    Anyone may try a link, so this is one equality on the token's hash (indexed) that reads one
+    row and only the columns the pages use, whatever the number of cases."""
     with sessions() as db:
-        case = db.scalars(
-            select(Case).where(Case.info_token_hash == hash_token(token))
-        ).one_or_none()
-        if case is None or case.status != S.NEEDS_INFO or not case.info_steps:
-            return None
-        return case.id, list(case.info_steps["steps"]), dict(case.intake)
+        row = db.execute(
+            select(Case.id, Case.status, Case.info_steps, Case.intake, Case.language)
+            .where(Case.info_token_hash == hash_token(token))
+            .limit(1)
+        ).first()
+    if row is None or row.status != S.NEEDS_INFO or not row.info_steps:
+        return None
+    return InfoRequest(row.id, list(row.info_steps["steps"]), dict(row.intake), row.language)
 
 
 def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[str, Any]) -> int:
