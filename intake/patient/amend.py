@@ -125,8 +125,7 @@ def amend_send() -> ResponseReturnValue:
             errors = [FieldError(e.field, patient_message(e)) for e in invalid.errors]
         else:
             ldn = services()
-            case_id = casework.patient_amend(ldn.sessions, state["token"], updated)
-            drafts.mark_submitted(ldn.sessions, draft.id, case_id)
+            case_id = casework.patient_amend(ldn.sessions, state["token"], updated, draft.id)
             ldn.enqueue(case_id)
             session.pop(AMEND_KEY, None)
             return render_template("patient/amend_done.html")

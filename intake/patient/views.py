@@ -148,14 +148,18 @@ def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseRe
     answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
     document = build_document(answers, utcnow())
     try:
-        submitted = submit_intake(
-            ldn.sessions, document, ldn.today(), ldn.enqueue, language=current_language()
+        submit_intake(
+            ldn.sessions,
+            document,
+            ldn.today(),
+            ldn.enqueue,
+            language=current_language(),
+            draft_id=draft.id,
         )
     except InvalidIntake as invalid:
         # The steps validate what they can; what only the whole document shows (a date
         # that contradicts another) comes back here, each error linked to its step.
         return _render(step, form, draft, False, document_errors=invalid.errors), 422
-    drafts.mark_submitted(ldn.sessions, draft.id, submitted.id)
     return redirect(url_for(".done"))
 
 

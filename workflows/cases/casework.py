@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows.cases import drafts
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
@@ -381,8 +382,14 @@ def case_for_info_token(sessions: sessionmaker[Session], token: str) -> InfoRequ
     return InfoRequest(row.id, list(row.info_steps["steps"]), dict(row.intake), row.language)
 
 
-def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[str, Any]) -> int:
-    """Store the amended intake and send the case back to screening (needs_info -> screening)."""
+def patient_amend(
+    sessions: sessionmaker[Session],
+    token: str,
+    document: dict[str, Any],
+    draft_id: int | None = None,
+) -> int:
+    """Store the amended intake and send the case back to screening (needs_info -> screening);
+    the draft the amendments were typed in is marked as this case's in the same transaction."""
     with sessions.begin() as db:
         case = db.scalars(
             select(Case).where(Case.info_token_hash == hash_token(token))
@@ -399,6 +406,8 @@ def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[st
         db.add(
             CaseEvent(case_id=case.id, actor="patient", action="amended", detail={"steps": steps})
         )
+        if draft_id is not None:
+            drafts.attach_case(db, draft_id, case.id)
         return case.id
 
 

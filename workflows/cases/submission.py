@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.cases.drafts import attach_case
 from workflows.models import Case, CaseEvent, CaseStatus
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
@@ -104,12 +105,14 @@ def submit_intake(
     enqueue: Callable[[int], None],
     actor: str = "patient",
     language: str = "en",
+    draft_id: int | None = None,
 ) -> SubmittedCase:
     """Store a valid intake as a received case and enqueue its pipeline.
 
     The server's date is "today": a `submitted_at` in the document is replaced. Raises
     InvalidIntake, listing every bad field, and then stores nothing. ``language`` is the
-    patient's ("en" or "es"): messages to them follow it.
+    patient's ("en" or "es"): messages to them follow it. ``draft_id``: the draft the intake
+    was typed in, marked as this case in the same transaction.
     """
     if isinstance(document, dict):
         document = {**without_nul(document), "submitted_at": today.isoformat()}
@@ -127,6 +130,8 @@ def submit_intake(
         db.add(case)
         db.flush()
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
+        if draft_id is not None:
+            attach_case(db, draft_id, case.id)
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
     log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
