@@ -24,8 +24,8 @@ from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows.cases import drafts
-from workflows.cases.submission import status_of, submit_intake
-from workflows.models import Case, utcnow
+from workflows.cases.submission import status_of_submitted, submit_intake
+from workflows.models import utcnow
 from workflows.platform.i18n import LANGUAGES
 from workflows.platform.tokens import new_token
 from workflows.screening import InvalidIntake
@@ -180,10 +180,9 @@ def status() -> ResponseReturnValue:
         return redirect(url_for(".index"))
     if draft.case_id is None:
         return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
-    with services().sessions() as db:
-        case = db.get(Case, draft.case_id)
-        assert case is not None
-        patient_status = status_of(case)
+    patient_status = status_of_submitted(services().sessions, draft.case_id)
+    if patient_status is None:
+        return redirect(url_for(".index"))
     return render_template(
         "patient/status.html",
         status=patient_status,

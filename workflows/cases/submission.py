@@ -24,7 +24,14 @@ from workflows.screening import validate_intake
 
 log = logging.getLogger("workflows.cases.submission")
 
-__all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
+__all__ = [
+    "SubmittedCase",
+    "PatientStatus",
+    "submit_intake",
+    "patient_status",
+    "status_of_submitted",
+    "PATIENT_STATUS",
+]
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,14 @@ def patient_status(
         if case is None or not token_matches(access_token, case.access_token_hash):
             return None
         return status_of(case)
+
+
+def status_of_submitted(sessions: sessionmaker[Session], case_id: int) -> PatientStatus | None:
+    """The status of the case a patient's own draft became (the status page finds it through
+    the draft in the patient's session, so no token is asked for)."""
+    with sessions() as db:
+        case = db.get(Case, case_id)
+        return status_of(case) if case is not None else None
 
 
 def status_of(case: Case) -> PatientStatus:
