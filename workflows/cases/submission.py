@@ -141,7 +141,8 @@ def submit_intake(
             attach_case(db, draft_id, case.id)
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
-    log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
+    # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
+    log.info("case.received", extra={"case_id": submitted.id, "channel": actor})
     return submitted
 
 
