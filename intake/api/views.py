@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
-from sqlalchemy import text
 
 from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
 from intake.api.redis_client import redis_client
@@ -16,6 +15,7 @@ from workflows.cases import casework
 from workflows.cases.case_reads import read_case_document
 from workflows.cases.submission import patient_status, submit_intake
 from workflows.models import StaffUser
+from workflows.platform.database import check_database
 from workflows.platform.i18n import known_language
 from workflows.screening import InvalidIntake
 from workflows.staff import audit
@@ -114,8 +114,7 @@ def healthz() -> Any:
     report: dict[str, Any] = {"database": "ok", "redis": "ok", "workers": 0}
     down = []
     try:
-        with ldn.sessions() as db:
-            db.execute(text("SELECT 1"))
+        check_database(ldn.sessions)
     except Exception as error:  # noqa: BLE001 - any failure means the database is down
         report["database"] = f"down: {type(error).__name__}"
         down.append("database")

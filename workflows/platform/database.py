@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "sessions_for"]
+__all__ = ["engine_for", "sessions_for", "check_database"]
 
 
 @cache
@@ -38,3 +38,9 @@ def engine_for(url: str) -> Engine:
 @cache
 def sessions_for(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+def check_database(sessions: sessionmaker[Session]) -> None:
+    """Raises whatever the driver raises when the database does not answer (the health check)."""
+    with sessions() as db:
+        db.execute(text("SELECT 1"))
