@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.staff.helpers import routed_case
 from workflows.cases.rescreen import rescreen_open_cases
@@ -26,7 +26,20 @@ def test_every_open_case_is_rescreened_once_across_batches(
     with sessions() as db:
         query = select(Case.id, Case.version).where(Case.id.in_(case_ids))
         versions = {case_id: version for case_id, version in db.execute(query)}
-    assert rescreen_open_cases(sessions, batch_size=2) == case_ids
+    updates: list[str] = []
+
+    def note_update(*arguments: Any) -> None:
+        if arguments[2].startswith("UPDATE intake_case"):
+            updates.append(arguments[2])
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", note_update)
+    try:
+        assert rescreen_open_cases(sessions, batch_size=2) == case_ids
+    finally:
+        event.remove(engine, "before_cursor_execute", note_update)
+    # One UPDATE (an executemany) per batch of two: the commit sends no second one per case.
+    assert len(updates) == 3
     with sessions() as db:
         events = db.scalars(select(CaseEvent.case_id).where(CaseEvent.action == "rescreened"))
         assert sorted(events) == case_ids

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases.casework import OPEN_STATES, flag_codes
@@ -97,37 +98,41 @@ def _rescreen_batch(
         return [case.id for case in cases]
 
 
+# The columns a screening sets on the case (pipeline.screen_case).
+RESULT_COLUMNS = ("screening_result", "rule_set_version", "decision")
+
+
 def _store_results(db: Session, cases: Sequence[Case], now: datetime) -> None:
-    """One executemany UPDATE for the batch's results. The ORM's flush sent one UPDATE per
-    case (each checks its version), so the cases leave the session and the same statement,
-    version check included, goes out once with a row of parameters per case."""
+    """One executemany UPDATE for the batch's results, each row's version checked and moved
+    on, instead of the ORM's one UPDATE per case. The cases' new values are then marked as
+    stored, so the commit's flush sends only the rest of the batch (events, unidentified
+    names, anything else screening added) and no second UPDATE of the cases."""
+    if not cases:
+        return
     table = Case.__table__
     rows = [
         {
             "case_id": case.id,
             "old_version": case.version,
-            "screening_result": case.screening_result,
-            "rule_set_version": case.rule_set_version,
-            "decision": case.decision,
             "updated_at": now,
+            **{column: getattr(case, column) for column in RESULT_COLUMNS},
         }
         for case in cases
     ]
-    for case in cases:
-        db.expunge(case)
-    if not rows:
-        return
     statement = (
         update(table)
         .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("old_version"))
         .values(
-            screening_result=bindparam("screening_result"),
-            rule_set_version=bindparam("rule_set_version"),
-            decision=bindparam("decision"),
             updated_at=bindparam("updated_at"),
             version=table.c.version + 1,
+            **{column: bindparam(column) for column in RESULT_COLUMNS},
         )
     )
     updated = db.connection().execute(statement, rows).rowcount
     if updated != len(rows):  # changed by someone else since it was read: redo the batch
         raise StaleDataError(f"re-screening expected {len(rows)} cases, updated {updated}")
+    for case, row in zip(cases, rows, strict=True):
+        for column in RESULT_COLUMNS:
+            set_committed_value(case, column, row[column])
+        set_committed_value(case, "updated_at", now)
+        set_committed_value(case, "version", row["old_version"] + 1)
