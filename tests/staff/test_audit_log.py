@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.conftest import build_app
 from tests.staff.helpers import login, make_staff, routed_case
@@ -69,3 +69,32 @@ def test_the_page_links_to_older_entries_keeping_the_search(app: Any) -> None:
     last = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert last.count("<td>queue_viewed</td>") == 1 and "Older entries" not in last
     assert "Newest entries" in last
+
+
+def _statements_of(app: Any, search: AuditSearch) -> int:
+    sessions = app.extensions["ldn"].sessions
+    statements: list[str] = []
+
+    def note(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with sessions() as db:
+            search_audit_log(db, search, 50)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return len(statements)
+
+
+def test_a_search_costs_the_same_statements_at_3_and_at_30_entries(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    make_staff(app)
+    case = routed_case(app, base_intake)
+    search = AuditSearch(actor="coord", case_reference=case.public_id)
+    _record(app, "case_viewed", case.id, n=3)
+    few = _statements_of(app, search)
+    _record(app, "case_viewed", case.id, n=27)
+    assert _statements_of(app, search) == few == 2  # the case's id, then the page

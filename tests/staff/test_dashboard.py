@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
+
 from tests.staff.helpers import login, make_staff, routed_case
 from workflows.cases.figures import (
     DashboardFigures,
@@ -78,3 +80,30 @@ def test_the_page_shows_the_kept_figures_and_their_age(app: Any) -> None:
     page = client.get("/staff/dashboard").get_data(as_text=True)
     assert "Figures as of 12:03 UTC, 2026-03-04" in page
     assert "1234" in page and "2 min" in page and "1.5 h" in page
+
+
+def test_the_figures_cost_the_same_statements_at_1_and_at_4_cases(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    sessions = app.extensions["ldn"].sessions
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def note(*arguments: Any) -> None:
+            seen.append(arguments[2])
+
+        engine = sessions.kw["bind"]
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            with sessions() as db:
+                compute_figures(db, utcnow())
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        return len(seen)
+
+    routed_case(app, base_intake)
+    one = statements()
+    for _ in range(3):
+        routed_case(app, base_intake)
+    assert statements() == one
