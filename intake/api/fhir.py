@@ -1,7 +1,7 @@
 """FHIR R4 endpoints: the intake Questionnaire (public) and a case's Bundle (staff only).
 
-The builders are pure (workflows/fhir); these views only find the case, check who may see it,
-audit the export and answer ``application/fhir+json``.
+The builders are pure (workflows/fhir); finding the case, checking who may see it and auditing
+the export is workflows/cases/case_reads.py; these views answer ``application/fhir+json``.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import abort, current_app, request
 
-from intake.api.views import bp, visible_case
+from intake.api.views import bp
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
+from workflows.cases.case_reads import export_case as export_case_bundle
 from workflows.fhir import FHIR_JSON, QUESTIONNAIRE_ID, CaseView, case_bundle, questionnaire
-from workflows.models import Case, StaffUser, utcnow
-from workflows.staff import audit
+from workflows.models import Case, utcnow
 
 __all__ = ["read_questionnaire", "export_case"]
 
@@ -56,20 +56,15 @@ def case_view(case: Case) -> CaseView:
 @bp.get("/api/v1/cases/<public_id>/fhir")
 @api_role_required("coordinator", "admin", "physician")
 def export_case(staff: Principal, public_id: str) -> Any:
-    with services().sessions() as db:
-        case = visible_case(db, staff, public_id)
-        if case is None:
-            abort(404, description="No such case.")
-        bundle = case_bundle(case_view(case), _base_url(), exported_at=utcnow())
-        filename = f"case-{case.public_id}.fhir.json"
-        audit.record(
-            db,
-            db.get(StaffUser, staff.id),
-            "case_fhir_exported",
-            case.id,
-            resources=len(bundle["entry"]),
-        )
-        db.commit()
+    bundle = export_case_bundle(
+        services().sessions,
+        staff.id,
+        public_id,
+        lambda case: case_bundle(case_view(case), _base_url(), exported_at=utcnow()),
+    )
+    if bundle is None:
+        abort(404, description="No such case.")
+    filename = f"case-{public_id}.fhir.json"
     response = _fhir_response(bundle)
     # Health data: never cached (the app also sets no-store on every /api/ answer).
     response.headers["Cache-Control"] = "no-store"

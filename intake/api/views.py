@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
-from sqlalchemy import select, text
 
 from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
 from intake.api.redis_client import redis_client
@@ -13,8 +12,10 @@ from intake.security import api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
 from workflows.cases import casework
+from workflows.cases.case_reads import read_case_document
 from workflows.cases.submission import patient_status, submit_intake
-from workflows.models import Case, CaseEvent, StaffUser
+from workflows.models import StaffUser
+from workflows.platform.database import check_database
 from workflows.platform.i18n import known_language
 from workflows.screening import InvalidIntake
 from workflows.staff import audit
@@ -113,8 +114,7 @@ def healthz() -> Any:
     report: dict[str, Any] = {"database": "ok", "redis": "ok", "workers": 0}
     down = []
     try:
-        with ldn.sessions() as db:
-            db.execute(text("SELECT 1"))
+        check_database(ldn.sessions)
     except Exception as error:  # noqa: BLE001 - any failure means the database is down
         report["database"] = f"down: {type(error).__name__}"
         down.append("database")
@@ -135,55 +135,13 @@ def healthz() -> Any:
 # --- staff endpoints --------------------------------------------------------------------------
 
 
-def case_document(db: Any, case: Case) -> dict[str, Any]:
-    assignee = db.get(StaffUser, case.assignee_id) if case.assignee_id else None
-    events = db.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-    ).all()
-    return {
-        "id": case.public_id,
-        "status": case.status,
-        "submitted_at": case.submitted_at.isoformat(),
-        "queue": case.queue,
-        "priority": case.priority,
-        "decision": case.decision,
-        "patient_state": case.patient_state,
-        "assignee": assignee.name if assignee else None,
-        "intake": case.intake,
-        "screening_result": case.screening_result,
-        "history": [
-            {
-                "at": e.at.isoformat(timespec="seconds") + "Z",
-                "actor": e.actor,
-                "action": e.action,
-                "detail": e.detail,
-            }
-            for e in events
-        ],
-    }
-
-
-def visible_case(db: Any, staff: Principal, public_id: str) -> Case | None:
-    case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
-    if case is None:
-        return None
-    if staff.role == "physician" and not casework.may_physician_see(
-        case, db.get(StaffUser, staff.id)
-    ):
-        return None  # the same 404 as an unknown case: never reveal it exists
-    return case
-
-
 @bp.get("/api/v1/cases/<public_id>")
 @api_role_required("coordinator", "admin", "physician")
 def read_case(staff: Principal, public_id: str) -> Any:
-    with services().sessions() as db:
-        case = visible_case(db, staff, public_id)
-        if case is None:
-            abort(404, description="No such case.")
-        audit.record(db, db.get(StaffUser, staff.id), "case_read_api", case.id)
-        db.commit()
-        return jsonify(case_document(db, case))
+    document = read_case_document(services().sessions, staff.id, public_id)
+    if document is None:
+        abort(404, description="No such case.")
+    return jsonify(document)
 
 
 @bp.get("/api/v1/queue")

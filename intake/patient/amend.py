@@ -20,7 +20,6 @@ from intake.patient.views import SWITCH_PREFIX, _change_rows, bp, patient_messag
 from intake.patient.views import _render as render_step
 from intake.services import services
 from workflows.cases import casework, drafts
-from workflows.models import Case
 from workflows.screening import InvalidIntake, validate_intake
 from workflows.screening.validation import FieldError
 
@@ -33,17 +32,13 @@ def amend_start() -> ResponseReturnValue:
     found = casework.case_for_info_token(services().sessions, token) if token else None
     if found is None:
         return render_template("patient/resume_invalid.html"), 404
-    case_id, steps, _ = found
-    with services().sessions() as db:
-        case = db.get(Case, case_id)
-        language = case.language if case is not None else "en"
     draft, _draft_token = drafts.create_draft(
-        services().sessions, services().draft_lifetime, language=language
+        services().sessions, services().draft_lifetime, language=found.language
     )
     session.clear()
-    session[AMEND_KEY] = {"token": token, "draft_id": draft.id, "case_id": case_id}
-    choose_language(language)  # the language the patient used for the intake
-    return redirect(url_for(".amend_step", slug=steps[0]))
+    session[AMEND_KEY] = {"token": token, "draft_id": draft.id, "case_id": found.case_id}
+    choose_language(found.language)  # the language the patient used for the intake
+    return redirect(url_for(".amend_step", slug=found.steps[0]))
 
 
 def _context() -> tuple[dict[str, Any], list[str], dict[str, Any], str, drafts.DraftView]:
@@ -54,9 +49,8 @@ def _context() -> tuple[dict[str, Any], list[str], dict[str, Any], str, drafts.D
     draft = drafts.find_draft(services().sessions, draft_id=state["draft_id"])
     if found is None or draft is None:
         abort(404)
-    _, steps, document = found
     # The coordinator's reason stays internal: it may name clinical details.
-    return state, steps, document, "", draft
+    return state, found.steps, found.intake, "", draft
 
 
 def _render(
@@ -130,8 +124,7 @@ def amend_send() -> ResponseReturnValue:
             errors = [FieldError(e.field, patient_message(e)) for e in invalid.errors]
         else:
             ldn = services()
-            case_id = casework.patient_amend(ldn.sessions, state["token"], updated)
-            drafts.mark_submitted(ldn.sessions, draft.id, case_id)
+            case_id = casework.patient_amend(ldn.sessions, state["token"], updated, draft.id)
             ldn.enqueue(case_id)
             session.pop(AMEND_KEY, None)
             return render_template("patient/amend_done.html")

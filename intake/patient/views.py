@@ -30,8 +30,8 @@ from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows.cases import drafts
-from workflows.cases.submission import status_of, submit_intake
-from workflows.models import Case, utcnow
+from workflows.cases.submission import status_of_submitted, submit_intake
+from workflows.models import utcnow
 from workflows.platform.i18n import LANGUAGES
 from workflows.platform.tokens import new_token
 from workflows.screening import InvalidIntake
@@ -154,14 +154,18 @@ def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseRe
     answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
     document = build_document(answers, utcnow())
     try:
-        submitted = submit_intake(
-            ldn.sessions, document, ldn.today(), ldn.enqueue, language=current_language()
+        submit_intake(
+            ldn.sessions,
+            document,
+            ldn.today(),
+            ldn.enqueue,
+            language=current_language(),
+            draft_id=draft.id,
         )
     except InvalidIntake as invalid:
         # The steps validate what they can; what only the whole document shows (a date
         # that contradicts another) comes back here, each error linked to its step.
         return _render(step, form, draft, False, document_errors=invalid.errors), 422
-    drafts.mark_submitted(ldn.sessions, draft.id, submitted.id)
     return redirect(url_for(".done"))
 
 
@@ -182,10 +186,9 @@ def status() -> ResponseReturnValue:
         return redirect(url_for(".index"))
     if draft.case_id is None:
         return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
-    with services().sessions() as db:
-        case = db.get(Case, draft.case_id)
-        assert case is not None
-        patient_status = status_of(case)
+    patient_status = status_of_submitted(services().sessions, draft.case_id)
+    if patient_status is None:
+        return redirect(url_for(".index"))
     return render_template(
         "patient/status.html",
         status=patient_status,

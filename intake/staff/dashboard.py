@@ -1,24 +1,17 @@
-"""Coordinator dashboard figures, drawn as server-rendered SVG bar charts (no chart library,
+"""Coordinator dashboard figures (counted in workflows/cases/figures.py), drawn as server-rendered SVG bar charts (no chart library,
 no CDN): cases received per day, by decision and by state, time to routed and to accepted, and
 how long open cases have waited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from statistics import median
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from workflows.cases.casework import OPEN_STATES, waiting_since
-from workflows.models import Case
+from workflows.cases.figures import DashboardFigures
 
-__all__ = ["Chart", "dashboard_figures"]
-
-AGE_BUCKETS = [("< 1 h", 1), ("1-4 h", 4), ("4-24 h", 24), ("1-3 d", 72), ("> 3 d", None)]
+__all__ = ["Chart", "dashboard_page"]
 
 
 @dataclass(frozen=True)
@@ -52,52 +45,27 @@ class Chart:
         return Markup("".join(parts))
 
 
-def _hours(values: list[timedelta]) -> str:
-    if not values:
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
         return "no cases yet"
-    hours = median(v.total_seconds() for v in values) / 3600
+    hours = seconds / 3600
     return f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
 
 
-def dashboard_figures(db: Session, now: datetime, days: int = 14) -> dict[str, Any]:
-    cases = db.scalars(select(Case)).all()
-    start = (now - timedelta(days=days - 1)).date()
-    per_day = {start + timedelta(days=i): 0 for i in range(days)}
-    by_decision: dict[str, int] = {}
-    by_state: dict[str, int] = {}
-    to_routed, to_accepted = [], []
-    ages = dict.fromkeys([label for label, _ in AGE_BUCKETS], 0)
-    for case in cases:
-        day = case.created_at.date()
-        if day in per_day:
-            per_day[day] += 1
-        by_decision[case.decision or "not screened yet"] = (
-            by_decision.get(case.decision or "not screened yet", 0) + 1
-        )
-        by_state[case.patient_state or "unknown"] = (
-            by_state.get(case.patient_state or "unknown", 0) + 1
-        )
-        if case.routed_at:
-            to_routed.append(case.routed_at - case.created_at)
-        if case.accepted_at:
-            to_accepted.append(case.accepted_at - case.created_at)
-        if case.status in {s.value for s in OPEN_STATES}:
-            waited = (now - waiting_since(case)).total_seconds() / 3600
-            for label, limit in AGE_BUCKETS:
-                if limit is None or waited < limit:
-                    ages[label] += 1
-                    break
+def dashboard_page(figures: DashboardFigures) -> dict[str, Any]:
+    """What the dashboard template shows of the figures (workflows/cases/figures.py)."""
     return {
-        "total": len(cases),
-        "median_to_routed": _hours(to_routed),
-        "median_to_accepted": _hours(to_accepted),
+        "computed_at": figures.computed_at,
+        "total": figures.total,
+        "median_to_routed": _duration(figures.median_to_routed),
+        "median_to_accepted": _duration(figures.median_to_accepted),
         "charts": [
             Chart(
-                f"Cases received per day, last {days} days",
-                [(d.strftime("%b %d"), n) for d, n in per_day.items()],
+                f"Cases received per day, last {len(figures.per_day)} days",
+                [(day.strftime("%b %d"), count) for day, count in figures.per_day],
             ),
-            Chart("Cases by decision", sorted(by_decision.items())),
-            Chart("Cases by state", sorted(by_state.items())),
-            Chart("Open cases by time waiting", list(ages.items())),
+            Chart("Cases by decision", figures.by_decision),
+            Chart("Cases by state", figures.by_state),
+            Chart("Open cases by time waiting", figures.open_by_wait),
         ],
     }

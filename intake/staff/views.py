@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,12 +24,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
+from intake.api.redis_client import redis_client
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
 from intake.staff.auth import role_required
-from intake.staff.dashboard import dashboard_figures
+from intake.staff.dashboard import dashboard_page
 from intake.staff.forms import (
     AcceptForm,
     AssignForm,
@@ -41,7 +42,9 @@ from intake.staff.forms import (
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows.cases import casework, medications
-from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
+from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
+from workflows.cases.figures import FiguresCache, current_figures
+from workflows.models import Case, StaffUser, utcnow
 from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode
 from workflows.staff import audit
@@ -49,8 +52,8 @@ from workflows.staff.accounts import (
     InvalidLogin,
     TooManyFailedLogins,
     authenticate,
-    physicians_for_state,
 )
+from workflows.staff.audit_queries import AuditSearch, search_audit_log
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")
@@ -156,81 +159,71 @@ def _render_case(
 ) -> ResponseReturnValue:
     """The case page; ``refused`` is an identification form that did not save, shown again
     open, with its errors and everything typed in it."""
-    with services().sessions() as db:
-        case = _case(db, public_id)
-        me = _staff(db)
-        audit.record(db, me, "case_viewed", case.id)
-        db.commit()
-        events = db.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-        ).all()
-        entries = db.scalars(
-            select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
-        ).all()
-        physicians = physicians_for_state(db, case.patient_state)
-        # formdata=None: after a refused identification (a POST) the other forms start empty
-        # instead of reading that request's fields.
-        assign_form = AssignForm(prefix="assign", formdata=None)
-        assign_form.physician.choices = [
-            (
-                p.id,
-                f"{p.name} ({p.open_cases} open of {p.capacity})"
-                + (" - suggested" if i == 0 else ""),
-            )
-            for i, p in enumerate(physicians)
+    page = view_case(services().sessions, current_user.id, public_id)
+    if page is None:
+        abort(404)  # a physician never learns of a case outside their licences
+    case = page.case
+    # formdata=None: after a refused identification (a POST) the other forms start empty
+    # instead of reading that request's fields.
+    assign_form = AssignForm(prefix="assign", formdata=None)
+    assign_form.physician.choices = [
+        (
+            p.id,
+            f"{p.name} ({p.open_cases} open of {p.capacity})" + (" - suggested" if i == 0 else ""),
+        )
+        for i, p in enumerate(page.physicians)
+    ]
+    flags = casework.flag_codes(case)
+    readings = page.readings
+    may_identify = current_user.role in COORDINATORS and case.status in (
+        s.value for s in medications.IDENTIFIABLE_STATES
+    )
+    families = medications.ingredient_families() if may_identify else []
+    identify_forms = {}
+    for reading in readings if may_identify else []:
+        form = IdentifyForm(prefix=f"med{reading.index}", formdata=None)
+        if refused is not None and refused[0] == reading.index:
+            form = refused[1]
+        form.ingredients.choices = [(i, i) for f in families for i in f.ingredients]
+        identify_forms[reading.index] = form
+    unidentified = "MEDICATION_UNIDENTIFIED" in flags
+    # Asking the patient about a medication nobody could identify: the medications step.
+    info_form = RequestInfoForm(
+        prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
+    )
+    return render_template(
+        "staff/case.html",
+        case=case,
+        result=case.screening_result or {},
+        events=page.events,
+        audit_entries=page.audit_entries,
+        assignee=page.assignee,
+        flags=flags,
+        late=casework.is_late(case, utcnow()),
+        readings=readings,
+        family_labels=medications.family_labels() if readings else {},
+        families=families,
+        identify_forms=identify_forms,
+        refused_index=refused[0] if refused else None,
+        # A refusal with no form on the page to show it (a physician's request, say).
+        refused_errors=[
+            message
+            for errors in refused[1].errors.values()
+            for message in (errors if isinstance(errors, list) else [errors])
         ]
-        assignee = db.get(StaffUser, case.assignee_id) if case.assignee_id else None
-        flags = casework.flag_codes(case)
-        readings = medications.readings(db, case)
-        may_identify = current_user.role in COORDINATORS and case.status in (
-            s.value for s in medications.IDENTIFIABLE_STATES
-        )
-        families = medications.ingredient_families() if may_identify else []
-        identify_forms = {}
-        for reading in readings if may_identify else []:
-            form = IdentifyForm(prefix=f"med{reading.index}", formdata=None)
-            if refused is not None and refused[0] == reading.index:
-                form = refused[1]
-            form.ingredients.choices = [(i, i) for f in families for i in f.ingredients]
-            identify_forms[reading.index] = form
-        unidentified = "MEDICATION_UNIDENTIFIED" in flags
-        # Asking the patient about a medication nobody could identify: the medications step.
-        info_form = RequestInfoForm(
-            prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
-        )
-        return render_template(
-            "staff/case.html",
-            case=case,
-            result=case.screening_result or {},
-            events=events,
-            audit_entries=entries,
-            assignee=assignee,
-            flags=flags,
-            late=casework.is_late(case, utcnow()),
-            readings=readings,
-            family_labels=medications.family_labels() if readings else {},
-            families=families,
-            identify_forms=identify_forms,
-            refused_index=refused[0] if refused else None,
-            # A refusal with no form on the page to show it (a physician's request, say).
-            refused_errors=[
-                message
-                for errors in refused[1].errors.values()
-                for message in (errors if isinstance(errors, list) else [errors])
-            ]
-            if refused and refused[0] not in identify_forms
-            else [],
-            info_open=unidentified,
-            forms={
-                "assign": assign_form,
-                "reason": ReasonForm(prefix="act", formdata=None),
-                "reroute": RerouteForm(prefix="reroute", formdata=None),
-                "info": info_form,
-                "note": NoteForm(prefix="note", formdata=None),
-                "accept": AcceptForm(prefix="accept", formdata=None),
-            },
-            may_accept=current_user.role == "physician" and casework.may_physician_see(case, me),
-        ), (422 if refused else 200)
+        if refused and refused[0] not in identify_forms
+        else [],
+        info_open=unidentified,
+        forms={
+            "assign": assign_form,
+            "reason": ReasonForm(prefix="act", formdata=None),
+            "reroute": RerouteForm(prefix="reroute", formdata=None),
+            "info": info_form,
+            "note": NoteForm(prefix="note", formdata=None),
+            "accept": AcceptForm(prefix="accept", formdata=None),
+        },
+        may_accept=page.may_physician_accept,
+    ), (422 if refused else 200)
 
 
 @bp.post("/cases/<public_id>/medications/<int:index>/identify")
@@ -238,8 +231,7 @@ def _render_case(
 def identify_medication(public_id: str, index: int) -> ResponseReturnValue:
     """Record what a medication is; a refusal shows the form again with what was typed."""
     ldn = services()
-    with ldn.sessions() as db:
-        case_id = _case(db, public_id).id
+    case_id = _visible_case_id(public_id)
     form = IdentifyForm(prefix=f"med{index}")
     if form.validate_on_submit():
         try:
@@ -284,9 +276,7 @@ def _sentence(message: str) -> str:
 @bp.post("/cases/<public_id>/<action>")
 @role_required(*ANY_STAFF)
 def case_action(public_id: str, action: str) -> ResponseReturnValue:
-    ldn = services()
-    with ldn.sessions() as db:
-        case_id = _case(db, public_id).id
+    case_id = _visible_case_id(public_id)
     staff_id = current_user.id
     back = redirect(url_for(".case_page", public_id=public_id))
     try:
@@ -334,10 +324,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         return "Note added."
     if action == "assign":
         form = AssignForm(prefix="assign")
-        with sessions() as db:
-            form.physician.choices = [
-                (p.id, p.name) for p in physicians_for_state(db, _case(db, public_id).patient_state)
-            ]
+        form.physician.choices = [(p.id, p.name) for p in assignable_physicians(sessions, case_id)]
         if not form.validate_on_submit():
             _form_error(form)
             return None
@@ -410,20 +397,24 @@ def _version(form: Any) -> int | None:
 @role_required("admin")
 def audit_log() -> ResponseReturnValue:
     args = request.args
+    before = args.get("before", "")
+    search = AuditSearch(
+        actor=args.get("actor") or None,
+        action=args.get("action") or None,
+        case_reference=args.get("case") or None,
+        before=int(before) if before.isdigit() else None,
+    )
     with services().sessions() as db:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc())
-        if args.get("actor"):
-            query = query.where(AuditEntry.actor.contains(args["actor"]))
-        if args.get("action"):
-            query = query.where(AuditEntry.action == args["action"])
-        if args.get("case"):
-            case = db.scalars(
-                select(Case).where(Case.public_id == args["case"].strip().upper())
-            ).one_or_none()
-            query = query.where(AuditEntry.case_id == (case.id if case else -1))
-        entries = db.scalars(query.limit(500)).all()
-        references = dict(db.execute(select(Case.id, Case.public_id)).all())
-    return render_template("staff/audit.html", entries=entries, references=references, args=args)
+        page = search_audit_log(db, search, current_app.config.get("PAGE_SIZE", 50))
+    # The page links keep the search.
+    kept = {key: value for key, value in args.items() if key != "before"}
+    return render_template(
+        "staff/audit.html",
+        rows=page.rows,
+        args=args,
+        older=url_for(".audit_log", **kept, before=page.next_before) if page.next_before else None,
+        newest=url_for(".audit_log", **kept) if search.before is not None else None,
+    )
 
 
 NAMES_PER_PAGE = 50
@@ -515,9 +506,9 @@ def csv_line(cells: list[str]) -> str:
 @bp.get("/dashboard")
 @role_required(*COORDINATORS)
 def dashboard() -> ResponseReturnValue:
-    with services().sessions() as db:
-        figures = dashboard_figures(db, utcnow())
-    return render_template("staff/dashboard.html", figures=figures)
+    ldn = services()
+    figures = current_figures(ldn.sessions, FiguresCache(redis_client(ldn.redis_url)), utcnow())
+    return render_template("staff/dashboard.html", figures=dashboard_page(figures))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -530,13 +521,11 @@ def _staff(db: Any) -> StaffUser:
     return user
 
 
-def _case(db: Any, public_id: str) -> Case:
-    case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
-    if case is None:
-        abort(404)
-    if current_user.role == "physician" and not casework.may_physician_see(case, _staff(db)):
+def _visible_case_id(public_id: str) -> int:
+    case_id = case_id_for_staff(services().sessions, current_user.id, public_id)
+    if case_id is None:
         abort(404)  # a physician never learns of a case outside their licences
-    return case
+    return case_id
 
 
 def age_text(delta: timedelta) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows.cases import drafts
 from workflows.cases.lifecycle import OPEN_STATES, TRANSITIONS, TransitionNotAllowed, transition
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
@@ -33,6 +34,8 @@ __all__ = [
     "CaseNotFound",
     "SERVICE_TARGETS",
     "AMENDABLE_STEPS",
+    "InfoRequest",
+    "case_for_info_token",
 ]
 
 S = CaseStatus
@@ -315,21 +318,40 @@ def request_info(
     Action(sessions).run(staff_id, case_id, version, "info_requested", change)
 
 
-def case_for_info_token(
-    sessions: sessionmaker[Session], token: str
-) -> tuple[int, list[str], dict[str, Any]] | None:
-    """(case id, steps to amend, current intake) for a live request for information."""
+@dataclass(frozen=True)
+class InfoRequest:
+    """A live request for more information, as the patient's amend pages need it."""
+
+    case_id: int
+    steps: list[str]
+    intake: dict[str, Any]
+    language: str
+
+
+def case_for_info_token(sessions: sessionmaker[Session], token: str) -> InfoRequest | None:
+    """The live request for information that a patient's link names, or None.
+
+    Anyone may try a link, so this is one equality on the token's hash (indexed) that reads one
+    row and only the columns the pages use, whatever the number of cases."""
     with sessions() as db:
-        case = db.scalars(
-            select(Case).where(Case.info_token_hash == hash_token(token))
-        ).one_or_none()
-        if case is None or case.status != S.NEEDS_INFO or not case.info_steps:
-            return None
-        return case.id, list(case.info_steps["steps"]), dict(case.intake)
+        row = db.execute(
+            select(Case.id, Case.status, Case.info_steps, Case.intake, Case.language)
+            .where(Case.info_token_hash == hash_token(token))
+            .limit(1)
+        ).first()
+    if row is None or row.status != S.NEEDS_INFO or not row.info_steps:
+        return None
+    return InfoRequest(row.id, list(row.info_steps["steps"]), dict(row.intake), row.language)
 
 
-def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[str, Any]) -> int:
-    """Store the amended intake and send the case back to screening (needs_info -> screening)."""
+def patient_amend(
+    sessions: sessionmaker[Session],
+    token: str,
+    document: dict[str, Any],
+    draft_id: int | None = None,
+) -> int:
+    """Store the amended intake and send the case back to screening (needs_info -> screening);
+    the draft the amendments were typed in is marked as this case's in the same transaction."""
     with sessions.begin() as db:
         case = db.scalars(
             select(Case).where(Case.info_token_hash == hash_token(token))
@@ -345,6 +367,8 @@ def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[st
         db.add(
             CaseEvent(case_id=case.id, actor="patient", action="amended", detail={"steps": steps})
         )
+        if draft_id is not None:
+            drafts.attach_case(db, draft_id, case.id)
         return case.id
 
 

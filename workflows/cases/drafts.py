@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.messaging.mail import Outbox, messages
-from workflows.models import Case, Draft, utcnow
+from workflows.models import Draft, utcnow
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_token
 
@@ -26,7 +26,7 @@ __all__ = [
     "find_draft",
     "save_answers",
     "save_pending",
-    "mark_submitted",
+    "attach_case",
     "set_language",
 ]
 
@@ -180,11 +180,11 @@ def set_language(sessions: sessionmaker[Session], draft_id: int, language: str) 
             draft.language = known_language(language)
 
 
-def mark_submitted(sessions: sessionmaker[Session], draft_id: int, case_id: int) -> None:
-    with sessions.begin() as db:
-        draft = db.get(Draft, draft_id)
-        case = db.get(Case, case_id)
-        if draft is not None and case is not None:
-            draft.case_id = case.id
-            draft.pending = {}
-            draft.updated_at = utcnow()
+def attach_case(db: Session, draft_id: int, case_id: int) -> None:
+    """The draft became (or amended) this case. In the caller's transaction, the one that
+    stores the case: a submitted case and its draft never disagree about it."""
+    draft = db.get(Draft, draft_id)
+    if draft is not None:
+        draft.case_id = case_id
+        draft.pending = {}
+        draft.updated_at = utcnow()

@@ -46,6 +46,7 @@ __all__ = [
     "Recorded",
     "UnidentifiedName",
     "identifications_for",
+    "identifications_for_cases",
     "identify_medication",
     "family_labels",
     "ingredient_families",
@@ -234,6 +235,21 @@ def identifications_for(db: Session, case_id: int) -> dict[str, list[str]]:
         name: identification.ingredient_names
         for name, identification in latest_identifications(db, case_id).items()
     }
+
+
+def identifications_for_cases(
+    db: Session, case_ids: Sequence[int]
+) -> dict[int, dict[str, list[str]]]:
+    """identifications_for of many cases in one query (the re-screening's batches)."""
+    found: dict[int, dict[str, list[str]]] = {case_id: {} for case_id in case_ids}
+    rows = db.scalars(
+        select(MedicationIdentification)
+        .where(MedicationIdentification.case_id.in_(list(case_ids)))
+        .order_by(MedicationIdentification.id)
+    )
+    for row in rows:  # newest last, so a correction replaces the reading before it
+        found[row.case_id][row.medication] = row.ingredient_names
+    return found
 
 
 def latest_identifications(db: Session, case_id: int) -> dict[str, MedicationIdentification]:

@@ -11,7 +11,7 @@ retry then finds the work done.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -157,13 +157,20 @@ def _screen(db: Session, case: Case) -> bool:
     return True
 
 
-def screen_case(db: Session, case: Case, rules: RuleSet) -> dict[str, Any]:
+def screen_case(
+    db: Session,
+    case: Case,
+    rules: RuleSet,
+    recorded: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """Screen the case's intake with what coordinators recorded about its medications, store
     the result on the case and note the names nobody identified (the pipeline and the
-    re-screening of open cases both screen this way)."""
-    # Only a case that was routed can have identifications (they are recorded on routed or
-    # assigned cases), so a first screening skips the query.
-    recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
+    re-screening of open cases both screen this way). ``recorded``: the case's
+    identifications when the caller read them already (the re-screening reads a batch's at once)."""
+    if recorded is None:
+        # Only a case that was routed can have identifications (they are recorded on routed
+        # or assigned cases), so a first screening skips the query.
+        recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
     result = screen_document(case.intake, rules, identifications=recorded)
     case.screening_result = result
     case.rule_set_version = rules.version

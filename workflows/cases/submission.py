@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.cases.drafts import attach_case
 from workflows.models import Case, CaseEvent, CaseStatus
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
@@ -23,7 +24,14 @@ from workflows.screening import validate_intake
 
 log = logging.getLogger("workflows.cases.submission")
 
-__all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
+__all__ = [
+    "SubmittedCase",
+    "PatientStatus",
+    "submit_intake",
+    "patient_status",
+    "status_of_submitted",
+    "PATIENT_STATUS",
+]
 
 
 @dataclass(frozen=True)
@@ -104,12 +112,14 @@ def submit_intake(
     enqueue: Callable[[int], None],
     actor: str = "patient",
     language: str = "en",
+    draft_id: int | None = None,
 ) -> SubmittedCase:
     """Store a valid intake as a received case and enqueue its pipeline.
 
     The server's date is "today": a `submitted_at` in the document is replaced. Raises
     InvalidIntake, listing every bad field, and then stores nothing. ``language`` is the
-    patient's ("en" or "es"): messages to them follow it.
+    patient's ("en" or "es"): messages to them follow it. ``draft_id``: the draft the intake
+    was typed in, marked as this case in the same transaction.
     """
     if isinstance(document, dict):
         document = {**without_nul(document), "submitted_at": today.isoformat()}
@@ -127,6 +137,8 @@ def submit_intake(
         db.add(case)
         db.flush()
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
+        if draft_id is not None:
+            attach_case(db, draft_id, case.id)
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
     # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
@@ -155,6 +167,14 @@ def patient_status(
         if case is None or not token_matches(access_token, case.access_token_hash):
             return None
         return status_of(case)
+
+
+def status_of_submitted(sessions: sessionmaker[Session], case_id: int) -> PatientStatus | None:
+    """The status of the case a patient's own draft became (the status page finds it through
+    the draft in the patient's session, so no token is asked for)."""
+    with sessions() as db:
+        case = db.get(Case, case_id)
+        return status_of(case) if case is not None else None
 
 
 def status_of(case: Case) -> PatientStatus:

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import pipeline
+from workflows.cases.figures import FiguresCache, refresh_figures
 from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
 from workflows.messaging.smtp import SmtpServer, send_email
-from workflows.models import OutboxMessage
+from workflows.models import OutboxMessage, utcnow
 from workflows.platform.celery_app import redis_url_of
 from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import (
@@ -43,6 +44,7 @@ __all__ = [
     "purge_abandoned_drafts",
     "deliver_webhook",
     "enqueue_due_webhooks",
+    "refresh_dashboard_figures",
 ]
 
 log = logging.getLogger(__name__)
@@ -174,3 +176,13 @@ def enqueue_due_webhooks(self: Task) -> int:
     for delivery_id in due:
         send_soon(delivery_id)
     return len(due)
+
+
+@shared_task(bind=True, name="workflows.refresh_dashboard_figures", ignore_result=True)
+def refresh_dashboard_figures(self: Task) -> None:
+    """Beat, every minute: the dashboard reads these instead of counting a million cases."""
+    refresh_figures(
+        _sessions(self.app),
+        FiguresCache.for_url(redis_url_of(_settings(self.app))),
+        utcnow(),
+    )

@@ -102,9 +102,17 @@ class RetryBook:
         self._redis.expire(key, int(GIVE_UP_AFTER.total_seconds()))
         return attempts
 
-    def is_due(self, message_id: int, now: datetime) -> bool:
-        attempts = self.failed_attempts(message_id)
-        return attempts is None or attempts.next_attempt_at <= now
+    def due_among(self, message_ids: list[int], now: datetime) -> list[int]:
+        """The messages whose backoff has passed, asked of Redis in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for message_id in message_ids:
+            pipe.hget(self._key(message_id), "next")
+        waits = pipe.execute() if message_ids else []
+        return [
+            message_id
+            for message_id, next_attempt in zip(message_ids, waits, strict=True)
+            if next_attempt is None or datetime.fromisoformat(next_attempt.decode()) <= now
+        ]
 
     def forget(self, message_id: int) -> None:
         self._redis.delete(self._key(message_id))
@@ -182,17 +190,24 @@ def deliver(
 def due_message_ids(
     sessions: sessionmaker[Session], book: RetryBook, now: datetime | None = None, limit: int = 200
 ) -> list[int]:
-    """Unsent SMTP messages of the last GIVE_UP_AFTER whose backoff has passed, oldest first."""
+    """Unsent SMTP messages of the last GIVE_UP_AFTER whose backoff has passed, oldest first.
+
+    The predicate is the outbox's "due" columns only (unsent, SMTP, created since the cutoff),
+    ordered by creation and LIMITed, so an index on them answers it without reading the sent
+    messages of every year; SKIP LOCKED (PostgreSQL) passes over rows another transaction is
+    writing, so two sweeps never wait on each other."""
     now = now or utcnow()
     with sessions() as db:
         waiting = db.scalars(
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.transport == SMTP_TRANSPORT,
                 OutboxMessage.sent_at.is_(None),
+                OutboxMessage.transport == SMTP_TRANSPORT,
                 OutboxMessage.created_at >= now - GIVE_UP_AFTER,
             )
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         ).all()
-    return [message_id for message_id in waiting if book.is_due(message_id, now)]
+        db.rollback()  # the sweep only reads: let go of the rows at once
+    return book.due_among(waiting, now)

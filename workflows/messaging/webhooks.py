@@ -525,8 +525,12 @@ def due_deliveries(
             )
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
+            # A delivery being sent holds its row (its claim): pass over it, never wait.
+            .with_for_update(skip_locked=True)
         )
-        return list(db.scalars(query))
+        due = list(db.scalars(query))
+        db.rollback()  # the sweep only reads: let go of the rows at once
+        return due
 
 
 def deliveries_page(

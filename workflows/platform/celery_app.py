@@ -60,6 +60,11 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "workflows.enqueue_due_webhooks",
                 "schedule": timedelta(seconds=15),
             },
+            # The dashboard's figures (workflows/cases/figures.py): counted here, not per view.
+            "refresh-dashboard-figures": {
+                "task": "workflows.refresh_dashboard_figures",
+                "schedule": timedelta(seconds=60),
+            },
             "purge-abandoned-drafts": {
                 "task": "workflows.purge_abandoned_drafts",
                 "schedule": timedelta(hours=1),

@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "sessions_for", "rows_changed"]
+__all__ = ["engine_for", "sessions_for", "rows_changed", "check_database"]
 
 
 @cache
@@ -48,3 +48,9 @@ def rows_changed(db: Session, statement: Executable) -> int:
     """
     result = cast(CursorResult[Any], db.execute(statement))
     return result.rowcount
+
+
+def check_database(sessions: sessionmaker[Session]) -> None:
+    """Raises whatever the driver raises when the database does not answer (the health check)."""
+    with sessions() as db:
+        db.execute(text("SELECT 1"))
