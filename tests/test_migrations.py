@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,6 +12,14 @@ from alembic.script import ScriptDirectory
 from workflows.database import engine_for
 from workflows.migrate import alembic_config, upgrade
 from workflows.models import Base
+
+# The queues' order index is made of expressions and exists on PostgreSQL only
+# (workflows/models.py, ix_intake_case_queue_order); SQLite cannot reflect such an index, and
+# Alembic says so. On PostgreSQL it is compared like every other index.
+SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES = pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index"
+    " 'ix_intake_case_queue_order'; dialect 'sqlite':UserWarning"
+)
 
 
 def revisions(url: str) -> list[str]:
@@ -23,10 +32,12 @@ def schema_differences(url: str) -> list[Any]:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
+@SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES
 def test_head_matches_the_models(database_url: str) -> None:
     assert schema_differences(database_url) == []
 
 
+@SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES
 def test_every_revision_upgrades_to_head(database_url: str) -> None:
     from alembic import command
 

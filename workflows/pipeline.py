@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import medications, webhooks
-from workflows.casework import flag_codes
+from workflows.casework import flag_codes, store_screening_result
 from workflows.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import (
@@ -161,7 +161,7 @@ def screen_case(db: Session, case: Case, rules: RuleSet) -> dict[str, Any]:
     # assigned cases), so a first screening skips the query.
     recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
     result = screen_document(case.intake, rules, identifications=recorded)
-    case.screening_result = result
+    store_screening_result(case, result)
     case.rule_set_version = rules.version
     case.decision = result["decision"]
     medications.record_unidentified(db, case, result)

@@ -1,0 +1,1 @@
+"""Cases: what the staff lists and pages read about them (queries)."""
