@@ -96,9 +96,10 @@ def modules_loaded_by(
     probe: str, candidates: tuple[str, ...], env: dict[str, str] | None = None
 ) -> list[str]:
     """Which of `candidates` a fresh interpreter has imported after running `probe`."""
+    # The answer is marked: the probe's own log lines go to standard output too.
     script = (
         f"{probe}\nimport json, sys\n"
-        f"print(json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
+        f"print('loaded:', json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],
@@ -108,7 +109,8 @@ def modules_loaded_by(
         text=True,
         check=True,
     )
-    return json.loads(completed.stdout.splitlines()[-1])
+    [answer] = [line for line in completed.stdout.splitlines() if line.startswith("loaded: ")]
+    return json.loads(answer.removeprefix("loaded: "))
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
@@ -186,8 +188,8 @@ def postgres_admin_url(postgres: Any) -> str | None:
 def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[str]:
     """A fresh database migrated to head by Alembic: SQLite in `folder`, or a new PostgreSQL
     database, dropped afterwards."""
-    from workflows.database import engine_for
-    from workflows.migrate import upgrade
+    from workflows.platform.database import engine_for
+    from workflows.platform.migrate import upgrade
 
     if postgres_admin_url is None:
         url = f"sqlite:///{folder / 'test.db'}"
@@ -253,7 +255,7 @@ def worker(app: Any) -> Iterator[Any]:
     """A real Celery worker, in this process, consuming from the test Redis."""
     from celery.contrib.testing.worker import start_worker
 
-    import workflows.tasks  # noqa: F401 - registers the tasks on every app
+    import workflows.cases.tasks  # noqa: F401 - registers the tasks on every app
 
     celery = app.extensions["ldn"].celery
     with start_worker(

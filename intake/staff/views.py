@@ -40,13 +40,13 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows import audit, casework, medications
-from workflows.cases import queries
+from workflows.cases import casework, medications, queries
 from workflows.cases.queries import physicians_for_state
-from workflows.i18n import known_language
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
+from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode
-from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate
+from workflows.staff import audit
+from workflows.staff.accounts import InvalidLogin, TooManyFailedLogins, authenticate
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")

@@ -16,12 +16,11 @@ from sqlalchemy import event, select
 
 from tests.conftest import build_app
 from tests.staff.helpers import login, make_staff, routed_case
-from workflows import casework, pipeline
-from workflows.cases import queries
-from workflows.database import engine_for
-from workflows.mail import DatabaseOutbox
+from workflows.cases import casework, pipeline, queries
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, CaseFlag
-from workflows.staff import issue_api_token
+from workflows.platform.database import engine_for
+from workflows.staff.accounts import issue_api_token
 
 PAGE_SIZE = 2
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, Select, case, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, DateTime, Integer, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from workflows.casework import OPEN_STATES, is_past_target
+from workflows.cases.casework import is_past_target
+from workflows.cases.lifecycle import OPEN_STATES
 from workflows.models import (
     QUEUE_RANK,
     WAITING_SINCE,
@@ -106,7 +107,7 @@ _ROW_COLUMNS = (
     WAITING_SINCE.label("waiting_since"),
 )
 # The sort of every queue (workflows/models.py has its index): priority, wait, id.
-QUEUE_ORDER: tuple[ColumnElement[Any], ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
+QUEUE_ORDER: tuple[Any, ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
 
 
 def coordinator_queue(
@@ -164,8 +165,8 @@ def physician_list(
 
 def _page(
     db: Session,
-    query: Select[Any],
-    order: Sequence[ColumnElement[Any]],
+    query: Any,  # a select() of _ROW_COLUMNS and its filters
+    order: Sequence[Any],
     page_size: int,
     cursor: str | None,
     backwards: bool,
@@ -179,7 +180,7 @@ def _page(
         bound = tuple_(*values)
         query = query.where(position < bound if backwards else position > bound)
     keys = [key.desc() if backwards else key.asc() for key in order]
-    found = db.execute(query.order_by(*keys).limit(page_size + 1)).all()
+    found = list(db.execute(query.order_by(*keys).limit(page_size + 1)).all())
     more, found = len(found) > page_size, found[:page_size]
     if backwards:
         found.reverse()

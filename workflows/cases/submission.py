@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.i18n import known_language
 from workflows.models import Case, CaseEvent, CaseStatus
+from workflows.platform.i18n import known_language
+from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import validate_intake
-from workflows.tokens import hash_token, new_public_id, new_token, token_matches
 
-log = logging.getLogger("workflows.services")
+log = logging.getLogger("workflows.cases.submission")
 
 __all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
 
@@ -129,7 +129,8 @@ def submit_intake(
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
-    log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
+    # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
+    log.info("case.received", extra={"case_id": submitted.id, "channel": actor})
     return submitted
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from workflows.casework import flag_codes_of
+from workflows.screening.codes import codes_of
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -93,7 +93,7 @@ def _backfill_case_flags() -> None:
         rows = [
             {"case_id": case_id, "code": code, "position": position}
             for case_id, result in batch
-            for position, code in enumerate(flag_codes_of(result))
+            for position, code in enumerate(codes_of(result))
         ]
         if rows:
             connection.execute(flags.insert(), rows)

@@ -1,6 +1,6 @@
 """`make run`: migrate, start the embedded Redis if no REDIS_URL is set, then run the Procfile.
 
-    python -m workflows.launch
+    python -m workflows.platform.launch
 
 Web, worker and beat come up under honcho with one shared environment; Ctrl-C stops all three,
 then the embedded Redis. The access log format of the Procfile logs method, path (no query
@@ -15,12 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workflows.database import sessions_for
-from workflows.embedded_redis import embedded_redis_url
-from workflows.migrate import upgrade
-from workflows.rescreen import rescreen_open_cases
-from workflows.settings import PROJECT_ROOT, Settings
-from workflows.staff import describe_demo_logins, seed_demo_accounts
+from workflows.cases.rescreen import rescreen_open_cases
+from workflows.platform.database import sessions_for
+from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.logging_setup import configure_logging
+from workflows.platform.migrate import upgrade
+from workflows.platform.settings import PROJECT_ROOT, Settings
+from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts
 
 
 def main() -> int:
@@ -28,7 +29,10 @@ def main() -> int:
     env.setdefault("LDN_DEV_OUTBOX", "1")  # `make run` is for development: show /dev/outbox
     # Development: webhooks may also go to a plain-http receiver on 127.0.0.1 (never in production).
     env.setdefault("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
+    # A developer's terminal: readable lines, with the same ids as the JSON ones.
+    env.setdefault("LOG_FORMAT", "text")
     settings = Settings.from_env(env)
+    configure_logging(settings.log_format)  # the migrations and the re-screening log too
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)
     sessions = sessions_for(settings.database_url)
