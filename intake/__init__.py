@@ -42,6 +42,7 @@ _SETTING_KEYS = {
     "MAIL_RETRY_SECONDS": "mail_retry_seconds",
     "WEBHOOK_CA_BUNDLE": "webhook_ca_bundle",
     "WEBHOOK_ALLOW_LOCAL_HTTP": "webhook_allow_local_http",
+    "PAGE_SIZE": "page_size",
 }
 
 

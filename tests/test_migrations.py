@@ -16,6 +16,14 @@ from workflows.models import Base
 from workflows.platform.database import engine_for
 from workflows.platform.migrate import alembic_config, upgrade
 
+# The queues' order index is made of expressions and exists on PostgreSQL only
+# (workflows/models.py, ix_intake_case_queue_order); SQLite cannot reflect such an index, and
+# Alembic says so. On PostgreSQL it is compared like every other index.
+SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES = pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index"
+    " 'ix_intake_case_queue_order'; dialect 'sqlite':UserWarning"
+)
+
 
 def revisions(url: str) -> list[str]:
     script = ScriptDirectory.from_config(alembic_config(url))
@@ -35,10 +43,12 @@ def database_url(tmp_path: Path, postgres_admin_url: str | None) -> Iterator[str
         yield url
 
 
+@SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES
 def test_head_matches_the_models(database_url: str) -> None:
     assert schema_differences(database_url) == []
 
 
+@SQLITE_CANNOT_REFLECT_EXPRESSION_INDEXES
 def test_every_revision_upgrades_to_head(database_url: str) -> None:
     from alembic import command
 

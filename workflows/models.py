@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -19,6 +19,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "CaseFlag",
     "CaseStatus",
     "Draft",
     "MedicationIdentification",
@@ -58,7 +59,18 @@ class CaseStatus(StrEnum):
 
 class Case(Base):
     __tablename__ = "intake_case"
-    __table_args__ = (Index("ix_intake_case_status_updated", "status", "updated_at"),)
+    # One index per filter of the staff lists (workflows/cases/queries.py) and per lookup; the
+    # index of the queues' order is below the class (it is made of expressions).
+    __table_args__ = (
+        Index("ix_intake_case_status_updated", "status", "updated_at"),
+        Index("ix_intake_case_queue_status", "queue", "status"),
+        Index("ix_intake_case_patient_state", "patient_state"),
+        Index("ix_intake_case_decision", "decision"),
+        # assignee first: a physician's own cases, and the open cases counted per physician
+        Index("ix_intake_case_assignee_status", "assignee_id", "status"),
+        Index("ix_intake_case_created_at", "created_at"),
+        Index("ix_intake_case_info_token_hash", "info_token_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What the patient sees and the API uses: random, so ids cannot be walked.
@@ -91,12 +103,38 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     assignee: Mapped[StaffUser | None] = relationship()
+    # The flag codes of screening_result, in rows SQL can filter on (the queue's flag filter);
+    # written with the result, by workflows.casework.store_screening_result.
+    flags: Mapped[list[CaseFlag]] = relationship(
+        order_by="CaseFlag.position", cascade="all, delete-orphan"
+    )
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# The order of every staff queue: priority first (none counts as 0), then the longest wait,
+# the id breaking ties. An index of expressions lets PostgreSQL read a page of the queue in
+# order instead of sorting every open case. SQLite (the embedded path, small tables) can
+# neither reflect nor need it, so it is made on PostgreSQL only.
+QUEUE_RANK = -func.coalesce(Case.priority, 0)
+WAITING_SINCE = func.coalesce(Case.routed_at, Case.created_at)
+Index("ix_intake_case_queue_order", QUEUE_RANK, WAITING_SINCE, Case.id).ddl_if(dialect="postgresql")
+
+
+class CaseFlag(Base):
+    """One flag code of a case's screening result (workflows.casework.flag_codes): a copy
+    kept where SQL can filter the queue by it, in the order the result lists them."""
+
+    __tablename__ = "case_flag"
+    __table_args__ = (Index("ix_case_flag_code", "code", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class CaseEvent(Base):
@@ -138,6 +176,8 @@ class OutboxMessage(Base):
     """A message to a patient: kept here, and sent by SMTP when that is configured."""
 
     __tablename__ = "outbox_message"
+    # The mail sweep (workflows.delivery.due_message_ids): unsent SMTP messages of the last days.
+    __table_args__ = (Index("ix_outbox_message_due", "transport", "sent_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -237,8 +277,8 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    actor: Mapped[str] = mapped_column(String(120))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(120), index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -264,7 +264,7 @@ STAFF_CASE = {
 }
 QUEUE = {
     "type": "object",
-    "required": ["cases"],
+    "required": ["cases", "next"],
     "properties": {
         "cases": {
             "type": "array",
@@ -291,7 +291,12 @@ QUEUE = {
                     "waiting_since": {"type": "string", "format": "date-time"},
                 },
             },
-        }
+        },
+        "next": {
+            "type": ["string", "null"],
+            "format": "uri",
+            "description": "The next page (same filter), or null on the last page.",
+        },
     },
 }
 
@@ -384,9 +389,22 @@ def _paths() -> dict[str, Any]:
                         "required": False,
                         "description": "Only the cases of this queue (any other value: none).",
                         "schema": {"type": "string", "examples": QUEUES},
-                    }
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": "Where a page starts: take it from the `next` link of "
+                        "the page before (absent: the first page). Pages hold LDN_PAGE_SIZE "
+                        "cases (50 unless set).",
+                        "schema": {"type": "string"},
+                    },
                 ],
-                "responses": {"200": _json(_ref("Queue"), "The cases."), **STAFF_ERRORS},
+                "responses": {
+                    "200": _json(_ref("Queue"), "A page of the cases."),
+                    **STAFF_ERRORS,
+                    "400": _error("A cursor this API did not give, or a malformed address."),
+                },
             }
         },
         "/api/v1/cases/{id}/fhir": {

@@ -11,7 +11,7 @@ from intake.api.redis_client import redis_client
 from intake.security import api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
-from workflows.cases import casework
+from workflows.cases import queries
 from workflows.cases.case_reads import read_case_document
 from workflows.cases.submission import patient_status, submit_intake
 from workflows.models import StaffUser
@@ -147,33 +147,42 @@ def read_case(staff: Principal, public_id: str) -> Any:
 @bp.get("/api/v1/queue")
 @api_role_required("coordinator", "admin", "physician")
 def read_queue(staff: Principal) -> Any:
+    queue = request.args.get("queue") or None
+    cursor = request.args.get("cursor") or None
+    page_size = services().settings.page_size
     with services().sessions() as db:
         me = db.get_one(StaffUser, staff.id)
-        if staff.role == "physician":
-            cases = casework.physician_queue(db, me)
-            if request.args.get("queue"):
-                cases = [c for c in cases if c.queue == request.args["queue"]]
-        else:
-            cases = casework.coordinator_queue(
-                db, casework.QueueFilters(queue=request.args.get("queue") or None)
-            )
+        try:
+            if staff.role == "physician":
+                page = queries.physician_list(db, me, page_size, cursor, queue=queue)
+            else:
+                page = queries.coordinator_queue(
+                    db, queries.QueueFilters(queue=queue), page_size, cursor
+                )
+        except queries.InvalidCursor:
+            abort(400, description="cursor is not one this API gave: use the next link.")
         audit.record(db, me, "queue_read_api", None, queue=request.args.get("queue"))
         db.commit()
-        return jsonify(
-            {
-                "cases": [
-                    {
-                        "id": c.public_id,
-                        "status": c.status,
-                        "queue": c.queue,
-                        "priority": c.priority,
-                        "decision": c.decision,
-                        "patient_state": c.patient_state,
-                        "flags": casework.flag_codes(c),
-                        "waiting_since": casework.waiting_since(c).isoformat(timespec="seconds")
-                        + "Z",
-                    }
-                    for c in cases
-                ]
-            }
-        )
+    next_url = (
+        url_for("api.read_queue", queue=queue, cursor=page.next_cursor, _external=True)
+        if page.next_cursor
+        else None
+    )
+    return jsonify(
+        {
+            "cases": [
+                {
+                    "id": row.public_id,
+                    "status": row.status,
+                    "queue": row.queue,
+                    "priority": row.priority,
+                    "decision": row.decision,
+                    "patient_state": row.patient_state,
+                    "flags": list(row.flags),
+                    "waiting_since": row.waiting_since.isoformat(timespec="seconds") + "Z",
+                }
+                for row in page.rows
+            ],
+            "next": next_url,
+        }
+    )

@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -41,10 +40,10 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows.cases import casework, medications
+from workflows.cases import casework, medications, queries
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
 from workflows.cases.figures import FiguresCache, current_figures
-from workflows.models import Case, StaffUser, utcnow
+from workflows.models import StaffUser, utcnow
 from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode
 from workflows.staff import audit
@@ -97,10 +96,10 @@ def home() -> ResponseReturnValue:
     return redirect(url_for(".queue"))
 
 
-def _filters() -> casework.QueueFilters:
+def _filters() -> queries.QueueFilters:
     args = request.args
     older = args.get("older_than_hours", "")
-    return casework.QueueFilters(
+    return queries.QueueFilters(
         queue=args.get("queue") or None,
         status=args.get("status") or None,
         decision=args.get("decision") or None,
@@ -110,14 +109,26 @@ def _filters() -> casework.QueueFilters:
     )
 
 
+def _page_position() -> tuple[str | None, bool]:
+    """The page asked for: (cursor, backwards) from ?after= (next) or ?before= (previous)."""
+    if request.args.get("before"):
+        return request.args["before"], True
+    return request.args.get("after") or None, False
+
+
 @bp.get("/queue")
 @role_required(*COORDINATORS)
 def queue() -> ResponseReturnValue:
     filters = _filters()
+    cursor, backwards = _page_position()
     now = utcnow()
     with services().sessions() as db:
-        cases = casework.coordinator_queue(db, filters, now)
-        rows = [_row(case, now) for case in cases]
+        try:
+            page = queries.coordinator_queue(
+                db, filters, services().settings.page_size, cursor, backwards, now
+            )
+        except queries.InvalidCursor:
+            abort(400)
         audit.record(
             db,
             _staff(db),
@@ -128,7 +139,9 @@ def queue() -> ResponseReturnValue:
         db.commit()
     return render_template(
         "staff/queue.html",
-        rows=rows,
+        rows=[_row(row, now) for row in page.rows],
+        page=page,
+        page_args=filters.as_args(),
         filters=filters,
         # The review codes too: a person must look at each (MEDICATION_UNIDENTIFIED).
         flag_codes=list(dict.fromkeys([*(c.value for c in FlagCode), *REVIEW_CODES])),
@@ -139,13 +152,23 @@ def queue() -> ResponseReturnValue:
 @bp.get("/physician")
 @role_required("physician")
 def physician() -> ResponseReturnValue:
+    cursor, backwards = _page_position()
     now = utcnow()
     with services().sessions() as db:
         me = _staff(db)
-        rows = [_row(case, now) for case in casework.physician_queue(db, me)]
+        try:
+            page = queries.physician_list(db, me, services().settings.page_size, cursor, backwards)
+        except queries.InvalidCursor:
+            abort(400)
         audit.record(db, me, "physician_queue_viewed")
         db.commit()
-    return render_template("staff/physician.html", rows=rows, states=current_user.states)
+    return render_template(
+        "staff/physician.html",
+        rows=[_row(row, now) for row in page.rows],
+        page=page,
+        page_args={},
+        states=current_user.states,
+    )
 
 
 @bp.get("/cases/<public_id>")
@@ -405,7 +428,7 @@ def audit_log() -> ResponseReturnValue:
         before=int(before) if before.isdigit() else None,
     )
     with services().sessions() as db:
-        page = search_audit_log(db, search, current_app.config.get("PAGE_SIZE", 50))
+        page = search_audit_log(db, search, services().settings.page_size)
     # The page links keep the search.
     kept = {key: value for key, value in args.items() if key != "before"}
     return render_template(
@@ -417,9 +440,6 @@ def audit_log() -> ResponseReturnValue:
     )
 
 
-NAMES_PER_PAGE = 50
-
-
 @bp.get("/admin/unidentified-medications")
 @role_required("admin")
 def unidentified_medications() -> ResponseReturnValue:
@@ -427,9 +447,10 @@ def unidentified_medications() -> ResponseReturnValue:
     order = _names_order()
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+    per_page = services().settings.page_size
     with services().sessions() as db:
         names, total = medications.unidentified_names(
-            db, order, NAMES_PER_PAGE, (page_number - 1) * NAMES_PER_PAGE
+            db, order, per_page, (page_number - 1) * per_page
         )
         audit.record(
             db, _staff(db), "unidentified_medications_viewed", order=order, page=page_number
@@ -441,7 +462,7 @@ def unidentified_medications() -> ResponseReturnValue:
         total=total,
         order=order,
         page=page_number,
-        pages=max(1, -(-total // NAMES_PER_PAGE)),
+        pages=max(1, -(-total // per_page)),
     )
 
 
@@ -537,17 +558,17 @@ def age_text(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def _row(case: Case, now: Any) -> dict[str, Any]:
+def _row(row: queries.QueueRow, now: Any) -> dict[str, Any]:
     return {
-        "public_id": case.public_id,
-        "status": case.status,
-        "queue": case.queue,
-        "decision": case.decision,
-        "priority": case.priority,
-        "patient_state": case.patient_state,
-        "flags": casework.flag_codes(case),
-        "age": age_text(now - casework.waiting_since(case)),
-        "late": casework.is_late(case, now),
-        "assignee_id": case.assignee_id,
-        "language": known_language(case.language),
+        "public_id": row.public_id,
+        "status": row.status,
+        "queue": row.queue,
+        "decision": row.decision,
+        "priority": row.priority,
+        "patient_state": row.patient_state,
+        "flags": row.flags,
+        "age": age_text(now - row.waiting_since),
+        "late": row.is_late(now),
+        "assignee_id": row.assignee_id,
+        "language": known_language(row.language),
     }

@@ -115,7 +115,7 @@ def test_a_physician_never_gets_a_case_outside_their_licences_by_page_or_api(
     token = issue_api_token(app.extensions["ldn"].sessions, "il@test")
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/cases/{texas}", headers=headers).status_code == 404
-    assert client.get("/api/v1/queue", headers=headers).get_json() == {"cases": []}
+    assert client.get("/api/v1/queue", headers=headers).get_json() == {"cases": [], "next": None}
 
 
 def test_staff_actions_need_the_csrf_token(app: Any, case_id: str) -> None:

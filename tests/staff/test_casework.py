@@ -104,7 +104,7 @@ def test_assigning_needs_a_licence_in_the_patient_state(
 def test_the_least_loaded_licensed_physician_is_suggested_first(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:
-    from workflows.staff.accounts import physicians_for_state
+    from workflows.cases.queries import physicians_for_state
 
     sessions = app.extensions["ldn"].sessions
     busy = routed_case(app, base_intake)

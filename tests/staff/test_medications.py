@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import make_staff, routed_case
-from workflows.cases import casework, medications, pipeline
+from workflows.cases import casework, medications, pipeline, queries
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, MedicationIdentification
 
@@ -55,10 +55,10 @@ def test_an_unidentified_medication_sends_the_case_to_a_coordinator_with_its_rev
     assert (unknown_case.decision, unknown_case.queue) == ("needs_review", "coordinator")
     assert "MEDICATION_UNIDENTIFIED" in casework.flag_codes(unknown_case)
     with app.extensions["ldn"].sessions() as db:
-        queued = casework.coordinator_queue(
-            db, casework.QueueFilters(flag="MEDICATION_UNIDENTIFIED")
+        queued = queries.coordinator_queue(
+            db, queries.QueueFilters(flag="MEDICATION_UNIDENTIFIED"), page_size=50
         )
-    assert [case.id for case in queued] == [unknown_case.id]
+    assert [row.id for row in queued.rows] == [unknown_case.id]
 
 
 def test_identified_as_an_opioid_the_case_is_rescreened_ineligible(

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import drafts
-from workflows.cases.lifecycle import OPEN_STATES, TRANSITIONS, TransitionNotAllowed, transition
+from workflows.cases.lifecycle import TRANSITIONS, TransitionNotAllowed, transition
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
-from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
+from workflows.models import Case, CaseEvent, CaseFlag, CaseStatus, Role, StaffUser, utcnow
 from workflows.platform.tokens import hash_token, new_token
 from workflows.screening.codes import codes_of
 from workflows.staff import audit
@@ -267,7 +267,8 @@ def retry_screening(
         failed_with = case.last_error
         transition(case, S.RECEIVED)
         case.last_error = None
-        case.screening_result, case.rule_set_version, case.decision = None, None, None
+        store_screening_result(case, None)
+        case.rule_set_version, case.decision = None, None
         return {"reason": reason, "failed_with": failed_with}
 
     Action(sessions).run(staff_id, case_id, version, "screening_retried", change)
@@ -361,7 +362,8 @@ def patient_amend(
         steps = case.info_steps["steps"] if case.info_steps else []
         transition(case, S.SCREENING)
         case.intake = document
-        case.screening_result, case.rule_set_version, case.decision = None, None, None
+        store_screening_result(case, None)
+        case.rule_set_version, case.decision = None, None
         case.info_token_hash, case.info_steps = None, None
         case.updated_at = utcnow()
         db.add(
@@ -383,19 +385,18 @@ def may_physician_see(case: Case, physician: StaffUser) -> bool:
     return case.status == S.ROUTED and case.queue == "physician"
 
 
-@dataclass(frozen=True)
-class QueueFilters:
-    queue: str | None = None
-    status: str | None = None
-    decision: str | None = None
-    flag: str | None = None
-    patient_state: str | None = None
-    older_than_hours: float | None = None
-
-
 def flag_codes(case: Case) -> list[str]:
     """Every code of the case's screening result (the one definition is the screening's)."""
     return codes_of(case.screening_result)
+
+
+def store_screening_result(case: Case, result: dict[str, Any] | None) -> None:
+    """The one way a screening result is written: its flag codes are copied to case_flag in
+    the same transaction, so the queue's flag filter (in SQL) never disagrees with the result."""
+    case.screening_result = result
+    case.flags = [
+        CaseFlag(code=code, position=position) for position, code in enumerate(flag_codes(case))
+    ]
 
 
 def waiting_since(case: Case) -> datetime:
@@ -403,44 +404,10 @@ def waiting_since(case: Case) -> datetime:
 
 
 def is_late(case: Case, now: datetime) -> bool:
-    target = SERVICE_TARGETS.get(case.queue or "")
-    return (
-        target is not None
-        and case.status in (S.ROUTED, S.SCREENING_FAILED)
-        and now - waiting_since(case) > target
-    )
+    return is_past_target(case.queue, case.status, waiting_since(case), now)
 
 
-def coordinator_queue(
-    db: Session, filters: QueueFilters, now: datetime | None = None
-) -> list[Case]:
-    """Every case that needs a human, by priority then age (oldest first)."""
-    now = now or utcnow()
-    query = select(Case).where(Case.status.in_([s.value for s in OPEN_STATES]))
-    if filters.queue:
-        query = query.where(Case.queue == filters.queue)
-    if filters.status:
-        query = query.where(Case.status == filters.status)
-    if filters.decision:
-        query = query.where(Case.decision == filters.decision)
-    if filters.patient_state:
-        query = query.where(Case.patient_state == filters.patient_state)
-    cases = [
-        case
-        for case in db.scalars(query)
-        if (not filters.flag or filters.flag in flag_codes(case))
-        and (
-            filters.older_than_hours is None
-            or now - waiting_since(case) >= timedelta(hours=filters.older_than_hours)
-        )
-    ]
-    return sorted(cases, key=lambda c: (-(c.priority or 0), waiting_since(c)))
-
-
-def physician_queue(db: Session, physician: StaffUser) -> list[Case]:
-    query = select(Case).where(Case.status.in_([S.ROUTED.value, S.ASSIGNED.value]))
-    cases = [case for case in db.scalars(query) if may_physician_see(case, physician)]
-    # Their own assigned cases first, then the shared queue, each by priority then age.
-    return sorted(
-        cases, key=lambda c: (c.assignee_id != physician.id, -(c.priority or 0), waiting_since(c))
-    )
+def is_past_target(queue: str | None, status: str, since: datetime, now: datetime) -> bool:
+    """Waiting in a queue longer than its service target (a list row has no Case to ask)."""
+    target = SERVICE_TARGETS.get(queue or "")
+    return bool(target) and status in (S.ROUTED, S.SCREENING_FAILED) and now - since > target

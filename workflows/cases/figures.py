@@ -23,7 +23,7 @@ import redis
 from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases.casework import OPEN_STATES
+from workflows.cases.lifecycle import OPEN_STATES
 from workflows.models import Case
 
 __all__ = [

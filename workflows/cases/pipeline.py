@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import medications
-from workflows.cases.casework import flag_codes
+from workflows.cases.casework import flag_codes, store_screening_result
 from workflows.cases.lifecycle import transition
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
@@ -172,7 +172,7 @@ def screen_case(
         # or assigned cases), so a first screening skips the query.
         recorded = medications.identifications_for(db, case.id) if case.routed_at else {}
     result = screen_document(case.intake, rules, identifications=recorded)
-    case.screening_result = result
+    store_screening_result(case, result)
     case.rule_set_version = rules.version
     case.decision = result["decision"]
     medications.record_unidentified(db, case, result)

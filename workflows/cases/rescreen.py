@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.cases.casework import OPEN_STATES, flag_codes
+from workflows.cases.casework import flag_codes
+from workflows.cases.lifecycle import OPEN_STATES
 from workflows.cases.medications import identifications_for_cases
 from workflows.cases.pipeline import screen_case
 from workflows.models import Case, CaseEvent, utcnow
@@ -68,6 +69,8 @@ def _rescreen_batch(
             .order_by(Case.id)
             .limit(batch_size)
             .with_for_update(of=Case)
+            # The flag rows screening replaces, in one query rather than one per case.
+            .options(selectinload(Case.flags))
         ).all()
         recorded = identifications_for_cases(db, [case.id for case in cases])
         now = utcnow()

@@ -42,6 +42,7 @@ class Settings:
     stuck_after_seconds: int = 300  # a case in screening this long is re-enqueued
     received_stuck_after_seconds: int = 30  # a received case never picked up (broker was down)
     draft_days: int = 30
+    page_size: int = 50  # rows per page of every staff list and of the API's queue
     # With Redis as broker a message taken by a worker that dies comes back only after the
     # visibility timeout; tasks are stopped well before it (hard limit), so a live task is
     # never handed to a second worker. Recovery after a crash takes about this long.
@@ -79,6 +80,7 @@ class Settings:
             dev_outbox=environ.get("LDN_DEV_OUTBOX", "") == "1",
             bench_routes=environ.get("LDN_BENCH_ROUTES", "") == "1",
             api_rate_limit_per_minute=int(environ.get("LDN_API_RATE_LIMIT", "30")),
+            page_size=_positive_int(environ, "LDN_PAGE_SIZE", 50),
             visibility_timeout_seconds=int(environ.get("LDN_VISIBILITY_TIMEOUT", "120")),
             task_time_limit_seconds=int(environ.get("LDN_TASK_TIME_LIMIT", "60")),
             webhook_ca_bundle=environ.get("LDN_WEBHOOK_CA_BUNDLE") or None,
@@ -86,6 +88,13 @@ class Settings:
             log_format=log_format_from(environ),
         )
         return replace(settings, **overrides)
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1 (it is {value!r})")
+    return int(value)
 
 
 def log_format_from(environ: Mapping[str, str]) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import Case, CaseStatus, Role, StaffUser, utcnow
+from workflows.models import Role, StaffUser, utcnow
 from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
@@ -24,8 +23,6 @@ __all__ = [
     "authenticate",
     "issue_api_token",
     "staff_for_token",
-    "physicians_for_state",
-    "PhysicianLoad",
     "DEMO_ACCOUNTS",
     "seed_demo_accounts",
     "describe_demo_logins",
@@ -139,38 +136,6 @@ def staff_for_token(db: Session, token: str | None) -> StaffUser | None:
         select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
     ).one_or_none()
     return user if user is not None and user.is_active else None
-
-
-@dataclass(frozen=True)
-class PhysicianLoad:
-    id: int
-    name: str
-    open_cases: int
-    capacity: int
-
-    @property
-    def load(self) -> float:
-        return self.open_cases / self.capacity if self.capacity else float("inf")
-
-
-def physicians_for_state(db: Session, state: str | None) -> list[PhysicianLoad]:
-    """Physicians licensed in ``state``, least loaded first (open assigned cases / capacity)."""
-    open_counts = dict(
-        db.execute(
-            select(Case.assignee_id, func.count())
-            .where(Case.status == CaseStatus.ASSIGNED, Case.assignee_id.is_not(None))
-            .group_by(Case.assignee_id)
-        ).all()
-    )
-    physicians = db.scalars(
-        select(StaffUser).where(StaffUser.role == Role.PHYSICIAN, StaffUser.is_active.is_(True))
-    ).all()
-    loads = [
-        PhysicianLoad(p.id, p.name, open_counts.get(p.id, 0), p.capacity)
-        for p in physicians
-        if state and state in p.states
-    ]
-    return sorted(loads, key=lambda p: (p.load, p.open_cases, p.name))
 
 
 DEMO_ACCOUNTS = [

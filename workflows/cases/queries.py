@@ -1,0 +1,290 @@
+"""What the staff lists read: the coordinator queue, the physician's list, the physicians to
+suggest on a case page. Plain functions of a session; no Flask.
+
+The database filters, sorts and counts, and a list is read a page at a time (keyset: a page
+starts after, or ends before, the sort key of a row the reader saw), so a page costs the same
+at a thousand cases and at a million. A list row holds only what the lists show: never the
+intake or the screening result, whose flag codes are read from case_flag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, Integer, case, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from workflows.cases.casework import is_past_target
+from workflows.cases.lifecycle import OPEN_STATES
+from workflows.models import (
+    QUEUE_RANK,
+    WAITING_SINCE,
+    Case,
+    CaseFlag,
+    CaseStatus,
+    Role,
+    StaffUser,
+    utcnow,
+)
+
+__all__ = [
+    "QueueFilters",
+    "QueueRow",
+    "Page",
+    "InvalidCursor",
+    "coordinator_queue",
+    "physician_list",
+    "PhysicianLoad",
+    "physicians_for_state",
+]
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    queue: str | None = None
+    status: str | None = None
+    decision: str | None = None
+    flag: str | None = None
+    patient_state: str | None = None
+    older_than_hours: float | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """The filters that are set, as the query string that set them (for page links)."""
+        return {
+            name: f"{value:g}" if isinstance(value, float) else str(value)
+            for name, value in vars(self).items()
+            if value is not None
+        }
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case as a staff list shows it."""
+
+    id: int
+    public_id: str
+    status: str
+    queue: str | None
+    decision: str | None
+    priority: int | None
+    patient_state: str | None
+    assignee_id: int | None
+    language: str
+    waiting_since: datetime
+    flags: tuple[str, ...]
+
+    def is_late(self, now: datetime) -> bool:
+        return is_past_target(self.queue, self.status, self.waiting_since, now)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a list; the cursors open the next and the previous page (None: no such page)."""
+
+    rows: list[QueueRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    """A cursor this module did not write (edited or truncated): the caller answers 400."""
+
+
+_ROW_COLUMNS = (
+    Case.id,
+    Case.public_id,
+    Case.status,
+    Case.queue,
+    Case.decision,
+    Case.priority,
+    Case.patient_state,
+    Case.assignee_id,
+    Case.language,
+    WAITING_SINCE.label("waiting_since"),
+)
+# The sort of every queue (workflows/models.py has its index): priority, wait, id.
+QUEUE_ORDER: tuple[Any, ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
+
+
+def coordinator_queue(
+    db: Session,
+    filters: QueueFilters,
+    page_size: int,
+    cursor: str | None = None,
+    backwards: bool = False,
+    now: datetime | None = None,
+) -> Page:
+    """The open cases that need a person, by priority then age (oldest first)."""
+    query = select(*_ROW_COLUMNS).where(Case.status.in_([s.value for s in OPEN_STATES]))
+    if filters.queue:
+        query = query.where(Case.queue == filters.queue)
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.decision:
+        query = query.where(Case.decision == filters.decision)
+    if filters.patient_state:
+        query = query.where(Case.patient_state == filters.patient_state)
+    if filters.flag:
+        query = query.where(
+            select(CaseFlag.case_id)
+            .where(CaseFlag.case_id == Case.id, CaseFlag.code == filters.flag)
+            .exists()
+        )
+    if filters.older_than_hours is not None:
+        waited_from = (now or utcnow()) - timedelta(hours=filters.older_than_hours)
+        query = query.where(WAITING_SINCE <= waited_from)
+    return _page(db, query, QUEUE_ORDER, page_size, cursor, backwards)
+
+
+def physician_list(
+    db: Session,
+    physician: StaffUser,
+    page_size: int,
+    cursor: str | None = None,
+    backwards: bool = False,
+    queue: str | None = None,
+) -> Page:
+    """The physician's own assigned cases, then the physician queue, both only from the states
+    they are licensed in (casework.may_physician_see); each by priority then age."""
+    query = select(*_ROW_COLUMNS).where(
+        Case.patient_state.in_(physician.states),
+        (
+            (Case.status == CaseStatus.ASSIGNED.value) & (Case.assignee_id == physician.id)
+            | (Case.status == CaseStatus.ROUTED.value) & (Case.queue == "physician")
+        ),
+    )
+    if queue:
+        query = query.where(Case.queue == queue)
+    theirs_first = case((Case.assignee_id == physician.id, 0), else_=1)
+    return _page(db, query, (theirs_first, *QUEUE_ORDER), page_size, cursor, backwards)
+
+
+def _page(
+    db: Session,
+    query: Any,  # a select() of _ROW_COLUMNS and its filters
+    order: Sequence[Any],
+    page_size: int,
+    cursor: str | None,
+    backwards: bool,
+) -> Page:
+    """One page of ``query`` in ``order`` (ascending, unique: it ends with the id), starting
+    after ``cursor`` (or, backwards, ending before it): one statement, and one for the flags."""
+    query = query.add_columns(*(key.label(f"sort_{i}") for i, key in enumerate(order)))
+    if cursor is not None:
+        values = _decode(cursor, len(order))
+        position = tuple_(*order)
+        bound = tuple_(*values)
+        query = query.where(position < bound if backwards else position > bound)
+    keys = [key.desc() if backwards else key.asc() for key in order]
+    found = list(db.execute(query.order_by(*keys).limit(page_size + 1)).all())
+    more, found = len(found) > page_size, found[:page_size]
+    if backwards:
+        found.reverse()
+    flags = _flags_of(db, [row.id for row in found])
+    rows = [
+        QueueRow(
+            **{column.key: getattr(row, column.key) for column in _ROW_COLUMNS},
+            flags=flags.get(row.id, ()),
+        )
+        for row in found
+    ]
+    first = _encode(found[0], len(order)) if found else None
+    last = _encode(found[-1], len(order)) if found else None
+    if backwards:
+        return Page(rows, next_cursor=last, previous_cursor=first if more else None)
+    return Page(rows, next_cursor=last if more else None, previous_cursor=first if cursor else None)
+
+
+def _flags_of(db: Session, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    if not case_ids:
+        return {}
+    flags: dict[int, list[str]] = {}
+    query = (
+        select(CaseFlag.case_id, CaseFlag.code)
+        .where(CaseFlag.case_id.in_(case_ids))
+        .order_by(CaseFlag.case_id, CaseFlag.position)
+    )
+    for case_id, code in db.execute(query):
+        flags.setdefault(case_id, []).append(code)
+    return {case_id: tuple(codes) for case_id, codes in flags.items()}
+
+
+# A cursor is the sort key of a row: whole numbers and times, never personal data, e.g.
+# "-62.20261101T093000123456.17" (rank, waiting since, id).
+_TIME = "%Y%m%dT%H%M%S%f"
+_INTEGER = re.compile(r"-?\d{1,18}")
+_TIMESTAMP = re.compile(r"\d{8}T\d{12}")
+
+
+def _encode(row: Any, size: int) -> str:
+    values = [getattr(row, f"sort_{i}") for i in range(size)]
+    return ".".join(
+        value.strftime(_TIME) if isinstance(value, datetime) else str(int(value))
+        for value in values
+    )
+
+
+def _decode(cursor: str, size: int) -> list[ColumnElement[Any]]:
+    parts = cursor.split(".")
+    if len(parts) != size:
+        raise InvalidCursor(cursor)
+    values: list[ColumnElement[Any]] = []
+    for part in parts:
+        if _INTEGER.fullmatch(part):
+            values.append(literal(int(part), Integer()))
+        elif _TIMESTAMP.fullmatch(part):
+            try:
+                values.append(literal(datetime.strptime(part, _TIME), DateTime()))
+            except ValueError:
+                raise InvalidCursor(cursor) from None
+        else:
+            raise InvalidCursor(cursor)
+    return values
+
+
+@dataclass(frozen=True)
+class PhysicianLoad:
+    id: int
+    name: str
+    open_cases: int
+    capacity: int
+
+    @property
+    def load(self) -> float:
+        return self.open_cases / self.capacity if self.capacity else float("inf")
+
+
+def physicians_for_state(db: Session, state: str | None) -> list[PhysicianLoad]:
+    """Physicians licensed in ``state``, least loaded first (open assigned cases / capacity).
+
+    Only the candidates' assigned cases are counted (one grouped COUNT on the assignee index),
+    not every assigned case of the practice."""
+    if not state:
+        return []
+    physicians = [
+        physician
+        for physician in db.scalars(
+            select(StaffUser).where(
+                StaffUser.role == Role.PHYSICIAN.value, StaffUser.is_active.is_(True)
+            )
+        )
+        if state in physician.states
+    ]
+    if not physicians:
+        return []
+    open_counts = dict(
+        db.execute(
+            select(Case.assignee_id, func.count())
+            .where(
+                Case.assignee_id.in_([physician.id for physician in physicians]),
+                Case.status == CaseStatus.ASSIGNED.value,
+            )
+            .group_by(Case.assignee_id)
+        ).all()
+    )
+    loads = [PhysicianLoad(p.id, p.name, open_counts.get(p.id, 0), p.capacity) for p in physicians]
+    return sorted(loads, key=lambda p: (p.load, p.open_cases, p.name))
