@@ -486,6 +486,9 @@ class SizeRun:
     samples: list[Sample]
     rss_after: float
     rss_peak: float
+    # The machine's 1-minute load average before and after the pages: timings on a shared
+    # 2-core machine mean little when other work ran beside them.
+    load: tuple[float, float]
 
 
 def miss(condition: bool) -> str:
@@ -520,7 +523,8 @@ def report(run: SizeRun, baseline: SizeRun | None, open_share: float) -> str:
     lines += [
         "",
         f"Web worker RSS: {run.rss_after:.0f} MB after the run{miss(run.rss_after >= GOAL_RSS_MB)}, "
-        f"peak {run.rss_peak:.0f} MB{miss(run.rss_peak >= GOAL_RSS_MB)}.",
+        f"peak {run.rss_peak:.0f} MB{miss(run.rss_peak >= GOAL_RSS_MB)}. "
+        f"Load average {run.load[0]:.1f} before the pages, {run.load[1]:.1f} after.",
         "",
     ]
     return "\n".join(lines)
@@ -537,12 +541,21 @@ def run_size(
     web = Web(url, redis.url)
     try:
         clients = clients_for(web, url)
+        load_before = os.getloadavg()[0]
         samples = []
         for page in pages(case_reference, amend_token):
             print(f"scale: {size:,} {page.name}", file=sys.stderr, flush=True)
             samples.append(measure(web, clients, page, args.page_budget))
         rss_after = web.rss()
-        return SizeRun(size, seed_seconds, counts, samples, rss_after, web.peak_rss)
+        return SizeRun(
+            size,
+            seed_seconds,
+            counts,
+            samples,
+            rss_after,
+            web.peak_rss,
+            (load_before, os.getloadavg()[0]),
+        )
     finally:
         web.stop()
         engine_for(url).dispose()
