@@ -18,6 +18,7 @@ No asserts: the numbers are compared with a baseline measured in the same run.
 
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--open-share 0.05]
                                     [--reuse] [--rescreen-size 100000] [--no-rescreen]
+                                    [--page-budget 60] [--pages 'case page,amend']
 
 Databases live in one PostgreSQL cluster under /tmp/ldn-scale (kept between runs); with
 --reuse a database already seeded with the same N and open share is used again (the benchmark's
@@ -544,6 +545,8 @@ def run_size(
         load_before = os.getloadavg()[0]
         samples = []
         for page in pages(case_reference, amend_token):
+            if args.pages and not any(part in page.name for part in args.pages.split(",")):
+                continue
             print(f"scale: {size:,} {page.name}", file=sys.stderr, flush=True)
             samples.append(measure(web, clients, page, args.page_budget))
         rss_after = web.rss()
@@ -578,6 +581,12 @@ def main() -> None:
         help="open cases to re-screen (a database of that many cases, all open)",
     )
     parser.add_argument("--no-rescreen", action="store_true")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="only the pages whose name contains one of these comma-separated parts "
+        "(e.g. 'case page,cases/<id>,amend' for the fast ones at 1,000,000)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
