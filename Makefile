@@ -72,7 +72,7 @@ vocabulary: $(STAMP)
 # which would leave the compiler's memory peak in every one of them.
 run: $(STAMP) translations
 	$(BIN)/python -m compileall -q intake workflows
-	$(BIN)/python -m workflows.launch
+	$(BIN)/python -m workflows.platform.launch
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -334,7 +334,7 @@ def main() -> None:
         # for our modules (PYTHONDONTWRITEBYTECODE would otherwise make each one compile them).
         subprocess.run([python, "-m", "compileall", "-q", "intake", "workflows"], cwd=REPO_ROOT)
         subprocess.run(
-            [python, "-m", "workflows.migrate", "upgrade"],
+            [python, "-m", "workflows.platform.migrate", "upgrade"],
             cwd=REPO_ROOT,
             env=env,
             check=True,

@@ -21,7 +21,7 @@ from intake.i18n import init_i18n
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
-from workflows.settings import Settings
+from workflows.platform.settings import Settings
 
 __all__ = ["create_app"]
 

@@ -22,7 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from workflows.i18n import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
+from workflows.platform.i18n import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
 
 __all__ = [
     "REPO_ROOT",

@@ -9,8 +9,13 @@ from flask.cli import AppGroup
 
 from intake.services import services
 from workflows.models import Role
-from workflows.staff import create_staff, describe_demo_logins, issue_api_token, seed_demo_accounts
-from workflows.two_factor import NoSuchStaff, reset_two_factor
+from workflows.staff.accounts import (
+    create_staff,
+    describe_demo_logins,
+    issue_api_token,
+    seed_demo_accounts,
+)
+from workflows.staff.two_factor import NoSuchStaff, reset_two_factor
 
 
 def register(app: Flask) -> None:
@@ -70,7 +75,7 @@ def register(app: Flask) -> None:
     def rescreen() -> None:
         """Re-screen open cases screened under another rule set and record what changed."""
         # Imported here: the screening engine is the workers' business, not every web process's.
-        from workflows.rescreen import rescreen_open_cases
+        from workflows.cases.rescreen import rescreen_open_cases
 
         changed = rescreen_open_cases(services().sessions)
         click.echo(f"re-screened {len(changed)} case(s)")

@@ -16,7 +16,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 
-from workflows.i18n import (
+from workflows.platform.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
     LANGUAGES,

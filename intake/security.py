@@ -8,7 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
-from workflows.settings import Settings
+from workflows.platform.settings import Settings
 
 __all__ = [
     "limiter",

@@ -11,13 +11,13 @@ from celery import Celery
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.celery_app import make_celery, redis_url_of
-from workflows.database import sessions_for
-from workflows.enqueue import delivery_requester, enqueue_pipeline, webhook_requester
-from workflows.mail import Outbox, outbox_for
-from workflows.secret_box import SecretBox
-from workflows.settings import Settings
-from workflows.two_factor import totp_secret_box
+from workflows.messaging.mail import Outbox, outbox_for
+from workflows.platform.celery_app import make_celery, redis_url_of
+from workflows.platform.database import sessions_for
+from workflows.platform.enqueue import delivery_requester, enqueue_pipeline, webhook_requester
+from workflows.platform.secret_box import SecretBox
+from workflows.platform.settings import Settings
+from workflows.staff.two_factor import totp_secret_box
 
 __all__ = ["Services", "services"]
 

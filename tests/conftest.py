@@ -186,8 +186,8 @@ def postgres_admin_url(postgres: Any) -> str | None:
 def migrated_database(folder: Path, postgres_admin_url: str | None) -> Iterator[str]:
     """A fresh database migrated to head by Alembic: SQLite in `folder`, or a new PostgreSQL
     database, dropped afterwards."""
-    from workflows.database import engine_for
-    from workflows.migrate import upgrade
+    from workflows.platform.database import engine_for
+    from workflows.platform.migrate import upgrade
 
     if postgres_admin_url is None:
         url = f"sqlite:///{folder / 'test.db'}"
@@ -253,7 +253,7 @@ def worker(app: Any) -> Iterator[Any]:
     """A real Celery worker, in this process, consuming from the test Redis."""
     from celery.contrib.testing.worker import start_worker
 
-    import workflows.tasks  # noqa: F401 - registers the tasks on every app
+    import workflows.cases.tasks  # noqa: F401 - registers the tasks on every app
 
     celery = app.extensions["ldn"].celery
     with start_worker(

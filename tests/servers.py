@@ -24,7 +24,7 @@ from pathlib import Path
 def celery_worker_command(name: str, concurrency: int = 2) -> list[str]:
     """The Procfile's worker, as the fault tests and the load benchmark start it."""
     return [
-        sys.executable, "-m", "celery", "-A", "workflows.worker", "worker", "--pool=prefork",
+        sys.executable, "-m", "celery", "-A", "workflows.platform.worker", "worker", "--pool=prefork",
         f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}@%h", "--without-mingle", "--without-gossip",
     ]  # fmt: skip
 

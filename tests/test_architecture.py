@@ -17,8 +17,8 @@ def test_importing_the_screening_engine_loads_no_framework() -> None:
 # What a web process must not load: it sends work to the workers but never runs it, and each
 # of these costs every gunicorn worker memory (the target is under 100 MB resident).
 WORKER_ONLY_MODULES = (
-    "workflows.tasks",
-    "workflows.pipeline",
+    "workflows.cases.tasks",
+    "workflows.cases.pipeline",
     "workflows.screening.engine",
     "workflows.screening.ruledata",
     "rapidfuzz",

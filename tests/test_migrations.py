@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from workflows.database import engine_for
-from workflows.migrate import alembic_config, upgrade
 from workflows.models import Base
+from workflows.platform.database import engine_for
+from workflows.platform.migrate import alembic_config, upgrade
 
 
 def revisions(url: str) -> list[str]:

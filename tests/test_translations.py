@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from intake.catalogue import extract, read_catalogue
-from workflows.i18n import LANGUAGES, CatalogueMissing
+from workflows.platform.i18n import LANGUAGES, CatalogueMissing
 
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 
@@ -96,7 +96,7 @@ def test_a_document_error_reaches_a_spanish_patient_in_spanish(app: Any) -> None
 
 
 def test_messages_in_a_worker_need_no_flask(base_intake: dict[str, Any]) -> None:
-    from workflows.mail import messages
+    from workflows.messaging.mail import messages
 
     message = messages.received("p@example.org", "LDN-AAAA-BBBB", 1, "es")
     assert message.subject == "Hemos recibido su formulario (LDN-AAAA-BBBB)"

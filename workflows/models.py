@@ -1,7 +1,7 @@
 """Database models: the case, its event history, intake drafts and the mail outbox.
 
 Typed declarative classes (SQLAlchemy 2.0). Schema changes go through the Alembic migrations in
-``workflows/migrations``; a test checks that the migrations produce exactly these tables.
+``workflows/platform/migrations``; a test checks that the migrations produce exactly these tables.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Two-factor sign-in (TOTP): the shared secret, sealed with a key derived from SECRET_KEY
-    # ("v1:..." - workflows/secret_box.py, never base32 in the clear), and the last time step
+    # ("v1:..." - workflows/platform/secret_box.py, never base32 in the clear), and the last time step
     # accepted, so a code cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enabled_at: Mapped[datetime | None]

@@ -15,9 +15,9 @@ from flask import abort, current_app, request
 from intake.api.views import bp, visible_case
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
-from workflows import audit
 from workflows.fhir import FHIR_JSON, QUESTIONNAIRE_ID, CaseView, case_bundle, questionnaire
 from workflows.models import Case, StaffUser, utcnow
+from workflows.staff import audit
 
 __all__ = ["read_questionnaire", "export_case"]
 

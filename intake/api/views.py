@@ -12,11 +12,12 @@ from intake.api.redis_client import redis_client
 from intake.security import api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
-from workflows import audit, casework
-from workflows.i18n import known_language
+from workflows.cases import casework
+from workflows.cases.submission import patient_status, submit_intake
 from workflows.models import Case, CaseEvent, StaffUser
+from workflows.platform.i18n import known_language
 from workflows.screening import InvalidIntake
-from workflows.services import patient_status, submit_intake
+from workflows.staff import audit
 
 bp = Blueprint("api", __name__)
 

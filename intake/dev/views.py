@@ -8,9 +8,9 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from intake.services import services
-from workflows.delivery import SMTP_TRANSPORT, RetryBook
+from workflows.messaging.delivery import SMTP_TRANSPORT, RetryBook
 from workflows.models import Draft, OutboxMessage, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.tokens import hash_token, new_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -20,7 +20,7 @@ def outbox() -> str:
     ldn = services()
     with ldn.sessions() as db:
         rows = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)).all()
-    # Failed SMTP attempts of the messages still waiting (workflows/delivery.py).
+    # Failed SMTP attempts of the messages still waiting (workflows/messaging/delivery.py).
     book = RetryBook.for_url(ldn.redis_url, timedelta(seconds=ldn.settings.mail_retry_seconds))
     failures = {
         row.id: book.failed_attempts(row.id)

@@ -20,7 +20,7 @@ from intake.patient.steps import STEP_BY_SLUG, raw_pairs
 from intake.patient.views import SWITCH_PREFIX, _change_rows, bp, patient_message
 from intake.patient.views import _render as render_step
 from intake.services import services
-from workflows import casework, drafts
+from workflows.cases import casework, drafts
 from workflows.models import Case
 from workflows.screening import InvalidIntake, validate_intake
 from workflows.screening.validation import FieldError

@@ -23,15 +23,15 @@ from intake.patient.steps import STEP_BY_SLUG, STEPS, Step, first_incomplete, ra
 from intake.patient.summary import summarise
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
-from workflows import drafts
-from workflows.i18n import LANGUAGES
+from workflows.cases import drafts
+from workflows.cases.submission import status_of, submit_intake
 from workflows.models import Case, utcnow
+from workflows.platform.i18n import LANGUAGES
+from workflows.platform.tokens import new_token
 from workflows.screening import InvalidIntake
 from workflows.screening.normalise import state_key
 from workflows.screening.states import licensed_states
 from workflows.screening.validation import FieldError, schema_messages
-from workflows.services import status_of, submit_intake
-from workflows.tokens import new_token
 
 bp = Blueprint("patient", __name__)
 

@@ -14,8 +14,8 @@ from flask_login import LoginManager, UserMixin, current_user, logout_user
 
 from intake.services import services
 from workflows.models import StaffUser, utcnow
-from workflows.staff import staff_for_token
-from workflows.two_factor import must_enrol
+from workflows.staff.accounts import staff_for_token
+from workflows.staff.two_factor import must_enrol
 
 __all__ = [
     "login_manager",

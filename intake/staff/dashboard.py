@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.casework import OPEN_STATES, waiting_since
+from workflows.cases.casework import OPEN_STATES, waiting_since
 from workflows.models import Case
 
 __all__ = ["Chart", "dashboard_figures"]

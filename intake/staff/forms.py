@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from workflows.casework import AMENDABLE_STEPS
+from workflows.cases.casework import AMENDABLE_STEPS
 
 
 class LoginForm(FlaskForm):

@@ -19,7 +19,7 @@ from flask_login import login_user
 from intake.services import services
 from intake.staff.auth import Principal
 from workflows.models import StaffUser, utcnow
-from workflows.two_factor import must_enrol
+from workflows.staff.two_factor import must_enrol
 
 __all__ = [
     "PENDING_LIFETIME",

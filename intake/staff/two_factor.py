@@ -1,6 +1,6 @@
 """Two-factor pages: the code after the password (or a recovery code), enrolment (forced for
 physicians and admins at sign-in, voluntary for coordinators from the account page), the
-account page and new recovery codes, and the admins' list of accounts with its reset. The rules live in workflows/two_factor.py.
+account page and new recovery codes, and the admins' list of accounts with its reset. The rules live in workflows/staff/two_factor.py.
 
 The secret appears only on the enrolment page, and only while the enrolment is unconfirmed;
 recovery codes appear only in the answer to the form that created them.
@@ -26,8 +26,8 @@ from intake.staff.signin import (
 )
 from intake.staff.views import ANY_STAFF, bp
 from workflows.models import StaffUser
-from workflows.staff import TooManyFailedLogins
-from workflows.two_factor import (
+from workflows.staff.accounts import TooManyFailedLogins
+from workflows.staff.two_factor import (
     AlreadyEnrolled,
     NoEnrolmentStarted,
     NotEnrolled,

@@ -40,11 +40,17 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows import audit, casework, medications
-from workflows.i18n import known_language
+from workflows.cases import casework, medications
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser, utcnow
+from workflows.platform.i18n import known_language
 from workflows.screening import FlagCode
-from workflows.staff import InvalidLogin, TooManyFailedLogins, authenticate, physicians_for_state
+from workflows.staff import audit
+from workflows.staff.accounts import (
+    InvalidLogin,
+    TooManyFailedLogins,
+    authenticate,
+    physicians_for_state,
+)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")

@@ -1,5 +1,5 @@
 """The admin page for webhooks, /staff/admin/webhooks: register, deactivate, rotate a secret,
-send a test event, and see every delivery with its outcome. Views are thin: workflows/webhooks.py
+send a test event, and see every delivery with its outcome. Views are thin: workflows/messaging/webhooks.py
 holds the rules and audits each change."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from intake.api.redis_client import redis_client
 from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.views import _staff, bp
-from workflows import webhooks
+from workflows.messaging import webhooks
 from workflows.models import utcnow
 
 __all__ = ["EndpointForm", "EndpointActionForm"]

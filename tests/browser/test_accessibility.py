@@ -30,8 +30,8 @@ from tests.browser.conftest import screenshot, serving, share_session
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, make_staff, routed_case
 from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
-from workflows import casework
-from workflows.mail import DatabaseOutbox
+from workflows.cases import casework
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 def test_redis_killed_and_restarted_during_100_submissions(
     app: Any, client: Any, start_worker: Any, redis_server: Any, base_intake: dict[str, Any]
 ) -> None:
-    from workflows import enqueue
+    from workflows.platform import enqueue
 
     app.config["API_RATE_LIMIT_PER_MINUTE"] = 1000  # a burst from one address, on purpose
     start_worker("survivor")
@@ -51,7 +51,7 @@ def test_redis_killed_and_restarted_during_100_submissions(
     def swept_and_done() -> bool:
         from datetime import timedelta
 
-        from workflows import pipeline
+        from workflows.cases import pipeline
 
         for case_id in pipeline.claim_stuck_cases(
             app.extensions["ldn"].sessions,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.fhir.r4 import references, resources, validate
 from tests.staff.helpers import login, make_staff, routed_case
 from workflows.models import AuditEntry
-from workflows.staff import issue_api_token
+from workflows.staff.accounts import issue_api_token
 
 FHIR_JSON = "application/fhir+json"
 

@@ -24,10 +24,10 @@ from sqlalchemy import select
 from tests.conftest import build_app, wait_until
 from tests.servers import free_port
 from tests.web.intake_client import ABOUT, post_step
-from workflows import delivery
-from workflows.mail import Message, SmtpOutbox
+from workflows.messaging import delivery
+from workflows.messaging.mail import Message, SmtpOutbox
+from workflows.messaging.smtp import SmtpServer, SmtpUrlError, send_email
 from workflows.models import OutboxMessage
-from workflows.smtp import SmtpServer, SmtpUrlError, send_email
 
 SENDER = "Clínica LDN <no-reply@clinic.example>"
 
@@ -280,8 +280,8 @@ def test_a_bad_smtp_url_stops_start_up_with_a_clear_message(url: str, says: str)
 def test_the_app_and_the_worker_refuse_to_start_with_a_bad_smtp_url(
     tmp_path: Path, redis_url: str, database_url: str
 ) -> None:
-    from workflows.celery_app import make_celery
-    from workflows.settings import Settings
+    from workflows.platform.celery_app import make_celery
+    from workflows.platform.settings import Settings
 
     bad = "smtp://user:hunter2@mail.example:twenty-five"
     with pytest.raises(SmtpUrlError, match="port that is not a number") as refused:

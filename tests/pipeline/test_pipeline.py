@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.conftest import TODAY, case_actions, stored_case, wait_until
-from workflows import pipeline
-from workflows.enqueue import enqueue_pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import pipeline
+from workflows.cases.submission import submit_intake
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, OutboxMessage
-from workflows.services import submit_intake
+from workflows.platform.enqueue import enqueue_pipeline
 
 # The history of a case that went through the whole pipeline once.
 EVERY_STEP = ["received", "screening_started", "screened", "routed", "notified"]
@@ -157,7 +157,7 @@ def test_stuck_cases_are_claimed_once_per_interval(app: Any, base_intake: dict[s
 def test_abandoned_drafts_are_deleted_after_they_expire(app: Any) -> None:
     from datetime import timedelta
 
-    from workflows import drafts
+    from workflows.cases import drafts
     from workflows.models import Draft, utcnow
 
     sessions = app.extensions["ldn"].sessions

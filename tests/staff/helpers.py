@@ -1,7 +1,7 @@
 """Staff accounts and cases for the staff tests.
 
 Physicians and admins cannot work without two-factor sign-in, so ``make_staff`` enrols them
-(through workflows.two_factor, as the enrolment page does) and ``login`` types the second
+(through workflows.staff.two_factor, as the enrolment page does) and ``login`` types the second
 factor for any enrolled account: a code from the account's secret, or a recovery code when
 every code of the moment was used already (replays are refused). The secrets are stored
 sealed: ``totp_secret`` opens one with the app's own box, as the server does.
@@ -16,12 +16,12 @@ import pyotp
 from sqlalchemy import select
 
 from tests.conftest import TODAY
-from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import pipeline
+from workflows.cases.submission import submit_intake
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
-from workflows.services import submit_intake
-from workflows.staff import create_staff
-from workflows.two_factor import (
+from workflows.staff.accounts import create_staff
+from workflows.staff.two_factor import (
     confirm_enrolment,
     must_enrol,
     start_enrolment,

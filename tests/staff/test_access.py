@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.staff.helpers import act, login, make_staff, routed_case
 from workflows.models import AuditEntry
-from workflows.staff import issue_api_token
+from workflows.staff.accounts import issue_api_token
 
 PAGES = {
     "/staff/queue": {"coordinator", "admin"},

@@ -11,10 +11,10 @@ from sqlalchemy import select, text
 
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
-from workflows import casework, pipeline
-from workflows.audit import AuditLogIsAppendOnly
-from workflows.mail import DatabaseOutbox
+from workflows.cases import casework, pipeline
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
+from workflows.staff.audit import AuditLogIsAppendOnly
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_assigning_needs_a_licence_in_the_patient_state(
 def test_the_least_loaded_licensed_physician_is_suggested_first(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:
-    from workflows.staff import physicians_for_state
+    from workflows.staff.accounts import physicians_for_state
 
     sessions = app.extensions["ldn"].sessions
     busy = routed_case(app, base_intake)
@@ -252,7 +252,7 @@ def test_the_case_page_explains_every_flag_with_the_patient_words(
 def test_rescreening_after_a_rule_change_records_what_changed(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:
-    from workflows.rescreen import rescreen_open_cases
+    from workflows.cases.rescreen import rescreen_open_cases
 
     base_intake["medications"] = [{"name": "Synthroid", "status": "current"}]
     case = routed_case(app, base_intake)
@@ -277,7 +277,7 @@ def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:
     from tests.conftest import TODAY
-    from workflows.services import submit_intake
+    from workflows.cases.submission import submit_intake
 
     sessions = app.extensions["ldn"].sessions
     case_id = submit_intake(sessions, base_intake, TODAY, lambda _: None).id

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests.conftest import stored_case, valid_intake
 from tests.staff.helpers import csrf, login, make_staff, routed_case
-from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import pipeline
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, MedicationIdentification
 
 UNKNOWN = "white pill from urgent care"
@@ -167,7 +167,7 @@ def test_a_physician_is_told_only_coordinators_record_identifications(
 def test_a_stale_page_is_told_who_changed_the_case(
     app: Any, staff: dict[str, int], coordinator: Any, unknown_case: Case
 ) -> None:
-    from workflows import casework
+    from workflows.cases import casework
 
     casework.add_note(app.extensions["ldn"].sessions, staff["admin"], unknown_case.id, "hello")
     casework.reroute(

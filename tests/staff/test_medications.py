@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import make_staff, routed_case
-from workflows import casework, medications, pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import casework, medications, pipeline
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import AuditEntry, Case, CaseEvent, MedicationIdentification
 
 UNKNOWN = "white pill from urgent care"
@@ -249,7 +249,7 @@ def test_a_closed_case_is_not_screened_again(
 def test_the_rescreen_command_keeps_the_identifications(
     app: Any, staff: dict[str, int], unknown_case: Case
 ) -> None:
-    from workflows.rescreen import rescreen_open_cases
+    from workflows.cases.rescreen import rescreen_open_cases
 
     identify(app, staff["coordinator"], unknown_case, ingredients=["oxycodone"])
     sessions = app.extensions["ldn"].sessions

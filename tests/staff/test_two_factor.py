@@ -23,8 +23,13 @@ from tests.staff.helpers import (
     totp_secret,
 )
 from workflows.models import AuditEntry, RecoveryCode, Role, StaffUser, utcnow
-from workflows.staff import MAX_FAILED_LOGINS, TooManyFailedLogins, authenticate, create_staff
-from workflows.two_factor import (
+from workflows.staff.accounts import (
+    MAX_FAILED_LOGINS,
+    TooManyFailedLogins,
+    authenticate,
+    create_staff,
+)
+from workflows.staff.two_factor import (
     RECOVERY_CODE_COUNT,
     WrongCode,
     confirm_enrolment,

@@ -23,9 +23,9 @@ from tests.staff.helpers import (
     totp_secret,
 )
 from workflows.models import AuditEntry, Role, StaffUser
-from workflows.secret_box import SecretBox, SecretUnreadable
-from workflows.staff import create_staff
-from workflows.two_factor import TOTP_SECRET_PURPOSE
+from workflows.platform.secret_box import SecretBox, SecretUnreadable
+from workflows.staff.accounts import create_staff
+from workflows.staff.two_factor import TOTP_SECRET_PURPOSE
 
 SECRET_ON_PAGE = re.compile(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<')
 UNREADABLE = "Two-factor secret cannot be read: reset two-factor for this account"
@@ -102,7 +102,7 @@ def test_a_changed_secret_key_gives_a_clear_error_and_a_reset_recovers(
     other = same_data_other_key(app, tmp_path, redis_url, database_url)
     client = other.test_client()
     assert password_step(client, "tx@test").headers["Location"].endswith("/staff/login/code")
-    with caplog.at_level(logging.ERROR, logger="workflows.two_factor"):
+    with caplog.at_level(logging.ERROR, logger="workflows.staff.two_factor"):
         refused = post_code(client, "/staff/login/code", pyotp.TOTP(secret).now())
     assert refused.status_code == 401
     assert UNREADABLE in refused.get_data(as_text=True)

@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from intake.api.openapi import openapi_document
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import make_staff, routed_case
-from workflows.staff import issue_api_token
+from workflows.staff.accounts import issue_api_token
 
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [

@@ -148,7 +148,7 @@ def test_an_address_with_a_nul_character_gets_400_not_a_server_error(
 ) -> None:
     # Schemathesis found ?queue= with a NUL to be a server error on PostgreSQL (text cannot
     # hold one); every address of the service refuses it up front, for staff too.
-    from workflows.staff import issue_api_token
+    from workflows.staff.accounts import issue_api_token
 
     make_staff(app)
     token = issue_api_token(app.extensions["ldn"].sessions, "coord@test")

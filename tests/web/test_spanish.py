@@ -20,8 +20,8 @@ from tests.web.intake_client import (
     errors,
     post_step,
 )
-from workflows import pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import pipeline
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Draft, OutboxMessage
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from workflows.webhooks import verify_signature
+from workflows.messaging.webhooks import verify_signature
 
 __all__ = ["Received", "Receiver", "make_certificate", "app_trusting"]
 

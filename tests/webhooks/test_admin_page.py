@@ -13,7 +13,7 @@ from tests.conftest import wait_until
 from tests.staff.helpers import PASSWORD, csrf, login, make_staff
 from tests.webhooks.receiver import Receiver
 from workflows.models import AuditEntry, Role, WebhookEndpoint
-from workflows.staff import create_staff
+from workflows.staff.accounts import create_staff
 
 PAGE = "/staff/admin/webhooks"
 SECRET = re.compile(r"<code class=\"resume-link\" data-secret>(whsec_[0-9a-f]{64})</code>")

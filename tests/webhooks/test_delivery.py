@@ -15,9 +15,9 @@ from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.staff.helpers import act, login, make_staff, routed_case
 from tests.webhooks.receiver import Receiver
-from workflows import webhooks
-from workflows.enqueue import webhook_requester
+from workflows.messaging import webhooks
 from workflows.models import Case, StaffUser, WebhookDelivery, utcnow
+from workflows.platform.enqueue import webhook_requester
 
 CANARY_WORDS = ["Quintessa", "Marblethorpe", "1971-03-17", "quintessa", "0199", "Zorbulax"]
 CANARY_NOTE = "Rhubarbulous aches every morning"

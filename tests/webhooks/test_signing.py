@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
-from workflows import webhooks
+from workflows.messaging import webhooks
 
 SECRET = "whsec_" + "ab" * 32
 BODY = b'{"case":{"id":"K7Q2M9XD"},"id":"evt_1","type":"case.routed"}'

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["FlagCode", "FlagKind"]
+__all__ = ["FlagCode", "FlagKind", "codes_of"]
 
 
 class FlagKind(StrEnum):
@@ -94,3 +96,15 @@ CONTRACT_KINDS: dict[FlagCode, FlagKind] = {
     ),
     FlagCode.MEDICATION_UNIDENTIFIED: FlagKind.REVIEW,
 }
+
+
+def codes_of(result: Mapping[str, Any] | None) -> list[str]:
+    """Every code a screening result raised, in order and once each: hard stops, cautions,
+    reviews (a person must look), then the ketosis plan's stops and cautions."""
+    result = result or {}
+    codes = [
+        f["code"] for key in ("hard_stops", "cautions", "reviews") for f in result.get(key) or []
+    ]
+    ketosis = result.get("ketosis") or {}
+    codes += [f["code"] for key in ("stops", "cautions") for f in ketosis.get(key) or []]
+    return list(dict.fromkeys(codes))

@@ -1,7 +1,7 @@
 """Sending work to the Celery workers, by task name and with ids only.
 
 The web process sends but never runs tasks, so it imports this module and not
-workflows.tasks, which would load the pipeline and the screening engine (rapidfuzz, the rule
+workflows.cases.tasks, which would load the pipeline and the screening engine (rapidfuzz, the rule
 data) into every gunicorn worker for nothing.
 """
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.models import Case, CaseStatus, Role, StaffUser, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
     "MAX_FAILED_LOGINS",

@@ -41,12 +41,14 @@ __all__ = [
     "GIVE_UP_AFTER",
 ]
 
-log = logging.getLogger("workflows.delivery")
+log = logging.getLogger("workflows.messaging.delivery")
 
 SMTP_TRANSPORT = "smtp"
 BACKOFF_MAX = timedelta(minutes=60)
 GIVE_UP_AFTER = timedelta(days=3)
-CLAIM_SECONDS = 60  # longer than an SMTP exchange may take (workflows/smtp.py TIMEOUT_SECONDS)
+CLAIM_SECONDS = (
+    60  # longer than an SMTP exchange may take (workflows/messaging/smtp.py TIMEOUT_SECONDS)
+)
 
 Sender = Callable[[OutboxMessage], None]
 

@@ -31,7 +31,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "es")
 # Each language named in English, for staff pages (which stay English).
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
-TRANSLATIONS_DIR = Path(__file__).resolve().parents[1] / "intake" / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "intake" / "translations"
 DOMAIN = "messages"  # one catalogue for pages, forms and messages
 
 

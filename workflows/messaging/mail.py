@@ -2,11 +2,11 @@
 
 The default outbox writes each message to the database (shown at /dev/outbox in
 development); with SMTP_URL set a worker also sends it by SMTP once the transaction that wrote
-it commits, and again with backoff while the server is away (workflows/delivery.py). Bodies
+it commits, and again with backoff while the server is away (workflows/messaging/delivery.py). Bodies
 say only what the patient needs to act (links, the case reference): no health data, nothing
 the patient did not type.
 Each message is written in the patient's language (the draft's or the case's), from the same
-gettext catalogue as the web pages (workflows.i18n).
+gettext catalogue as the web pages (workflows.platform.i18n).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from workflows.after_commit import call_after_commit
-from workflows.delivery import SMTP_TRANSPORT
-from workflows.i18n import translations
+from workflows.messaging.delivery import SMTP_TRANSPORT
+from workflows.messaging.smtp import SmtpServer
 from workflows.models import OutboxMessage
-from workflows.settings import Settings
-from workflows.smtp import SmtpServer
+from workflows.platform.after_commit import call_after_commit
+from workflows.platform.i18n import translations
+from workflows.platform.settings import Settings
 
 __all__ = ["Message", "Outbox", "DatabaseOutbox", "SmtpOutbox", "outbox_for", "messages"]
 
@@ -60,7 +60,7 @@ class DatabaseOutbox:
 class SmtpOutbox(DatabaseOutbox):
     """Records the message like DatabaseOutbox, marked for SMTP; once the caller's
     transaction commits, `deliver_soon(message_id)` asks a worker to send it
-    (workflows/delivery.py). Nothing is sent for a transaction that rolls back, and a server
+    (workflows/messaging/delivery.py). Nothing is sent for a transaction that rolls back, and a server
     that is down never undoes the change that wrote the message."""
 
     transport = SMTP_TRANSPORT

@@ -19,9 +19,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import medications, webhooks
-from workflows.casework import flag_codes
-from workflows.mail import Outbox, messages
+from workflows.cases import medications
+from workflows.cases.casework import flag_codes
+from workflows.messaging import webhooks
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.screening import (
     InvalidIntake,
@@ -46,7 +47,7 @@ __all__ = [
 
 PIPELINE_ACTOR = "system:pipeline"
 # Logs carry event names, ids and codes only: never names, dates, contact details or free text.
-log = logging.getLogger("workflows.pipeline")
+log = logging.getLogger("workflows.cases.pipeline")
 IN_PIPELINE = (CaseStatus.RECEIVED, CaseStatus.SCREENING)
 
 

@@ -1,6 +1,6 @@
 """`make run`: migrate, start the embedded Redis if no REDIS_URL is set, then run the Procfile.
 
-    python -m workflows.launch
+    python -m workflows.platform.launch
 
 Web, worker and beat come up under honcho with one shared environment; Ctrl-C stops all three,
 then the embedded Redis. The access log format of the Procfile logs method, path (no query
@@ -15,12 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workflows.database import sessions_for
-from workflows.embedded_redis import embedded_redis_url
-from workflows.migrate import upgrade
-from workflows.rescreen import rescreen_open_cases
-from workflows.settings import PROJECT_ROOT, Settings
-from workflows.staff import describe_demo_logins, seed_demo_accounts
+from workflows.cases.rescreen import rescreen_open_cases
+from workflows.platform.database import sessions_for
+from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.migrate import upgrade
+from workflows.platform.settings import PROJECT_ROOT, Settings
+from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
-"""Alembic migrations without an alembic.ini: ``python -m workflows.migrate upgrade``.
+"""Alembic migrations without an alembic.ini: ``python -m workflows.platform.migrate upgrade``.
 
-python -m workflows.migrate upgrade            # to head, on DATABASE_URL (or the default)
-python -m workflows.migrate revision -m "..."  # autogenerate a new revision
+python -m workflows.platform.migrate upgrade            # to head, on DATABASE_URL (or the default)
+python -m workflows.platform.migrate revision -m "..."  # autogenerate a new revision
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from workflows.settings import Settings
+from workflows.platform.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -29,7 +29,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m workflows.migrate")
+    parser = argparse.ArgumentParser(prog="python -m workflows.platform.migrate")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("upgrade")
     revision = sub.add_parser("revision")

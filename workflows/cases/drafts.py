@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.i18n import known_language
-from workflows.mail import Outbox, messages
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, Draft, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.i18n import known_language
+from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
     "DraftView",

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 __all__ = ["SmtpServer", "SmtpUrlError", "send_email", "TIMEOUT_SECONDS"]
 
 # A server that does not answer in this time is treated as down; the message waits for the
-# next attempt (workflows/delivery.py), and the task stays well inside its time limit.
+# next attempt (workflows/messaging/delivery.py), and the task stays well inside its time limit.
 TIMEOUT_SECONDS = 10.0
 
 

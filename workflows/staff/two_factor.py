@@ -7,7 +7,7 @@ An enrolment is *started* when a secret is written to ``StaffUser.totp_secret`` 
 The secret is shown while the enrolment is pending and never after: no function here returns
 it for an enrolled account.
 
-The secret is stored sealed (workflows/secret_box.py: AES-256-GCM, a key derived from
+The secret is stored sealed (workflows/platform/secret_box.py: AES-256-GCM, a key derived from
 SECRET_KEY, bound to the account's row), so the functions that read or write it take the
 ``SecretBox`` made by ``totp_secret_box``. A secret that no longer opens (SECRET_KEY changed)
 refuses sign-in with ``TotpSecretUnreadable`` until an admin resets the account's two-factor
@@ -26,11 +26,11 @@ import pyotp
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import audit
 from workflows.models import RecoveryCode, Role, StaffUser, utcnow
-from workflows.secret_box import SecretBox, SecretUnreadable
-from workflows.staff import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
-from workflows.tokens import hash_token
+from workflows.platform.secret_box import SecretBox, SecretUnreadable
+from workflows.platform.tokens import hash_token
+from workflows.staff import audit
+from workflows.staff.accounts import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
 
 __all__ = [
     "ISSUER",
@@ -63,7 +63,7 @@ __all__ = [
     "staff_two_factor_overview",
 ]
 
-log = logging.getLogger("workflows.two_factor")
+log = logging.getLogger("workflows.staff.two_factor")
 
 # The HKDF info string of the key that seals TOTP secrets: changing it makes every stored
 # secret unreadable, so a new key derivation gets a new name (and a new stored prefix).

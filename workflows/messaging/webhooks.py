@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import audit
-from workflows.after_commit import call_after_commit
 from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
+from workflows.platform.after_commit import call_after_commit
+from workflows.screening.codes import codes_of
+from workflows.staff import audit
 
 __all__ = [
     "EVENT_TYPES",
@@ -230,9 +231,6 @@ def _iso(moment: datetime) -> str:
 def payload_for(case: Case, event_type: str, event_id: str, occurred_at: datetime) -> dict:
     """Ids and codes only: never the patient's name, contact details, dates, medications or
     anything typed. A receiver that needs more asks the staff API with its own credentials."""
-    # casework imports this module to record its events: import it here, not at the top.
-    from workflows.casework import flag_codes
-
     return {
         "id": event_id,
         "type": event_type,
@@ -242,7 +240,7 @@ def payload_for(case: Case, event_type: str, event_id: str, occurred_at: datetim
             "status": case.status,
             "decision": case.decision,
             "queue": case.queue,
-            "flags": flag_codes(case),
+            "flags": codes_of(case.screening_result),
             "rule_set_version": case.rule_set_version,
         },
     }

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE"]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 

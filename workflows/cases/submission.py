@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.i18n import known_language
 from workflows.models import Case, CaseEvent, CaseStatus
+from workflows.platform.i18n import known_language
+from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import validate_intake
-from workflows.tokens import hash_token, new_public_id, new_token, token_matches
 
-log = logging.getLogger("workflows.services")
+log = logging.getLogger("workflows.cases.submission")
 
 __all__ = ["SubmittedCase", "PatientStatus", "submit_intake", "patient_status", "PATIENT_STATUS"]
 

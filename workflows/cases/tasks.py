@@ -18,21 +18,22 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import delivery, pipeline, webhooks
-from workflows.celery_app import redis_url_of
-from workflows.database import sessions_for
-from workflows.enqueue import (
+from workflows.cases import pipeline
+from workflows.messaging import delivery, webhooks
+from workflows.messaging.mail import outbox_for
+from workflows.messaging.smtp import SmtpServer, send_email
+from workflows.models import OutboxMessage
+from workflows.platform.celery_app import redis_url_of
+from workflows.platform.database import sessions_for
+from workflows.platform.enqueue import (
     PIPELINE_TASK,
     delivery_requester,
     enqueue_pipeline,
     webhook_requester,
 )
-from workflows.mail import outbox_for
-from workflows.models import OutboxMessage
-from workflows.settings import Settings
-from workflows.smtp import SmtpServer, send_email
+from workflows.platform.settings import Settings
 
-# The senders are in workflows.enqueue: the web imports that, never this module.
+# The senders are in workflows.platform.enqueue: the web imports that, never this module.
 __all__ = [
     "process_case",
     "deliver_message",
@@ -97,7 +98,7 @@ def process_case(self: CaseTask, case_id: int) -> str:
     )
 
 
-# --- mail (workflows/delivery.py) -------------------------------------------------------------
+# --- mail (workflows/messaging/delivery.py) -------------------------------------------------------------
 
 
 def _retry_book(app: Celery) -> delivery.RetryBook:

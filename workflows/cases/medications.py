@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.after_commit import call_after_commit
-from workflows.casework import Action, S, TransitionNotAllowed, _check, _require_role
+from workflows.cases.casework import Action, S, TransitionNotAllowed, _check, _require_role
 from workflows.models import (
     Case,
     MedicationIdentification,
@@ -32,6 +31,7 @@ from workflows.models import (
     StaffUser,
     UnidentifiedMedication,
 )
+from workflows.platform.after_commit import call_after_commit
 from workflows.screening.normalise import fold, tokens
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from workflows.database import engine_for
 from workflows.models import Base
+from workflows.platform.database import engine_for
 
 config = context.config
 target_metadata = Base.metadata

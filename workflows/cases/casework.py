@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import audit, webhooks
-from workflows.mail import Outbox, messages
+from workflows.messaging import webhooks
+from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
-from workflows.tokens import hash_token, new_token
+from workflows.platform.tokens import hash_token, new_token
+from workflows.screening.codes import codes_of
+from workflows.staff import audit
 
 __all__ = [
     "TRANSITIONS",
@@ -407,14 +409,8 @@ class QueueFilters:
 
 
 def flag_codes(case: Case) -> list[str]:
-    """Every code of the result: hard stops, cautions, reviews (a person must look), ketosis."""
-    result = case.screening_result or {}
-    codes = [
-        f["code"] for key in ("hard_stops", "cautions", "reviews") for f in result.get(key) or []
-    ]
-    ketosis = result.get("ketosis") or {}
-    codes += [f["code"] for key in ("stops", "cautions") for f in ketosis.get(key) or []]
-    return list(dict.fromkeys(codes))
+    """Every code of the case's screening result (the one definition is the screening's)."""
+    return codes_of(case.screening_result)
 
 
 def waiting_since(case: Case) -> datetime:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.casework import OPEN_STATES, flag_codes
+from workflows.cases.casework import OPEN_STATES, flag_codes
+from workflows.cases.pipeline import screen_case
 from workflows.models import Case, CaseEvent, utcnow
-from workflows.pipeline import screen_case
 from workflows.screening import default_rules
 
 __all__ = ["rescreen_open_cases"]
