@@ -58,13 +58,13 @@ from tests.servers import (  # noqa: E402
     free_port,
     stop_process_groups,
 )
-from workflows import casework  # noqa: E402
-from workflows.database import engine_for, sessions_for  # noqa: E402
-from workflows.mail import DatabaseOutbox  # noqa: E402
-from workflows.migrate import upgrade  # noqa: E402
+from workflows.cases import casework  # noqa: E402
+from workflows.messaging.mail import DatabaseOutbox  # noqa: E402
 from workflows.models import Case, StaffUser, utcnow  # noqa: E402
-from workflows.staff import issue_api_token  # noqa: E402
-from workflows.two_factor import time_step, totp_secret_box, totp_secret_context  # noqa: E402
+from workflows.platform.database import engine_for, sessions_for  # noqa: E402
+from workflows.platform.migrate import upgrade  # noqa: E402
+from workflows.staff.accounts import issue_api_token  # noqa: E402
+from workflows.staff.two_factor import time_step, totp_secret_box, totp_secret_context  # noqa: E402
 
 FOLDER = Path("/tmp/ldn-scale")
 SECRET_KEY = "scale-bench"  # the TOTP secrets of a reused database are sealed with it
@@ -444,8 +444,8 @@ def clients_for(web: Web, database_url: str) -> dict[str, requests.Session]:
 
 _RESCREEN = """
 import json, resource, sys, time
-from workflows.database import sessions_for
-from workflows.rescreen import rescreen_open_cases
+from workflows.platform.database import sessions_for
+from workflows.cases.rescreen import rescreen_open_cases
 started = time.monotonic()
 changed = rescreen_open_cases(sessions_for(sys.argv[1]))
 print(json.dumps({"cases": len(changed), "seconds": time.monotonic() - started,

@@ -30,13 +30,14 @@ import pyotp
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import audit, casework, pipeline
-from workflows.mail import DatabaseOutbox
+from workflows.cases import casework, pipeline
+from workflows.cases.submission import submit_intake
+from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
-from workflows.secret_box import SecretBox
-from workflows.services import submit_intake
-from workflows.staff import create_staff
-from workflows.two_factor import confirm_enrolment, start_enrolment, time_step
+from workflows.platform.secret_box import SecretBox
+from workflows.staff import audit
+from workflows.staff.accounts import create_staff
+from workflows.staff.two_factor import confirm_enrolment, start_enrolment, time_step
 
 __all__ = [
     "PASSWORD",

@@ -96,7 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         csrf.exempt(bench)
     if settings.count_statements:
         from intake.statement_count import count_statements
-        from workflows.database import engine_for
+        from workflows.platform.database import engine_for
 
         count_statements(app, engine_for(settings.database_url))
 

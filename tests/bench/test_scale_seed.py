@@ -13,8 +13,8 @@ from bench.scale import ADMIN, COORDINATOR, PHYSICIAN, fresh_amend_token, measur
 from bench.scale_seed import PASSWORD, seed, table_counts
 from tests.conftest import PRODUCTION
 from tests.staff.helpers import login
-from workflows.database import engine_for
-from workflows.staff import issue_api_token
+from workflows.platform.database import engine_for
+from workflows.staff.accounts import issue_api_token
 
 pytestmark = pytest.mark.skipif(
     not PRODUCTION,
