@@ -18,9 +18,11 @@ from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
 from intake.i18n import init_i18n
+from intake.request_ids import init_request_ids
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
 
 __all__ = ["create_app"]
@@ -49,6 +51,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         attr: test_config[key] for key, attr in _SETTING_KEYS.items() if key in test_config
     }
     settings = Settings.from_env(**overrides)
+    if not test_config.get("TESTING"):
+        # Before the app's logger exists, so Flask adds no handler of its own; tests capture
+        # the records themselves.
+        configure_logging(settings.log_format)
 
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
@@ -67,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         {key: value for key, value in test_config.items() if key not in _SETTING_KEYS}
     )
 
+    init_request_ids(app)  # first: a request refused by a later check has an id too
     app.extensions["ldn"] = Services.build(settings, app.config.get("TODAY"))
     init_i18n(app)
     csrf.init_app(app)

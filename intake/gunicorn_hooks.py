@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
+
+from workflows.platform.logging_setup import gunicorn_log_config
+from workflows.platform.settings import log_format_from
 
 # Gunicorn 25+ opens a control socket at one fixed path in the user's home; nothing here uses it,
 # and two web processes on one machine (blue/green, a load test beside the service) would race
 # for it.
 control_socket_disable = True
+
+# Gunicorn's own lines (the arbiter's, the access lines) in the same format as the app's,
+# through the same handler (workflows/platform/logging_setup.py).
+logconfig_dict = gunicorn_log_config(log_format_from(os.environ))
 
 
 def post_worker_init(worker: Any) -> None:

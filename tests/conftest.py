@@ -96,9 +96,10 @@ def modules_loaded_by(
     probe: str, candidates: tuple[str, ...], env: dict[str, str] | None = None
 ) -> list[str]:
     """Which of `candidates` a fresh interpreter has imported after running `probe`."""
+    # The answer is marked: the probe's own log lines go to standard output too.
     script = (
         f"{probe}\nimport json, sys\n"
-        f"print(json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
+        f"print('loaded:', json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],
@@ -108,7 +109,8 @@ def modules_loaded_by(
         text=True,
         check=True,
     )
-    return json.loads(completed.stdout.splitlines()[-1])
+    [answer] = [line for line in completed.stdout.splitlines() if line.startswith("loaded: ")]
+    return json.loads(answer.removeprefix("loaded: "))
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:

@@ -1,8 +1,12 @@
 """A canary patient goes through the whole service; their personal data must appear in no log
-line and no message the broker carried (Redis MONITOR sees every command)."""
+line and no message the broker carried (Redis MONITOR sees every command).
+
+The log lines are checked twice: as the processes print them (this service's handler, JSON and
+text), and as raw records, which an error reporter or another handler would see whole."""
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from typing import Any
@@ -13,6 +17,7 @@ from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.web.intake_client import HISTORY_ALL_NO, post_step
 from workflows.models import Case
+from workflows.platform.logging_setup import LOG_FORMATS, handler_for
 
 CANARY = CANARY_PATIENT
 MEDICATION = CANARY_MEDICATION
@@ -48,9 +53,12 @@ def test_a_canary_patient_leaves_no_trace_in_logs_or_broker_messages(
     app: Any, client: Any, worker: Any, redis_url: str
 ) -> None:
     capture = Capture()
+    printed = {log_format: io.StringIO() for log_format in LOG_FORMATS}
+    printers = [handler_for(log_format, stream) for log_format, stream in printed.items()]
     root = logging.getLogger()
     previous_level = root.level
-    root.addHandler(capture)
+    for handler in [capture, *printers]:
+        root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     monitored: list[str] = []
     monitor_client = redis_client(redis_url)
@@ -101,13 +109,18 @@ def test_a_canary_patient_leaves_no_trace_in_logs_or_broker_messages(
         stop.set()
         redis_client(redis_url).ping()  # wakes the monitor so it can stop
         watcher.join(timeout=5)
-        root.removeHandler(capture)
+        for handler in [capture, *printers]:
+            root.removeHandler(handler)
         root.setLevel(previous_level)
 
     assert capture.lines, "logs were captured"
+    for log_format, stream in printed.items():
+        assert "case.screened" in stream.getvalue(), f"the {log_format} lines were printed"
     for secret in SECRETS:
+        for log_format, stream in printed.items():
+            assert secret not in stream.getvalue(), f"{secret!r} is in a printed {log_format} line"
         assert not [line for line in capture.lines if secret in line], (
-            f"{secret!r} is in a log line"
+            f"{secret!r} is in a log record"
         )
         assert not [line for line in monitored if secret in line], (
             f"{secret!r} went through the broker"

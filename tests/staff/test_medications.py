@@ -335,7 +335,7 @@ def test_the_identification_form_loads_neither_the_engine_nor_the_vocabulary() -
     from tests.conftest import modules_loaded_by
 
     probe = (
-        "from workflows import medications\n"
+        "from workflows.cases import medications\n"
         "medications.ingredient_families()\n"
         "medications.canonical_ingredients([], 'pethidine, lisinopril')"
     )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows.cases.lifecycle import OPEN_STATES, TRANSITIONS, TransitionNotAllowed, transition
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Role, StaffUser, utcnow
@@ -35,46 +36,13 @@ __all__ = [
 ]
 
 S = CaseStatus
-TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    S.RECEIVED: frozenset({S.SCREENING, S.SCREENING_FAILED, S.WITHDRAWN}),
-    S.SCREENING: frozenset({S.ROUTED, S.SCREENING_FAILED, S.WITHDRAWN}),
-    S.SCREENING_FAILED: frozenset({S.RECEIVED, S.ROUTED, S.DECLINED, S.WAITLISTED, S.WITHDRAWN}),
-    # -> screening: a coordinator recorded what a medication is, and the case is screened again.
-    S.ROUTED: frozenset(
-        {
-            S.ROUTED,
-            S.ASSIGNED,
-            S.ACCEPTED,
-            S.NEEDS_INFO,
-            S.DECLINED,
-            S.WAITLISTED,
-            S.WITHDRAWN,
-            S.SCREENING,
-        }
-    ),
-    S.NEEDS_INFO: frozenset({S.SCREENING, S.ROUTED, S.DECLINED, S.WITHDRAWN}),
-    S.ASSIGNED: frozenset(
-        {S.ACCEPTED, S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.WITHDRAWN, S.SCREENING}
-    ),
-    S.WAITLISTED: frozenset({S.ROUTED, S.DECLINED, S.WITHDRAWN}),
-    S.ACCEPTED: frozenset({S.WITHDRAWN}),
-    S.DECLINED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
 # How long a case may wait in each queue before it is late.
 SERVICE_TARGETS = {"physician": timedelta(hours=24), "coordinator": timedelta(hours=4)}
 AMENDABLE_STEPS = ("about", "diagnoses", "medications", "history", "goals", "ketosis")
-OPEN_STATES = (S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.SCREENING_FAILED, S.WAITLISTED)
 
 
 class CaseNotFound(LookupError):
     pass
-
-
-class TransitionNotAllowed(Exception):
-    def __init__(self, case_id: int, from_state: str, to_state: str) -> None:
-        super().__init__(f"case {case_id} cannot go from {from_state} to {to_state}")
-        self.case_id, self.from_state, self.to_state = case_id, from_state, to_state
 
 
 class CaseAlreadyHandled(Exception):
@@ -88,11 +56,6 @@ class CaseAlreadyHandled(Exception):
 
 class NotPermitted(Exception):
     pass
-
-
-def _check(case: Case, to: CaseStatus) -> None:
-    if to not in TRANSITIONS[CaseStatus(case.status)]:
-        raise TransitionNotAllowed(case.id, case.status, to.value)
 
 
 def _actor(db: Session, staff_id: int) -> StaffUser:
@@ -183,8 +146,8 @@ def assign(
             raise NotPermitted(
                 f"{physician.name} is not licensed in {case.patient_state or 'the patient state'}"
             )
-        _check(case, S.ASSIGNED)
-        case.status, case.assignee_id, case.queue = S.ASSIGNED, physician.id, "physician"
+        transition(case, S.ASSIGNED)
+        case.assignee_id, case.queue = physician.id, "physician"
         return {"reason": reason, "physician": physician.name}
 
     Action(sessions).run(staff_id, case_id, version, "assigned", change)
@@ -203,8 +166,8 @@ def accept(
             raise _last_change(db, case)
         if not may_physician_see(case, user):
             raise NotPermitted("this case is not yours to accept")
-        _check(case, S.ACCEPTED)
-        case.status, case.assignee_id, case.accepted_at = S.ACCEPTED, user.id, utcnow()
+        transition(case, S.ACCEPTED)
+        case.assignee_id, case.accepted_at = user.id, utcnow()
         webhooks.record_event(db, case, "case.accepted", send_soon=send_webhook)
         return {}
 
@@ -221,9 +184,8 @@ def physician_decline(
         _require_role(user, Role.PHYSICIAN)
         if not may_physician_see(case, user):
             raise NotPermitted("this case is not yours to decline")
-        _check(case, S.ROUTED)
-        case.status, case.queue, case.assignee_id, case.routed_at = (
-            S.ROUTED,
+        transition(case, S.ROUTED)
+        case.queue, case.assignee_id, case.routed_at = (
             "coordinator",
             None,
             utcnow(),
@@ -245,8 +207,8 @@ def decline(
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
-        _check(case, S.DECLINED)
-        case.status, case.assignee_id = S.DECLINED, None
+        transition(case, S.DECLINED)
+        case.assignee_id = None
         webhooks.record_event(db, case, "case.declined", send_soon=send_webhook)
         return {"reason": reason}
 
@@ -260,8 +222,8 @@ def waitlist(
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
-        _check(case, S.WAITLISTED)
-        case.status, case.queue, case.assignee_id = S.WAITLISTED, "waitlist", None
+        transition(case, S.WAITLISTED)
+        case.queue, case.assignee_id = "waitlist", None
         return {"reason": reason}
 
     Action(sessions).run(staff_id, case_id, version, "waitlisted", change)
@@ -282,9 +244,9 @@ def reroute(
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
         target = S.WAITLISTED if queue == "waitlist" else S.ROUTED
-        _check(case, target)
         before = case.queue
-        case.status, case.queue, case.assignee_id, case.routed_at = target, queue, None, utcnow()
+        transition(case, target)
+        case.queue, case.assignee_id, case.routed_at = queue, None, utcnow()
         return {"reason": reason, "from": before, "to": queue}
 
     Action(sessions).run(staff_id, case_id, version, "rerouted", change)
@@ -299,9 +261,9 @@ def retry_screening(
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
-        _check(case, S.RECEIVED)
         failed_with = case.last_error
-        case.status, case.last_error = S.RECEIVED, None
+        transition(case, S.RECEIVED)
+        case.last_error = None
         case.screening_result, case.rule_set_version, case.decision = None, None, None
         return {"reason": reason, "failed_with": failed_with}
 
@@ -336,8 +298,8 @@ def request_info(
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
-        _check(case, S.NEEDS_INFO)
-        case.status, case.assignee_id = S.NEEDS_INFO, None
+        transition(case, S.NEEDS_INFO)
+        case.assignee_id = None
         case.info_token_hash = hash_token(token)
         case.info_steps = {"steps": chosen, "reason": reason}
         address = (case.intake.get("patient", {}).get("email") or "").strip()
@@ -374,10 +336,9 @@ def patient_amend(sessions: sessionmaker[Session], token: str, document: dict[st
         ).one_or_none()
         if case is None or case.status != S.NEEDS_INFO:
             raise CaseNotFound("no open request for information")
-        _check(case, S.SCREENING)
         steps = case.info_steps["steps"] if case.info_steps else []
+        transition(case, S.SCREENING)
         case.intake = document
-        case.status = S.SCREENING
         case.screening_result, case.rule_set_version, case.decision = None, None, None
         case.info_token_hash, case.info_steps = None, None
         case.updated_at = utcnow()

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases.casework import Action, S, TransitionNotAllowed, _check, _require_role
+from workflows.cases.casework import Action, S, _require_role
+from workflows.cases.lifecycle import TransitionNotAllowed, transition
 from workflows.models import (
     Case,
     MedicationIdentification,
@@ -208,8 +209,8 @@ def identify_medication(
         recorded.append(identification.id)
         # The pipeline screens a case in `screening` whose rule set version is not the current
         # one: clearing it makes the worker screen again with the identification.
-        _check(case, S.SCREENING)
-        case.status, case.assignee_id, case.rule_set_version = S.SCREENING, None, None
+        transition(case, S.SCREENING)
+        case.assignee_id, case.rule_set_version = None, None
         call_after_commit(db, enqueue, case.id)
         # Ids, ingredient names and the field path: never the patient's words.
         return {

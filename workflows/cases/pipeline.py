@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import medications
 from workflows.cases.casework import flag_codes
+from workflows.cases.lifecycle import transition
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
 from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
@@ -63,8 +64,9 @@ def _case(db: Session, case_id: int, lock: bool = False) -> Case:
 def _record(db: Session, case: Case, action: str, **detail: object) -> None:
     case.updated_at = utcnow()
     db.add(CaseEvent(case_id=case.id, actor=PIPELINE_ACTOR, action=action, detail=detail))
-    # The detail holds codes, queues and field paths only (see each caller).
-    log.info("case.%s", action, extra={"case_id": case.id, "detail": detail})
+    # The detail holds codes, queues and field paths only (see each caller); its keys are on
+    # the log's allow-list (workflows/platform/logging_setup.py), so each is printed.
+    log.info("case.%s", action, extra={"case_id": case.id, **detail})
 
 
 def process(
@@ -123,11 +125,11 @@ def _start_screening(db: Session, case: Case) -> bool:
     try:
         validate_intake(case.intake)
     except InvalidIntake as invalid:
-        case.status = CaseStatus.SCREENING_FAILED
+        transition(case, CaseStatus.SCREENING_FAILED)
         case.last_error = "InvalidIntake"
         _record(db, case, "screening_failed", fields=[e.field for e in invalid.errors])
         return True
-    case.status = CaseStatus.SCREENING
+    transition(case, CaseStatus.SCREENING)
     _record(db, case, "screening_started")
     return True
 
@@ -182,7 +184,7 @@ def _route(db: Session, case: Case, send_webhook: Callable[[int], None] | None =
     case.priority = case.screening_result["route"]["priority"]
     case.patient_state = licensed_state_of(case.intake)
     case.routed_at = utcnow()
-    case.status = CaseStatus.ROUTED
+    transition(case, CaseStatus.ROUTED)
     case.last_error = None
     _record(db, case, "routed", queue=case.queue, priority=case.priority)
     # In this transaction: the delivery exists exactly when the routing committed.
@@ -218,7 +220,7 @@ def mark_failed(sessions: sessionmaker[Session], case_id: int, error: str) -> bo
         case = db.get(Case, case_id)
         if case is None or case.status not in IN_PIPELINE:
             return False
-        case.status = CaseStatus.SCREENING_FAILED
+        transition(case, CaseStatus.SCREENING_FAILED)
         case.last_error = error[:120]
         _record(db, case, "screening_failed", error=case.last_error)
         return True

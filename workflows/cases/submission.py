@@ -129,7 +129,8 @@ def submit_intake(
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
         submitted = SubmittedCase(case.id, case.public_id, token)
     enqueue(submitted.id)
-    log.info("case.received", extra={"case_id": submitted.id, "actor": actor})
+    # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
+    log.info("case.received", extra={"case_id": submitted.id, "channel": actor})
     return submitted
 
 

@@ -31,6 +31,7 @@ from workflows.platform.enqueue import (
     enqueue_pipeline,
     webhook_requester,
 )
+from workflows.platform.logging_setup import bound
 from workflows.platform.settings import Settings
 
 # The senders are in workflows.platform.enqueue: the web imports that, never this module.
@@ -90,12 +91,14 @@ def _sessions(app: Celery) -> sessionmaker[Session]:
 def process_case(self: CaseTask, case_id: int) -> str:
     """One message per case: validate, screen, route and notify (see pipeline.process)."""
     settings = _settings(self.app)
-    return pipeline.process(
-        _sessions(self.app),
-        case_id,
-        outbox_for(settings, delivery_requester(self.app)),
-        webhook_requester(self.app),
-    )
+    # Every line of the task names the case, a failed enqueue of its mail or webhook too.
+    with bound(case_id=case_id):
+        return pipeline.process(
+            _sessions(self.app),
+            case_id,
+            outbox_for(settings, delivery_requester(self.app)),
+            webhook_requester(self.app),
+        )
 
 
 # --- mail (workflows/messaging/delivery.py) -------------------------------------------------------------

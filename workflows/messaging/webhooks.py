@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import Case, StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
+from workflows.models import StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
 from workflows.platform.after_commit import call_after_commit
 from workflows.screening.codes import codes_of
 from workflows.staff import audit
@@ -224,11 +224,26 @@ def rotate_secret(db: Session, admin: StaffUser, endpoint_id: int) -> str:
 # --- events ----------------------------------------------------------------------------------
 
 
+class WebhookSubject(Protocol):
+    """What an event says about its case: ids, states and the screening result's codes. A
+    case of workflows.cases is one; messaging needs no more, and so does not import cases."""
+
+    id: int
+    public_id: str
+    status: str
+    decision: str | None
+    queue: str | None
+    screening_result: dict[str, Any] | None
+    rule_set_version: str | None
+
+
 def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def payload_for(case: Case, event_type: str, event_id: str, occurred_at: datetime) -> dict:
+def payload_for(
+    case: WebhookSubject, event_type: str, event_id: str, occurred_at: datetime
+) -> dict:
     """Ids and codes only: never the patient's name, contact details, dates, medications or
     anything typed. A receiver that needs more asks the staff API with its own credentials."""
     return {
@@ -252,7 +267,7 @@ def _new_event_id() -> str:
 
 def record_event(
     db: Session,
-    case: Case,
+    case: WebhookSubject,
     event_type: str,
     now: datetime | None = None,
     send_soon: Callable[[int], None] | None = None,
@@ -515,15 +530,16 @@ def deliveries_page(
     db: Session, status: str | None = None, limit: int = 200
 ) -> list[tuple[WebhookDelivery, str | None]]:
     """The newest deliveries with their case reference, for the admin page."""
-    query = (
-        select(WebhookDelivery, Case.public_id)
-        .outerjoin(Case, Case.id == WebhookDelivery.case_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
+    query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
     if status:
         query = query.where(WebhookDelivery.status == status)
-    return [(delivery, reference) for delivery, reference in db.execute(query).all()]
+    # The payload names the case by its public id: no join to the cases' table.
+    return [(delivery, _case_reference(delivery.payload)) for delivery in db.scalars(query)]
+
+
+def _case_reference(payload: dict[str, Any]) -> str | None:
+    case = payload.get("case") if isinstance(payload, dict) else None
+    return case.get("id") if isinstance(case, dict) else None
 
 
 def endpoints_page(db: Session) -> list[WebhookEndpoint]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from workflows.cases.rescreen import rescreen_open_cases
 from workflows.platform.database import sessions_for
 from workflows.platform.embedded_redis import embedded_redis_url
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.migrate import upgrade
 from workflows.platform.settings import PROJECT_ROOT, Settings
 from workflows.staff.accounts import describe_demo_logins, seed_demo_accounts
@@ -28,7 +29,10 @@ def main() -> int:
     env.setdefault("LDN_DEV_OUTBOX", "1")  # `make run` is for development: show /dev/outbox
     # Development: webhooks may also go to a plain-http receiver on 127.0.0.1 (never in production).
     env.setdefault("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
+    # A developer's terminal: readable lines, with the same ids as the JSON ones.
+    env.setdefault("LOG_FORMAT", "text")
     settings = Settings.from_env(env)
+    configure_logging(settings.log_format)  # the migrations and the re-screening log too
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)
     sessions = sessions_for(settings.database_url)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE"]
+from workflows.platform.logging_setup import LOG_FORMATS
+
+__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -53,6 +55,7 @@ class Settings:
     webhook_ca_bundle: str | None = None
     webhook_allow_local_http: bool = False
     webhook_timeout_seconds: float = 10.0
+    log_format: str = "json"  # one JSON object per line; "text" for a developer's terminal
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -83,8 +86,20 @@ class Settings:
             task_time_limit_seconds=int(environ.get("LDN_TASK_TIME_LIMIT", "60")),
             webhook_ca_bundle=environ.get("LDN_WEBHOOK_CA_BUNDLE") or None,
             webhook_allow_local_http=environ.get("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
+            log_format=log_format_from(environ),
         )
         return replace(settings, **overrides)
+
+
+def log_format_from(environ: Mapping[str, str]) -> str:
+    """LOG_FORMAT, checked: gunicorn's configuration reads it before any Settings exists."""
+    log_format = environ.get("LOG_FORMAT") or "json"
+    if log_format not in LOG_FORMATS:
+        raise ValueError(
+            f"LOG_FORMAT={log_format!r} is not a log format: set it to json (one JSON object "
+            "per line, the default) or text (for a terminal), or leave it unset."
+        )
+    return log_format
 
 
 def _instance_secret(instance: Path) -> str:

@@ -9,12 +9,22 @@ Reads the settings from the environment, here at the edge, and nowhere deeper.
 import gc
 from typing import Any
 
-from celery.signals import worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init
 
 from workflows.platform.celery_app import make_celery
+from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
 
-celery = make_celery(Settings.from_env())
+settings = Settings.from_env()
+celery = make_celery(settings)
+
+
+@setup_logging.connect
+def use_our_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """With a receiver on this signal Celery configures no logging of its own: the worker's
+    and beat's lines, Celery's included, come out as the web's do (workflows/platform/logging_setup.py),
+    at the level of --loglevel."""
+    configure_logging(settings.log_format, loglevel or "INFO")
 
 
 @worker_init.connect
