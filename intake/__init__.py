@@ -103,9 +103,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         csrf.exempt(bench)
     if settings.count_statements:
         from intake.statement_count import count_statements
-        from workflows.platform.database import engine_for
 
-        count_statements(app, engine_for(settings.database_url))
+        count_statements(app, settings.database_url)
 
     @app.before_request
     def _refuse_nul_in_the_address() -> None:

@@ -8,34 +8,29 @@ request pays them. Off by default: a production process neither counts nor shows
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, event
+
+from workflows.platform.database import engine_for
+from workflows.platform.statement_count import (
+    count_statements_on,
+    start_counting,
+    statements_counted,
+)
 
 __all__ = ["HEADER", "count_statements"]
 
 HEADER = "X-Statement-Count"
-# One counter per request: gunicorn's threads each run their own request, and a context
-# variable set at the start of a request is what that thread's queries see.
-_statements: ContextVar[list[int] | None] = ContextVar("statements_this_request", default=None)
 
 
-def count_statements(app: Flask, engine: Engine) -> None:
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_: Any) -> None:
-        counter = _statements.get()
-        if counter is not None:
-            counter[0] += 1
-
-    @app.before_request
-    def _start_counting() -> None:
-        _statements.set([0])
+def count_statements(app: Flask, database_url: str) -> None:
+    count_statements_on(engine_for(database_url))
+    app.before_request(start_counting)
 
     @app.after_request
     def _report_count(response: Any) -> Any:
-        counter = _statements.get()
-        if counter is not None:
-            response.headers[HEADER] = str(counter[0])
+        counted = statements_counted()
+        if counted is not None:
+            response.headers[HEADER] = str(counted)
         return response
