@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench clean servers translations messages validator vocabulary
+.PHONY: run test test-fast lint bench bench-scale clean servers translations messages validator vocabulary
 
 # Re-install only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -100,6 +100,12 @@ test-fast: $(STAMP) translations
 bench: $(STAMP)
 	$(BIN)/python bench/screen_bench.py
 	$(BIN)/python bench/open_world_recall.py
+
+# Every staff page at 10,000 and 100,000 cases on PostgreSQL (bench/scale.py; its databases
+# stay in /tmp/ldn-scale). More: make bench-scale SCALE_ARGS="--sizes 10000,100000,1000000 --reuse"
+SCALE_ARGS ?= --sizes 10000,100000 --reuse
+bench-scale: $(STAMP) servers translations
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts $(COMPILED)

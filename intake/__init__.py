@@ -102,6 +102,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         app.register_blueprint(bench)
         csrf.exempt(bench)
+    if settings.count_statements:
+        from intake.statement_count import count_statements
+
+        count_statements(app, settings.database_url)
 
     @app.before_request
     def _refuse_nul_in_the_address() -> None:

@@ -39,6 +39,8 @@ class Settings:
     dev_outbox: bool = False  # the /dev/outbox page, for development only
     api_rate_limit_per_minute: int = 30  # intakes per client address on the JSON API
     bench_routes: bool = False  # /bench/store, the load benchmark's no-pipeline baseline
+    # X-Statement-Count on every response, for the scale benchmark; never in production
+    count_statements: bool = False
     stuck_after_seconds: int = 300  # a case in screening this long is re-enqueued
     received_stuck_after_seconds: int = 30  # a received case never picked up (broker was down)
     draft_days: int = 30
@@ -79,6 +81,7 @@ class Settings:
             public_url=environ.get("PUBLIC_URL") or f"http://{host}:{port}",
             dev_outbox=environ.get("LDN_DEV_OUTBOX", "") == "1",
             bench_routes=environ.get("LDN_BENCH_ROUTES", "") == "1",
+            count_statements=environ.get("LDN_BENCH_COUNT_STATEMENTS", "") == "1",
             api_rate_limit_per_minute=int(environ.get("LDN_API_RATE_LIMIT", "30")),
             page_size=_positive_int(environ, "LDN_PAGE_SIZE", 50),
             visibility_timeout_seconds=int(environ.get("LDN_VISIBILITY_TIMEOUT", "120")),
