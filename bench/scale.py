@@ -269,6 +269,7 @@ def totp_code(database_url: str, email: str) -> str:
     own box, at a time step the account has not used yet (the server refuses replays)."""
     with sessions_for(database_url)() as db:
         user = db.scalars(select(StaffUser).where(StaffUser.email == email)).one()
+        assert user.totp_secret, f"{email} has no second factor to sign in with"
         secret = totp_secret_box(SECRET_KEY).open(user.totp_secret, totp_secret_context(user.id))
         last_step = user.totp_last_step
     step = time_step(utcnow())

@@ -30,7 +30,7 @@ import pyotp
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases import casework, pipeline
+from workflows.cases import casework, lifecycle, pipeline
 from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.models import Case, Role, StaffUser, utcnow
@@ -54,7 +54,7 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CASES = Path(os.environ.get("LDN_SHARED_CASES", REPO_ROOT.parent / "shared" / "cases"))
 PASSWORD = "scale bench password"
-OPEN_STATES = [s.value for s in casework.OPEN_STATES]
+OPEN_STATES = [s.value for s in lifecycle.OPEN_STATES]
 
 # email -> (name, role, licensed states, capacity). The first physician is the one the
 # benchmark signs in as: licensed in three states, so its list is one of the longer ones.

@@ -430,7 +430,7 @@ def audit_log() -> ResponseReturnValue:
     with services().sessions() as db:
         page = search_audit_log(db, search, services().settings.page_size)
     # The page links keep the search.
-    kept = {key: value for key, value in args.items() if key != "before"}
+    kept: dict[str, Any] = {key: value for key, value in args.items() if key != "before"}
     return render_template(
         "staff/audit.html",
         rows=page.rows,

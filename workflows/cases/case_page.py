@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases import medications
 from workflows.cases.case_reads import visible_case
 from workflows.cases.casework import may_physician_see
+from workflows.cases.queries import PhysicianLoad, physicians_for_state
 from workflows.models import AuditEntry, Case, CaseEvent, StaffUser
 from workflows.staff import audit
-from workflows.cases.queries import PhysicianLoad, physicians_for_state
 
 __all__ = ["CasePage", "view_case", "case_id_for_staff", "assignable_physicians"]
 

@@ -410,4 +410,4 @@ def is_late(case: Case, now: datetime) -> bool:
 def is_past_target(queue: str | None, status: str, since: datetime, now: datetime) -> bool:
     """Waiting in a queue longer than its service target (a list row has no Case to ask)."""
     target = SERVICE_TARGETS.get(queue or "")
-    return bool(target) and status in (S.ROUTED, S.SCREENING_FAILED) and now - since > target
+    return target is not None and status in (S.ROUTED, S.SCREENING_FAILED) and now - since > target

@@ -116,7 +116,7 @@ def _labelled(rows: Any, missing: str) -> list[tuple[str, int]]:
     return sorted(counts.items())
 
 
-def _seconds_between(db: Session, later: Any) -> ColumnElement[float]:
+def _seconds_between(db: Session, later: Any) -> ColumnElement[Any]:
     if db.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - Case.created_at)
     return (func.julianday(later) - func.julianday(Case.created_at)) * 86400.0
@@ -155,7 +155,7 @@ def _open_by_wait(db: Session, now: datetime) -> list[tuple[str, int]]:
         ],
         else_=AGE_BUCKETS[-1][0],
     )
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.execute(
             select(bucket, func.count())
             .where(Case.status.in_([s.value for s in OPEN_STATES]))

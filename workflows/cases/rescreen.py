@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -112,7 +113,7 @@ def _store_results(db: Session, cases: Sequence[Case], now: datetime) -> None:
     names, anything else screening added) and no second UPDATE of the cases."""
     if not cases:
         return
-    table = Case.__table__
+    table = cast(Table, Case.__table__)
     rows = [
         {
             "case_id": case.id,

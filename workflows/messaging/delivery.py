@@ -210,4 +210,4 @@ def due_message_ids(
             .with_for_update(skip_locked=True)
         ).all()
         db.rollback()  # the sweep only reads: let go of the rows at once
-    return book.due_among(waiting, now)
+    return book.due_among(list(waiting), now)
