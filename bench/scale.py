@@ -59,11 +59,13 @@ from tests.servers import (  # noqa: E402
     stop_process_groups,
 )
 from workflows.cases import casework  # noqa: E402
+from workflows.cases.models import Case  # noqa: E402
 from workflows.messaging.mail import DatabaseOutbox  # noqa: E402
-from workflows.models import Case, StaffUser, utcnow  # noqa: E402
 from workflows.platform.database import engine_for, sessions_for  # noqa: E402
 from workflows.platform.migrate import upgrade  # noqa: E402
+from workflows.platform.orm import utcnow  # noqa: E402
 from workflows.staff.accounts import issue_api_token  # noqa: E402
+from workflows.staff.models import StaffUser  # noqa: E402
 from workflows.staff.two_factor import time_step, totp_secret_box, totp_secret_context  # noqa: E402
 
 FOLDER = Path("/tmp/ldn-scale")

@@ -31,12 +31,14 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases import casework, lifecycle, pipeline
+from workflows.cases.models import Case
 from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, Role, StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.platform.secret_box import SecretBox
 from workflows.staff import audit
 from workflows.staff.accounts import create_staff
+from workflows.staff.models import Role, StaffUser
 from workflows.staff.two_factor import confirm_enrolment, start_enrolment, time_step
 
 __all__ = [

@@ -8,13 +8,13 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from intake.services import services
-from workflows.models import Role
 from workflows.staff.accounts import (
     create_staff,
     describe_demo_logins,
     issue_api_token,
     seed_demo_accounts,
 )
+from workflows.staff.models import Role
 from workflows.staff.two_factor import NoSuchStaff, reset_two_factor
 
 

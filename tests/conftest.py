@@ -363,7 +363,7 @@ def worker(app: Any) -> Iterator[Any]:
 
 def stored_case(app: Any, case_id: int) -> Any:
     """The case as stored now, detached from its session."""
-    from workflows.models import Case
+    from workflows.cases.models import Case
 
     with app.extensions["ldn"].sessions() as db:
         case = db.get(Case, case_id)
@@ -376,7 +376,7 @@ def case_actions(app: Any, case_id: int) -> list[str]:
     """The case's history, oldest first, as action names."""
     from sqlalchemy import select
 
-    from workflows.models import CaseEvent
+    from workflows.cases.models import CaseEvent
 
     with app.extensions["ldn"].sessions() as db:
         query = select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)

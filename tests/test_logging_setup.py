@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import build_app, wait_until
-from workflows.models import Case
+from workflows.cases.models import Case
 from workflows.platform.logging_setup import handler_for
 
 

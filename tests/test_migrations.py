@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from tests.conftest import migrated_database
-from workflows.models import Base
 from workflows.platform.database import engine_for
 from workflows.platform.migrate import alembic_config, upgrade
+from workflows.platform.orm import Base
 
 # The queues' order index is made of expressions and exists on PostgreSQL only
 # (workflows/models.py, ix_intake_case_queue_order); SQLite cannot reflect such an index, and

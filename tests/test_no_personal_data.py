@@ -16,7 +16,7 @@ import redis
 from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.web.intake_client import HISTORY_ALL_NO, post_step
-from workflows.models import Case
+from workflows.cases.models import Case
 from workflows.platform.logging_setup import LOG_FORMATS, handler_for
 
 CANARY = CANARY_PATIENT

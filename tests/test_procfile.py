@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT, wait_until
 from tests.servers import free_port, stop_process_groups
-from workflows.models import Case
+from workflows.cases.models import Case
 
 
 def procfile() -> dict[str, str]:

@@ -16,8 +16,9 @@ from intake.api.views import bp
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
 from workflows.cases.case_reads import export_case as export_case_bundle
+from workflows.cases.models import Case
 from workflows.fhir import FHIR_JSON, QUESTIONNAIRE_ID, CaseView, case_bundle, questionnaire
-from workflows.models import Case, utcnow
+from workflows.platform.orm import utcnow
 
 __all__ = ["read_questionnaire", "export_case"]
 

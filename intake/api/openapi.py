@@ -11,8 +11,8 @@ import json
 from functools import cache
 from typing import Any
 
+from workflows.cases.models import CaseStatus
 from workflows.fhir import FHIR_JSON, QUESTIONNAIRE_ID
-from workflows.models import CaseStatus
 from workflows.screening.validation import SCHEMA_PATH
 
 __all__ = ["openapi_document", "HEALTH_TIMEOUT_MAX_SECONDS"]

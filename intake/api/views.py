@@ -14,11 +14,11 @@ from intake.staff.auth import Principal, api_role_required
 from workflows.cases import queries
 from workflows.cases.case_reads import read_case_document
 from workflows.cases.submission import patient_status, submit_intake
-from workflows.models import StaffUser
 from workflows.platform.database import check_database
 from workflows.platform.i18n import known_language
 from workflows.screening import InvalidIntake
 from workflows.staff import audit
+from workflows.staff.models import StaffUser
 
 bp = Blueprint("api", __name__)
 

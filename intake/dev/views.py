@@ -8,8 +8,10 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from intake.services import services
+from workflows.cases.models import Draft
 from workflows.messaging.delivery import SMTP_TRANSPORT, RetryBook
-from workflows.models import Draft, OutboxMessage, utcnow
+from workflows.messaging.models import OutboxMessage
+from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")

@@ -31,8 +31,8 @@ from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows.cases import drafts
 from workflows.cases.submission import status_of_submitted, submit_intake
-from workflows.models import utcnow
 from workflows.platform.i18n import LANGUAGES
+from workflows.platform.orm import utcnow
 from workflows.platform.tokens import new_token
 from workflows.screening import InvalidIntake
 from workflows.screening.normalise import state_key

@@ -13,8 +13,9 @@ from flask import abort, flash, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 
 from intake.services import services
-from workflows.models import StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.staff.accounts import staff_for_token
+from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import must_enrol
 
 __all__ = [

@@ -18,7 +18,8 @@ from flask_login import login_user
 
 from intake.services import services
 from intake.staff.auth import Principal
-from workflows.models import StaffUser, utcnow
+from workflows.platform.orm import utcnow
+from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import must_enrol
 
 __all__ = [

@@ -25,8 +25,8 @@ from intake.staff.signin import (
     sign_in,
 )
 from intake.staff.views import ANY_STAFF, bp
-from workflows.models import StaffUser
 from workflows.staff.accounts import TooManyFailedLogins
+from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import (
     AlreadyEnrolled,
     NoEnrolmentStarted,

@@ -43,8 +43,8 @@ from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows.cases import casework, medications, queries
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
 from workflows.cases.figures import FiguresCache, current_figures
-from workflows.models import StaffUser, utcnow
 from workflows.platform.i18n import known_language
+from workflows.platform.orm import utcnow
 from workflows.screening import FlagCode
 from workflows.staff import audit
 from workflows.staff.accounts import (
@@ -53,6 +53,7 @@ from workflows.staff.accounts import (
     authenticate,
 )
 from workflows.staff.audit_queries import AuditSearch, search_audit_log
+from workflows.staff.models import StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")

@@ -24,7 +24,7 @@ from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.views import _staff, bp
 from workflows.messaging import webhooks
-from workflows.models import utcnow
+from workflows.platform.orm import utcnow
 
 __all__ = ["EndpointForm", "EndpointActionForm"]
 

@@ -31,8 +31,9 @@ from tests.conftest import build_app, empty_redis_url, migrated_database, valid_
 from tests.staff.helpers import login, make_staff, routed_case
 from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from workflows.cases import casework
+from workflows.cases.models import Case
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, utcnow
+from workflows.platform.orm import utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
 HISTORY_QUESTIONS = [*YES_NO_QUESTIONS, "liver_disease", "diabetes"]

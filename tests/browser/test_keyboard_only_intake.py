@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.browser.conftest import screenshot
 from tests.conftest import wait_until
 from tests.web.intake_client import YES_NO_QUESTIONS
-from workflows.models import Case
+from workflows.cases.models import Case
 
 # A focus indicator a person can see: an outline at least 2 px wide, or a box-shadow ring,
 # on an element the browser treats as keyboard-focused.

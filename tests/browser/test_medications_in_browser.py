@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tests.browser.conftest import SCREENSHOTS, screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
-from workflows.models import AuditEntry, Case
+from workflows.cases.models import Case
+from workflows.staff.models import AuditEntry
 
 UNKNOWN = "white pill from urgent care"
 

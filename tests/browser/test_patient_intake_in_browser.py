@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
 from tests.conftest import wait_until
-from workflows.models import Case
+from workflows.cases.models import Case
 
 
 def fill_about(page: Any, state: str = "TX") -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
 from tests.conftest import wait_until
-from workflows.models import Case, OutboxMessage
+from workflows.cases.models import Case
+from workflows.messaging.models import OutboxMessage
 
 
 def html_lang(page: Any) -> str:

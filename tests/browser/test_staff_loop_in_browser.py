@@ -11,7 +11,9 @@ from sqlalchemy import select
 from tests.browser.conftest import screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
-from workflows.models import AuditEntry, Case, OutboxMessage
+from workflows.cases.models import Case
+from workflows.messaging.models import OutboxMessage
+from workflows.staff.models import AuditEntry
 
 
 def case_state(app: Any, public_id: str) -> Case:

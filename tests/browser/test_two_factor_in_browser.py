@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in_staff
 from tests.staff.helpers import PASSWORD, make_staff, next_code
-from workflows.models import Role
 from workflows.staff.accounts import create_staff
+from workflows.staff.models import Role
 
 
 def test_a_new_physician_enrols_at_first_sign_in_and_then_signs_in_with_a_code(

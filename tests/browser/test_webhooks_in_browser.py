@@ -15,7 +15,7 @@ from tests.browser.conftest import screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
 from tests.webhooks.receiver import Receiver, app_trusting, make_certificate
-from workflows.models import WebhookDelivery
+from workflows.messaging.models import WebhookDelivery
 
 
 @pytest.fixture(name="certificate", scope="module")

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import REPO_ROOT, TODAY
 from tests.servers import celery_worker_command
+from workflows.cases.models import Case, CaseEvent
 from workflows.cases.submission import submit_intake
-from workflows.models import Case, CaseEvent
 
 EXPECTED = ["received", "screening_started", "screened", "routed", "notified"]
 VISIBILITY_TIMEOUT = 5  # seconds: short here so a killed worker's messages come back quickly

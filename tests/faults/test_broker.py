@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import wait_until
 from tests.faults.conftest import notified_count
-from workflows.models import Case
+from workflows.cases.models import Case
 
 pytestmark = pytest.mark.production(reason="needs a redis-server the test can kill")
 
@@ -77,7 +77,7 @@ def assert_each_case_handled_once_or_requeued(app: Any, ids: list[int]) -> None:
     """Exactly one screened/routed/notified per case; a 'requeued' stamp is allowed."""
     from sqlalchemy import select
 
-    from workflows.models import CaseEvent
+    from workflows.cases.models import CaseEvent
 
     with app.extensions["ldn"].sessions() as db:
         rows = db.execute(

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.fhir.r4 import references, resources, validate
 from tests.staff.helpers import login, make_staff, routed_case
-from workflows.models import AuditEntry
 from workflows.staff.accounts import issue_api_token
+from workflows.staff.models import AuditEntry
 
 FHIR_JSON = "application/fhir+json"
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from workflows.messaging import delivery
-from workflows.models import OutboxMessage, utcnow
+from workflows.messaging.models import OutboxMessage
+from workflows.platform.orm import utcnow
 
 
 def _message(db: Any, created_ago: timedelta, **columns: Any) -> int:

@@ -26,8 +26,8 @@ from tests.servers import free_port
 from tests.web.intake_client import ABOUT, post_step
 from workflows.messaging import delivery
 from workflows.messaging.mail import Message, SmtpOutbox
+from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer, SmtpUrlError, send_email
-from workflows.models import OutboxMessage
 
 SENDER = "Clínica LDN <no-reply@clinic.example>"
 

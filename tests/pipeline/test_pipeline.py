@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import TODAY, case_actions, stored_case, wait_until
 from workflows.cases import pipeline
+from workflows.cases.models import Case
 from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, OutboxMessage
+from workflows.messaging.models import OutboxMessage
 from workflows.platform.enqueue import enqueue_pipeline
 
 # The history of a case that went through the whole pipeline once.
@@ -141,7 +142,7 @@ def test_a_task_that_keeps_failing_parks_the_case_in_screening_failed(
 def test_stuck_cases_are_claimed_once_per_interval(app: Any, base_intake: dict[str, Any]) -> None:
     from datetime import timedelta
 
-    from workflows.models import utcnow
+    from workflows.platform.orm import utcnow
 
     sessions = app.extensions["ldn"].sessions
     stuck = submit(app, base_intake)
@@ -158,7 +159,8 @@ def test_abandoned_drafts_are_deleted_after_they_expire(app: Any) -> None:
     from datetime import timedelta
 
     from workflows.cases import drafts
-    from workflows.models import Draft, utcnow
+    from workflows.cases.models import Draft
+    from workflows.platform.orm import utcnow
 
     sessions = app.extensions["ldn"].sessions
     old, _ = drafts.create_draft(sessions, timedelta(days=30))

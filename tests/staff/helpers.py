@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from tests.conftest import TODAY
 from workflows.cases import pipeline
+from workflows.cases.models import Case
 from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, Role, StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.staff.accounts import create_staff
+from workflows.staff.models import Role, StaffUser
 from workflows.staff.two_factor import (
     confirm_enrolment,
     must_enrol,

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.staff.helpers import act, login, make_staff, routed_case
-from workflows.models import AuditEntry
 from workflows.staff.accounts import issue_api_token
+from workflows.staff.models import AuditEntry
 
 PAGES = {
     "/staff/queue": {"coordinator", "admin"},

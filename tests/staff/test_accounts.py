@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.staff.helpers import PASSWORD, login, make_staff
-from workflows.models import StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.staff.accounts import (
     MAX_FAILED_LOGINS,
     InvalidLogin,
     TooManyFailedLogins,
     authenticate,
 )
+from workflows.staff.models import StaffUser
 
 
 def test_passwords_are_stored_as_argon2id_hashes(app: Any) -> None:

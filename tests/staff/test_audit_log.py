@@ -11,9 +11,9 @@ from sqlalchemy import event, select
 
 from tests.conftest import build_app
 from tests.staff.helpers import login, make_staff, routed_case
-from workflows.models import StaffUser
 from workflows.staff import audit
 from workflows.staff.audit_queries import AuditSearch, search_audit_log
+from workflows.staff.models import StaffUser
 
 
 @pytest.fixture

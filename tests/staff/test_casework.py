@@ -12,9 +12,11 @@ from sqlalchemy import select, text
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
 from workflows.cases import casework, pipeline
+from workflows.cases.models import Case, CaseEvent
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import AuditEntry, Case, CaseEvent, OutboxMessage
+from workflows.messaging.models import OutboxMessage
 from workflows.staff.audit import AuditLogIsAppendOnly
+from workflows.staff.models import AuditEntry
 
 
 @pytest.fixture

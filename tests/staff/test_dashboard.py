@@ -15,7 +15,7 @@ from workflows.cases.figures import (
     current_figures,
     refresh_figures,
 )
-from workflows.models import utcnow
+from workflows.platform.orm import utcnow
 
 
 def _cache(app: Any) -> FiguresCache:

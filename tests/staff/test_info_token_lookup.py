@@ -9,7 +9,7 @@ from sqlalchemy import event, update
 
 from tests.staff.helpers import routed_case
 from workflows.cases.casework import case_for_info_token
-from workflows.models import Case, CaseStatus
+from workflows.cases.models import Case, CaseStatus
 from workflows.platform.tokens import hash_token
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from tests.conftest import stored_case, valid_intake
 from tests.staff.helpers import csrf, login, make_staff, routed_case
 from workflows.cases import pipeline
+from workflows.cases.models import Case, MedicationIdentification
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import AuditEntry, Case, MedicationIdentification
+from workflows.staff.models import AuditEntry
 
 UNKNOWN = "white pill from urgent care"
 

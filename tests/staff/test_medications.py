@@ -11,8 +11,9 @@ from sqlalchemy import select
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import make_staff, routed_case
 from workflows.cases import casework, medications, pipeline, queries
+from workflows.cases.models import Case, CaseEvent, MedicationIdentification
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import AuditEntry, Case, CaseEvent, MedicationIdentification
+from workflows.staff.models import AuditEntry
 
 UNKNOWN = "white pill from urgent care"
 

@@ -17,8 +17,8 @@ from sqlalchemy import event, select
 from tests.conftest import build_app
 from tests.staff.helpers import login, make_staff, routed_case
 from workflows.cases import casework, pipeline, queries
+from workflows.cases.models import Case, CaseFlag
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, CaseFlag
 from workflows.platform.database import engine_for
 from workflows.staff.accounts import issue_api_token
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import event, select, update
 
 from tests.staff.helpers import routed_case
+from workflows.cases.models import Case, CaseEvent
 from workflows.cases.rescreen import rescreen_open_cases
-from workflows.models import Case, CaseEvent
 
 
 def _screened_by_older_rules(app: Any, case_ids: list[int]) -> None:

@@ -22,13 +22,14 @@ from tests.staff.helpers import (
     routed_case,
     totp_secret,
 )
-from workflows.models import AuditEntry, RecoveryCode, Role, StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.staff.accounts import (
     MAX_FAILED_LOGINS,
     TooManyFailedLogins,
     authenticate,
     create_staff,
 )
+from workflows.staff.models import AuditEntry, RecoveryCode, Role, StaffUser
 from workflows.staff.two_factor import (
     RECOVERY_CODE_COUNT,
     WrongCode,

@@ -22,9 +22,9 @@ from tests.staff.helpers import (
     make_staff,
     totp_secret,
 )
-from workflows.models import AuditEntry, Role, StaffUser
 from workflows.platform.secret_box import SecretBox, SecretUnreadable
 from workflows.staff.accounts import create_staff
+from workflows.staff.models import AuditEntry, Role, StaffUser
 from workflows.staff.two_factor import TOTP_SECRET_PURPOSE
 
 SECRET_ON_PAGE = re.compile(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<')

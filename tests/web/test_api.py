@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from tests.conftest import TODAY
-from workflows.models import Case
+from workflows.cases.models import Case
 
 
 def count_cases(client: Any) -> int:

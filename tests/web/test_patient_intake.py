@@ -16,7 +16,8 @@ from tests.web.intake_client import (
     errors,
     post_step,
 )
-from workflows.models import Case, Draft, OutboxMessage
+from workflows.cases.models import Case, Draft
+from workflows.messaging.models import OutboxMessage
 
 
 def resume_link(client: Any) -> str:
@@ -141,7 +142,7 @@ def test_a_wrong_resume_token_shows_a_plain_page(client: Any) -> None:
 def test_an_expired_draft_cannot_be_resumed(app: Any) -> None:
     from datetime import timedelta
 
-    from workflows.models import utcnow
+    from workflows.platform.orm import utcnow
 
     client = app.test_client()
     complete_until(client, "about")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.staff.helpers import make_staff, routed_case
 from tests.web.intake_client import ABOUT, complete_until, post_step
-from workflows.models import Case, Draft
+from workflows.cases.models import Case, Draft
 
 
 def test_every_page_carries_the_security_headers(client: Any) -> None:

@@ -21,8 +21,9 @@ from tests.web.intake_client import (
     post_step,
 )
 from workflows.cases import pipeline
+from workflows.cases.models import Case, Draft
 from workflows.messaging.mail import DatabaseOutbox
-from workflows.models import Case, Draft, OutboxMessage
+from workflows.messaging.models import OutboxMessage
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 STEPS_IN_ORDER = [

@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 from tests.conftest import TODAY
 from workflows.cases import drafts
+from workflows.cases.models import Case
 from workflows.cases.submission import submit_intake
-from workflows.models import Case
 
 
 def test_a_draft_becomes_a_case_in_one_commit(app: Any, base_intake: dict[str, Any]) -> None:

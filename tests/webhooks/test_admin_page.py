@@ -12,8 +12,9 @@ from sqlalchemy import select
 from tests.conftest import wait_until
 from tests.staff.helpers import PASSWORD, csrf, login, make_staff
 from tests.webhooks.receiver import Receiver
-from workflows.models import AuditEntry, Role, WebhookEndpoint
+from workflows.messaging.models import WebhookEndpoint
 from workflows.staff.accounts import create_staff
+from workflows.staff.models import AuditEntry, Role
 
 PAGE = "/staff/admin/webhooks"
 SECRET = re.compile(r"<code class=\"resume-link\" data-secret>(whsec_[0-9a-f]{64})</code>")

@@ -15,9 +15,12 @@ from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
 from tests.conftest import wait_until
 from tests.staff.helpers import act, login, make_staff, routed_case
 from tests.webhooks.receiver import Receiver
+from workflows.cases.models import Case
 from workflows.messaging import webhooks
-from workflows.models import Case, StaffUser, WebhookDelivery, utcnow
+from workflows.messaging.models import WebhookDelivery
 from workflows.platform.enqueue import webhook_requester
+from workflows.platform.orm import utcnow
+from workflows.staff.models import StaffUser
 
 CANARY_WORDS = ["Quintessa", "Marblethorpe", "1971-03-17", "quintessa", "0199", "Zorbulax"]
 CANARY_NOTE = "Rhubarbulous aches every morning"

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases import medications
 from workflows.cases.case_reads import visible_case
 from workflows.cases.casework import may_physician_see
+from workflows.cases.models import Case, CaseEvent
 from workflows.cases.queries import PhysicianLoad, physicians_for_state
-from workflows.models import AuditEntry, Case, CaseEvent, StaffUser
 from workflows.staff import audit
+from workflows.staff.models import AuditEntry, StaffUser
 
 __all__ = ["CasePage", "view_case", "case_id_for_staff", "assignable_physicians"]
 

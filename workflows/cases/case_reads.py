@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.casework import may_physician_see
-from workflows.models import Case, CaseEvent, StaffUser
+from workflows.cases.models import Case, CaseEvent
 from workflows.staff import audit
+from workflows.staff.models import StaffUser
 
 __all__ = ["case_document", "read_case_document", "export_case", "visible_case"]
 

@@ -19,12 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import drafts
 from workflows.cases.lifecycle import TRANSITIONS, TransitionNotAllowed, transition
+from workflows.cases.models import Case, CaseEvent, CaseFlag, CaseStatus
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
-from workflows.models import Case, CaseEvent, CaseFlag, CaseStatus, Role, StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
 from workflows.screening.codes import codes_of
 from workflows.staff import audit
+from workflows.staff.models import Role, StaffUser
 
 __all__ = [
     "TRANSITIONS",

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.cases.models import Draft
 from workflows.messaging.mail import Outbox, messages
-from workflows.models import Draft, utcnow
 from workflows.platform.i18n import known_language
+from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [

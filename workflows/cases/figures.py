@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.lifecycle import OPEN_STATES
-from workflows.models import Case
+from workflows.cases.models import Case
 
 __all__ = [
     "AGE_BUCKETS",

@@ -7,7 +7,7 @@ table below does not allow.
 
 from __future__ import annotations
 
-from workflows.models import Case, CaseStatus
+from workflows.cases.models import Case, CaseStatus
 
 __all__ = ["TRANSITIONS", "OPEN_STATES", "TransitionNotAllowed", "transition"]
 

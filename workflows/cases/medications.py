@@ -25,15 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.casework import Action, S, _require_role
 from workflows.cases.lifecycle import TransitionNotAllowed, transition
-from workflows.models import (
-    Case,
-    MedicationIdentification,
-    Role,
-    StaffUser,
-    UnidentifiedMedication,
-)
+from workflows.cases.models import Case, MedicationIdentification, UnidentifiedMedication
 from workflows.platform.after_commit import call_after_commit
 from workflows.screening.normalise import fold, tokens
+from workflows.staff.models import Role, StaffUser
 
 if TYPE_CHECKING:
     from workflows.screening import RuleSet

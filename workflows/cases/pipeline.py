@@ -22,10 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows.cases import medications
 from workflows.cases.casework import flag_codes, store_screening_result
 from workflows.cases.lifecycle import transition
+from workflows.cases.models import Case, CaseEvent, CaseStatus, Draft
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
-from workflows.models import Case, CaseEvent, CaseStatus, Draft, utcnow
 from workflows.platform.database import rows_changed
+from workflows.platform.orm import utcnow
 from workflows.screening import (
     InvalidIntake,
     RuleSet,

@@ -20,16 +20,9 @@ from sqlalchemy.orm import Session
 
 from workflows.cases.casework import is_past_target
 from workflows.cases.lifecycle import OPEN_STATES
-from workflows.models import (
-    QUEUE_RANK,
-    WAITING_SINCE,
-    Case,
-    CaseFlag,
-    CaseStatus,
-    Role,
-    StaffUser,
-    utcnow,
-)
+from workflows.cases.models import QUEUE_RANK, WAITING_SINCE, Case, CaseFlag, CaseStatus
+from workflows.platform.orm import utcnow
+from workflows.staff.models import Role, StaffUser
 
 __all__ = [
     "QueueFilters",

@@ -22,8 +22,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows.cases.casework import flag_codes
 from workflows.cases.lifecycle import OPEN_STATES
 from workflows.cases.medications import identifications_for_cases
+from workflows.cases.models import Case, CaseEvent
 from workflows.cases.pipeline import screen_case
-from workflows.models import Case, CaseEvent, utcnow
+from workflows.platform.orm import utcnow
 from workflows.screening import RuleSet, default_rules
 
 __all__ = ["rescreen_open_cases", "BATCH_SIZE"]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.drafts import attach_case
-from workflows.models import Case, CaseEvent, CaseStatus
+from workflows.cases.models import Case, CaseEvent, CaseStatus
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import validate_intake

@@ -22,8 +22,8 @@ from workflows.cases import pipeline
 from workflows.cases.figures import FiguresCache, refresh_figures
 from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
+from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer, send_email
-from workflows.models import OutboxMessage, utcnow
 from workflows.platform.celery_app import redis_url_of
 from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import (
@@ -33,6 +33,7 @@ from workflows.platform.enqueue import (
     webhook_requester,
 )
 from workflows.platform.logging_setup import bound
+from workflows.platform.orm import utcnow
 from workflows.platform.settings import Settings
 
 # The senders are in workflows.platform.enqueue: the web imports that, never this module.

@@ -29,7 +29,8 @@ import redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import OutboxMessage, utcnow
+from workflows.messaging.models import OutboxMessage
+from workflows.platform.orm import utcnow
 
 __all__ = [
     "RetryBook",

@@ -18,8 +18,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from workflows.messaging.delivery import SMTP_TRANSPORT
+from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer
-from workflows.models import OutboxMessage
 from workflows.platform.after_commit import call_after_commit
 from workflows.platform.i18n import translations
 from workflows.platform.settings import Settings

@@ -28,11 +28,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import StaffUser, WebhookDelivery, WebhookEndpoint, utcnow
+from workflows.messaging.models import WebhookDelivery, WebhookEndpoint
 from workflows.platform.after_commit import call_after_commit
 from workflows.platform.database import rows_changed
+from workflows.platform.orm import utcnow
 from workflows.screening.codes import codes_of
 from workflows.staff import audit
+from workflows.staff.models import StaffUser
 
 __all__ = [
     "EVENT_TYPES",

@@ -3,7 +3,7 @@
 One line per event, JSON by default, ``LOG_FORMAT=text`` for a developer's terminal:
 
     {"ts": "2026-12-02T18:30:00.123+00:00", "level": "info", "event": "case.screened",
-     "case_id": 7, "task_id": "5c1e...", "request_id": null, "logger": "workflows.pipeline",
+     "case_id": 7, "task_id": "5c1e...", "request_id": null, "logger": "workflows.cases.pipeline",
      "decision": "eligible", "rule_set_version": "...", "flags": ["OPIOID_CURRENT"]}
 
 Log calls name the event and pass ids and codes in ``extra``. The ids of the surroundings come

@@ -9,8 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import Role, StaffUser, utcnow
+from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
+from workflows.staff.models import Role, StaffUser
 
 __all__ = [
     "MAX_FAILED_LOGINS",

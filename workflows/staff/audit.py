@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from workflows.models import AuditEntry, StaffUser
+from workflows.staff.models import AuditEntry, StaffUser
 
 __all__ = ["record", "AuditLogIsAppendOnly"]
 

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.models import AuditEntry, Case
+from workflows.cases.models import Case
+from workflows.staff.models import AuditEntry
 
 __all__ = ["AuditSearch", "AuditRow", "AuditPage", "search_audit_log"]
 

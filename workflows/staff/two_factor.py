@@ -26,12 +26,13 @@ import pyotp
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.models import RecoveryCode, Role, StaffUser, utcnow
 from workflows.platform.database import rows_changed
+from workflows.platform.orm import utcnow
 from workflows.platform.secret_box import SecretBox, SecretUnreadable
 from workflows.platform.tokens import hash_token
 from workflows.staff import audit
 from workflows.staff.accounts import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
+from workflows.staff.models import RecoveryCode, Role, StaffUser
 
 __all__ = [
     "ISSUER",

@@ -45,7 +45,7 @@ def upgrade() -> None:
     for name, columns in CASE_INDEXES.items():
         op.create_index(name, "intake_case", columns, unique=False)
     if op.get_bind().dialect.name == "postgresql":
-        # workflows.models QUEUE_RANK, WAITING_SINCE: the order of every staff queue
+        # workflows.cases.models QUEUE_RANK, WAITING_SINCE: the order of every staff queue
         op.create_index(
             "ix_intake_case_queue_order",
             "intake_case",

@@ -1,0 +1,203 @@
+"""The tables of cases: the case, its history, its flags, intake drafts, and what
+coordinators recorded unidentified medications to be (SQLAlchemy 2, typed)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflows.platform.orm import Base, utcnow
+from workflows.staff.models import StaffUser
+
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "CaseFlag",
+    "CaseStatus",
+    "Draft",
+    "MedicationIdentification",
+    "QUEUE_RANK",
+    "UnidentifiedMedication",
+    "WAITING_SINCE",
+]
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    SCREENING = "screening"
+    ROUTED = "routed"
+    NEEDS_INFO = "needs_info"
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+    SCREENING_FAILED = "screening_failed"
+
+
+class Case(Base):
+    __tablename__ = "intake_case"
+    # One index per filter of the staff lists (workflows/cases/queries.py) and per lookup; the
+    # index of the queues' order is below the class (it is made of expressions).
+    __table_args__ = (
+        Index("ix_intake_case_status_updated", "status", "updated_at"),
+        Index("ix_intake_case_queue_status", "queue", "status"),
+        Index("ix_intake_case_patient_state", "patient_state"),
+        Index("ix_intake_case_decision", "decision"),
+        # assignee first: a physician's own cases, and the open cases counted per physician
+        Index("ix_intake_case_assignee_status", "assignee_id", "status"),
+        Index("ix_intake_case_created_at", "created_at"),
+        Index("ix_intake_case_info_token_hash", "info_token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What the patient sees and the API uses: random, so ids cannot be walked.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED)
+    submitted_at: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    intake: Mapped[dict[str, Any]]
+    screening_result: Mapped[dict[str, Any] | None]
+    rule_set_version: Mapped[str | None] = mapped_column(String(40))
+    decision: Mapped[str | None] = mapped_column(String(32))
+    queue: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int | None]
+    pipeline_attempts: Mapped[int] = mapped_column(default=0)
+    # The exception's class name only: messages may quote patient data.
+    last_error: Mapped[str | None] = mapped_column(String(120))
+    notified_at: Mapped[datetime | None]
+    routed_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    # The licensed state's code ("TX"), or "OTHER": what physicians' licences are matched on.
+    patient_state: Mapped[str | None] = mapped_column(String(8))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # A coordinator's request for more information: which steps the patient may amend.
+    info_token_hash: Mapped[str | None] = mapped_column(String(64))
+    info_steps: Mapped[dict[str, Any] | None]
+    version: Mapped[int] = mapped_column(default=1)
+    # The language the patient used ("en" or "es"): messages to the patient follow it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+
+    assignee: Mapped[StaffUser | None] = relationship()
+    # The flag codes of screening_result, in rows SQL can filter on (the queue's flag filter);
+    # written with the result, by workflows.cases.casework.store_screening_result.
+    flags: Mapped[list[CaseFlag]] = relationship(
+        order_by="CaseFlag.position", cascade="all, delete-orphan"
+    )
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# The order of every staff queue: priority first (none counts as 0), then the longest wait,
+# the id breaking ties. An index of expressions lets PostgreSQL read a page of the queue in
+# order instead of sorting every open case. SQLite (the embedded path, small tables) can
+# neither reflect nor need it, so it is made on PostgreSQL only.
+QUEUE_RANK = -func.coalesce(Case.priority, 0)
+
+
+WAITING_SINCE = func.coalesce(Case.routed_at, Case.created_at)
+
+
+Index("ix_intake_case_queue_order", QUEUE_RANK, WAITING_SINCE, Case.id).ddl_if(dialect="postgresql")
+
+
+class CaseFlag(Base):
+    """One flag code of a case's screening result (workflows.cases.casework.flag_codes): a copy
+    kept where SQL can filter the queue by it, in the order the result lists them."""
+
+    __tablename__ = "case_flag"
+    __table_args__ = (Index("ix_case_flag_code", "code", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class CaseEvent(Base):
+    """One thing that happened to a case: append-only history, shown to staff."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Draft(Base):
+    """An intake in progress, saved step by step; found again by its resume token."""
+
+    __tablename__ = "intake_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What was typed on a step that did not validate yet: kept so nothing typed is lost.
+    pending: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    resume_link_sent: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
+
+    case: Mapped[Case | None] = relationship()
+
+
+class MedicationIdentification(Base):
+    """What a coordinator recorded a medication of a case to be: its ingredients and why.
+
+    Keyed by the name exactly as the patient typed it, so a patient who amends the name gets a
+    fresh reading. Rows are only added: a correction is a newer row for the same name.
+    """
+
+    __tablename__ = "medication_identification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    medication: Mapped[str] = mapped_column(String(500))
+    # The name folded and collapsed, as unidentified_medication groups it (the admins' page
+    # shows what coordinators recorded each unidentified name to be).
+    name_key: Mapped[str] = mapped_column(String(500), index=True)
+    # {"ingredients": ["hydrocodone", "acetaminophen"]}: names of the rule data, or others
+    ingredients: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff: Mapped[StaffUser] = relationship()
+
+    @property
+    def ingredient_names(self) -> list[str]:
+        return list(self.ingredients.get("ingredients", []))
+
+
+class UnidentifiedMedication(Base):
+    """A medication name a screening could not identify, once per case and normalised name:
+    what the admins' page of unidentified names counts and groups (in SQL, by `name_key`)."""
+
+    __tablename__ = "unidentified_medication"
+    __table_args__ = (
+        UniqueConstraint("case_id", "name_key", name="uq_unidentified_medication_case_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), index=True)
+    # The name folded (no case or accents) with its spaces collapsed: "Tradol  50" -> "tradol 50"
+    name_key: Mapped[str] = mapped_column(String(500), index=True)
+    typed: Mapped[str] = mapped_column(String(500))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
