@@ -289,6 +289,12 @@ FROM clone_plan p JOIN outbox_message o ON o.case_id = p.template_id
 ORDER BY p.case_id, o.id
 """,
     """
+INSERT INTO case_flag (case_id, code, position)
+SELECT p.case_id, f.code, f.position
+FROM clone_plan p JOIN case_flag f ON f.case_id = p.template_id
+ORDER BY p.case_id, f.position
+""",
+    """
 INSERT INTO unidentified_medication (case_id, name_key, typed, seen_at)
 SELECT p.case_id, u.name_key, u.typed, u.seen_at + p.shift
 FROM clone_plan p JOIN unidentified_medication u ON u.case_id = p.template_id
@@ -343,7 +349,7 @@ def seed(
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
-    tables = ["intake_case", "case_event", "audit_entry", "outbox_message",
+    tables = ["intake_case", "case_flag", "case_event", "audit_entry", "outbox_message",
               "unidentified_medication"]  # fmt: skip
     with engine.connect() as connection:
         counts = {t: connection.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}

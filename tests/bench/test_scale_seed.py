@@ -14,6 +14,7 @@ from bench.scale_seed import PASSWORD, seed, table_counts
 from tests.conftest import PRODUCTION
 from tests.staff.helpers import login
 from workflows.platform.database import engine_for
+from workflows.screening.codes import codes_of
 from workflows.staff.accounts import issue_api_token
 
 pytestmark = pytest.mark.skipif(
@@ -43,6 +44,17 @@ def test_seeding_makes_n_cases_each_with_its_history(seeded: str) -> None:
     assert counts["unidentified_medication"] > 0
     with engine_for(seeded).connect() as connection:
         assert connection.scalar(text("SELECT count(DISTINCT public_id) FROM intake_case")) == SIZE
+        # A clone's flags moved with it: the queue's flag filter finds it.
+        flags: dict[int, list[str]] = {}
+        for case_id, code in connection.execute(
+            text("SELECT case_id, code FROM case_flag ORDER BY case_id, position")
+        ):
+            flags.setdefault(case_id, []).append(code)
+        results = connection.execute(text("SELECT id, screening_result FROM intake_case"))
+        assert {case_id: codes_of(result) for case_id, result in results if codes_of(result)} == (
+            flags
+        )
+        assert flags  # the templates raise flags, so the clones do
         # A clone's history moved with it: its first event is its arrival, not the template's.
         assert (
             connection.scalar(

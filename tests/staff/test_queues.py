@@ -255,3 +255,25 @@ def test_a_page_issues_as_many_statements_for_30_cases_as_for_3(
     with_3 = counts(add_cases(3))
     with_30 = counts(add_cases(27))
     assert with_30 == with_3
+
+
+def test_the_physician_list_pages_across_their_own_cases_into_the_queue_and_back(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    sessions = app.extensions["ldn"].sessions
+    shared = [plain_case(app, base_intake, "TX").public_id for _ in range(2)]
+    theirs = []
+    for _ in range(3):
+        case = plain_case(app, base_intake, "TX")
+        casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "yours")
+        theirs.append(case.public_id)
+    client = app.test_client()
+    login(client, "tx@test")
+
+    first, text = listed(client, "/staff/physician")
+    second, text = listed(client, html.unescape(NEXT.search(text).group(1)))
+    back, _ = listed(client, html.unescape(PREVIOUS.search(text).group(1)))
+
+    # Page two holds their last own case, then the first of the shared queue.
+    assert sorted(first + second[:1]) == sorted(theirs) and second[1:] == shared[:1]
+    assert back == first

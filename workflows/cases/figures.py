@@ -23,8 +23,7 @@ import redis
 from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases.lifecycle import OPEN_STATES
-from workflows.cases.models import Case
+from workflows.cases.models import IS_OPEN, Case
 
 __all__ = [
     "AGE_BUCKETS",
@@ -156,11 +155,7 @@ def _open_by_wait(db: Session, now: datetime) -> list[tuple[str, int]]:
         else_=AGE_BUCKETS[-1][0],
     )
     counts: dict[str, int] = dict(
-        db.execute(
-            select(bucket, func.count())
-            .where(Case.status.in_([s.value for s in OPEN_STATES]))
-            .group_by(bucket)
-        ).all()
+        db.execute(select(bucket, func.count()).where(IS_OPEN).group_by(bucket)).all()
     )
     return [(label, counts.get(label, 0)) for label, _ in AGE_BUCKETS]
 

@@ -7,7 +7,7 @@ table below does not allow.
 
 from __future__ import annotations
 
-from workflows.cases.models import Case, CaseStatus
+from workflows.cases.models import OPEN_STATUSES, Case, CaseStatus
 
 __all__ = ["TRANSITIONS", "OPEN_STATES", "TransitionNotAllowed", "transition"]
 
@@ -38,8 +38,9 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.DECLINED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }
-# The states in which a case waits for a person: the queues and the re-screen read these.
-OPEN_STATES = (S.ROUTED, S.ASSIGNED, S.NEEDS_INFO, S.SCREENING_FAILED, S.WAITLISTED)
+# The states in which a case waits for a person: the queues and the re-screen read these
+# (defined with the table, whose partial indexes hold only these).
+OPEN_STATES = OPEN_STATUSES
 
 
 class TransitionNotAllowed(Exception):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.platform.orm import Base, utcnow
@@ -21,6 +21,8 @@ __all__ = [
     "Draft",
     "MedicationIdentification",
     "QUEUE_RANK",
+    "OPEN_STATUSES",
+    "IS_OPEN",
     "UnidentifiedMedication",
     "WAITING_SINCE",
 ]
@@ -103,12 +105,32 @@ class Case(Base):
 # order instead of sorting every open case. SQLite (the embedded path, small tables) can
 # neither reflect nor need it, so it is made on PostgreSQL only.
 QUEUE_RANK = -func.coalesce(Case.priority, 0)
-
-
 WAITING_SINCE = func.coalesce(Case.routed_at, Case.created_at)
-
-
 Index("ix_intake_case_queue_order", QUEUE_RANK, WAITING_SINCE, Case.id).ddl_if(dialect="postgresql")
+
+# The states in which a case waits for a person (cases.lifecycle.OPEN_STATES names them for
+# the rest of the code). IS_OPEN writes them into the SQL as constants, not parameters, so
+# that PostgreSQL can use the partial indexes below for every plan, prepared ones included:
+# only the open cases (a few per cent of the table after some years) are in them, so a page of
+# a queue reads a page of index entries, however many closed cases the table holds.
+OPEN_STATUSES = (
+    CaseStatus.ROUTED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.NEEDS_INFO,
+    CaseStatus.SCREENING_FAILED,
+    CaseStatus.WAITLISTED,
+)
+IS_OPEN = Case.status.in_([literal_column(f"'{status.value}'") for status in OPEN_STATUSES])
+# The queue in its order; per patient state and per queue in that order (the commonest
+# filters, and the physician list).
+_ORDER = (QUEUE_RANK, WAITING_SINCE, Case.id)
+Index("ix_intake_case_open_order", *_ORDER, postgresql_where=IS_OPEN).ddl_if(dialect="postgresql")
+Index(
+    "ix_intake_case_open_state_order", Case.patient_state, *_ORDER, postgresql_where=IS_OPEN
+).ddl_if(dialect="postgresql")
+Index("ix_intake_case_open_queue_order", Case.queue, *_ORDER, postgresql_where=IS_OPEN).ddl_if(
+    dialect="postgresql"
+)
 
 
 class CaseFlag(Base):

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, case, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, DateTime, Integer, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from workflows.cases.casework import is_past_target
-from workflows.cases.lifecycle import OPEN_STATES
-from workflows.cases.models import QUEUE_RANK, WAITING_SINCE, Case, CaseFlag, CaseStatus
+from workflows.cases.models import IS_OPEN, QUEUE_RANK, WAITING_SINCE, Case, CaseFlag, CaseStatus
 from workflows.platform.orm import utcnow
 from workflows.staff.models import Role, StaffUser
 
@@ -112,7 +111,7 @@ def coordinator_queue(
     now: datetime | None = None,
 ) -> Page:
     """The open cases that need a person, by priority then age (oldest first)."""
-    query = select(*_ROW_COLUMNS).where(Case.status.in_([s.value for s in OPEN_STATES]))
+    query = select(*_ROW_COLUMNS).where(IS_OPEN)
     if filters.queue:
         query = query.where(Case.queue == filters.queue)
     if filters.status:
@@ -130,7 +129,7 @@ def coordinator_queue(
     if filters.older_than_hours is not None:
         waited_from = (now or utcnow()) - timedelta(hours=filters.older_than_hours)
         query = query.where(WAITING_SINCE <= waited_from)
-    return _page(db, query, QUEUE_ORDER, page_size, cursor, backwards)
+    return _page(db, [query], page_size, cursor, backwards)
 
 
 def physician_list(
@@ -142,51 +141,70 @@ def physician_list(
     queue: str | None = None,
 ) -> Page:
     """The physician's own assigned cases, then the physician queue, both only from the states
-    they are licensed in (casework.may_physician_see); each by priority then age."""
-    query = select(*_ROW_COLUMNS).where(
+    they are licensed in (casework.may_physician_see); each by priority then age.
+
+    Two segments read one after the other, each in the order of an index (their own cases by
+    the assignee index, the queue by the open cases' per-state index), instead of one sort of
+    every routed case of their states."""
+    theirs = select(*_ROW_COLUMNS).where(
+        IS_OPEN,
+        Case.status == CaseStatus.ASSIGNED.value,
+        Case.assignee_id == physician.id,
         Case.patient_state.in_(physician.states),
-        (
-            (Case.status == CaseStatus.ASSIGNED.value) & (Case.assignee_id == physician.id)
-            | (Case.status == CaseStatus.ROUTED.value) & (Case.queue == "physician")
-        ),
+    )
+    shared = select(*_ROW_COLUMNS).where(
+        IS_OPEN,
+        Case.status == CaseStatus.ROUTED.value,
+        Case.queue == "physician",
+        Case.patient_state.in_(physician.states),
     )
     if queue:
-        query = query.where(Case.queue == queue)
-    theirs_first = case((Case.assignee_id == physician.id, 0), else_=1)
-    return _page(db, query, (theirs_first, *QUEUE_ORDER), page_size, cursor, backwards)
+        theirs, shared = theirs.where(Case.queue == queue), shared.where(Case.queue == queue)
+    return _page(db, [theirs, shared], page_size, cursor, backwards)
 
 
 def _page(
     db: Session,
-    query: Any,  # a select() of _ROW_COLUMNS and its filters
-    order: Sequence[Any],
+    segments: Sequence[Any],  # select()s of _ROW_COLUMNS and their filters, listed in order
     page_size: int,
     cursor: str | None,
     backwards: bool,
 ) -> Page:
-    """One page of ``query`` in ``order`` (ascending, unique: it ends with the id), starting
-    after ``cursor`` (or, backwards, ending before it): one statement, and one for the flags."""
-    query = query.add_columns(*(key.label(f"sort_{i}") for i, key in enumerate(order)))
-    if cursor is not None:
-        values = _decode(cursor, len(order))
-        position = tuple_(*order)
-        bound = tuple_(*values)
-        query = query.where(position < bound if backwards else position > bound)
-    keys = [key.desc() if backwards else key.asc() for key in order]
-    found = list(db.execute(query.order_by(*keys).limit(page_size + 1)).all())
+    """One page of the segments, one after the other, each in QUEUE_ORDER, starting after
+    ``cursor`` (or, backwards, ending before it). A segment is read only while the page is not
+    full: at most one statement per segment, and one for the flags."""
+    position = _decode(cursor, len(segments)) if cursor is not None else None
+    numbers = range(len(segments))
+    found: list[tuple[int, Any]] = []
+    for number in reversed(numbers) if backwards else numbers:
+        if len(found) > page_size:
+            break
+        query = segments[number].add_columns(
+            *(key.label(f"sort_{i}") for i, key in enumerate(QUEUE_ORDER))
+        )
+        if position is not None:
+            at_segment, values = position
+            if (number < at_segment) if not backwards else (number > at_segment):
+                continue  # before the cursor's segment: already shown
+            if number == at_segment:
+                bound, keys = tuple_(*values), tuple_(*QUEUE_ORDER)
+                query = query.where(keys < bound if backwards else keys > bound)
+        order = [key.desc() if backwards else key.asc() for key in QUEUE_ORDER]
+        limit = page_size + 1 - len(found)
+        found.extend((number, row) for row in db.execute(query.order_by(*order).limit(limit)))
     more, found = len(found) > page_size, found[:page_size]
     if backwards:
         found.reverse()
-    flags = _flags_of(db, [row.id for row in found])
+    flags = _flags_of(db, [row.id for _, row in found])
     rows = [
         QueueRow(
             **{column.key: getattr(row, column.key) for column in _ROW_COLUMNS},
             flags=flags.get(row.id, ()),
         )
-        for row in found
+        for _, row in found
     ]
-    first = _encode(found[0], len(order)) if found else None
-    last = _encode(found[-1], len(order)) if found else None
+    first = _encode(*found[0], len(segments)) if found else None
+    last = _encode(*found[-1], len(segments)) if found else None
     if backwards:
         return Page(rows, next_cursor=last, previous_cursor=first if more else None)
     return Page(rows, next_cursor=last if more else None, previous_cursor=first if cursor else None)
@@ -207,23 +225,31 @@ def _flags_of(db: Session, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
 
 
 # A cursor is the sort key of a row: whole numbers and times, never personal data, e.g.
-# "-62.20261101T093000123456.17" (rank, waiting since, id).
+# "-62.20261101T093000123456.17" (rank, waiting since, id), after the segment's number
+# ("1.-62...") on a list of several segments.
 _TIME = "%Y%m%dT%H%M%S%f"
 _INTEGER = re.compile(r"-?\d{1,18}")
 _TIMESTAMP = re.compile(r"\d{8}T\d{12}")
 
 
-def _encode(row: Any, size: int) -> str:
-    values = [getattr(row, f"sort_{i}") for i in range(size)]
-    return ".".join(
+def _encode(segment: int, row: Any, segments: int) -> str:
+    values = [getattr(row, f"sort_{i}") for i in range(len(QUEUE_ORDER))]
+    parts = [
         value.strftime(_TIME) if isinstance(value, datetime) else str(int(value))
         for value in values
-    )
+    ]
+    return ".".join([str(segment), *parts] if segments > 1 else parts)
 
 
-def _decode(cursor: str, size: int) -> list[ColumnElement[Any]]:
+def _decode(cursor: str, segments: int) -> tuple[int, list[ColumnElement[Any]]]:
+    """The segment and the sort key a cursor names; InvalidCursor for anything else."""
     parts = cursor.split(".")
-    if len(parts) != size:
+    segment = 0
+    if segments > 1:
+        if not parts or not parts[0].isdigit() or int(parts[0]) >= segments:
+            raise InvalidCursor(cursor)
+        segment, parts = int(parts[0]), parts[1:]
+    if len(parts) != len(QUEUE_ORDER):
         raise InvalidCursor(cursor)
     values: list[ColumnElement[Any]] = []
     for part in parts:
@@ -236,7 +262,7 @@ def _decode(cursor: str, size: int) -> list[ColumnElement[Any]]:
                 raise InvalidCursor(cursor) from None
         else:
             raise InvalidCursor(cursor)
-    return values
+    return segment, values
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases.casework import flag_codes
-from workflows.cases.lifecycle import OPEN_STATES
 from workflows.cases.medications import identifications_for_cases
-from workflows.cases.models import Case, CaseEvent
+from workflows.cases.models import IS_OPEN, Case, CaseEvent
 from workflows.cases.pipeline import screen_case
 from workflows.platform.orm import utcnow
 from workflows.screening import RuleSet, default_rules
@@ -64,7 +63,7 @@ def _rescreen_batch(
             select(Case)
             .where(
                 Case.id > after_id,
-                Case.status.in_([s.value for s in OPEN_STATES]),
+                IS_OPEN,
                 Case.rule_set_version.is_not(None),
                 Case.rule_set_version != rules.version,
             )
