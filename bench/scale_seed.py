@@ -300,6 +300,13 @@ SELECT p.case_id, u.name_key, u.typed, u.seen_at + p.shift
 FROM clone_plan p JOIN unidentified_medication u ON u.case_id = p.template_id
 ORDER BY p.case_id, u.id
 """,
+    # The names' totals, as recording each sighting would have kept them.
+    "DELETE FROM unidentified_name",
+    """
+INSERT INTO unidentified_name (name_key, cases, first_seen, last_seen)
+SELECT name_key, count(DISTINCT case_id), min(seen_at), max(seen_at)
+FROM unidentified_medication GROUP BY name_key
+""",
 ]
 
 

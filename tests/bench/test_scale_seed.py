@@ -44,6 +44,10 @@ def test_seeding_makes_n_cases_each_with_its_history(seeded: str) -> None:
     assert counts["unidentified_medication"] > 0
     with engine_for(seeded).connect() as connection:
         assert connection.scalar(text("SELECT count(DISTINCT public_id) FROM intake_case")) == SIZE
+        # The unidentified names' totals count the cloned sightings too.
+        assert connection.scalar(
+            text("SELECT sum(cases) FROM unidentified_name")
+        ) == connection.scalar(text("SELECT count(*) FROM unidentified_medication"))
         # A clone's flags moved with it: the queue's flag filter finds it.
         flags: dict[int, list[str]] = {}
         for case_id, code in connection.execute(

@@ -20,13 +20,22 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import UnaryExpression, func, select
+from sqlalchemy import func, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import UnaryExpression
 
 from workflows.cases.casework import Action, S, _require_role
 from workflows.cases.lifecycle import TransitionNotAllowed, transition
-from workflows.cases.models import Case, MedicationIdentification, UnidentifiedMedication
+from workflows.cases.models import (
+    Case,
+    MedicationIdentification,
+    UnidentifiedMedication,
+    UnidentifiedNameTotal,
+)
 from workflows.platform.after_commit import call_after_commit
+from workflows.platform.orm import utcnow
 from workflows.screening.normalise import fold, tokens
 from workflows.staff.models import Role, StaffUser
 
@@ -348,7 +357,30 @@ def record_unidentified(db: Session, case: Case, result: Mapping[str, Any]) -> i
     )
     new = [(key, typed) for key, typed in typed_by_key.items() if key not in seen]
     db.add_all(UnidentifiedMedication(case_id=case.id, name_key=k, typed=t) for k, t in new)
+    _count_sightings(db, [key for key, _ in new])
     return len(new)
+
+
+def _count_sightings(db: Session, keys: list[str]) -> None:
+    """One more case for each name, in the same transaction as its sightings. An upsert, so
+    that two workers recording the same new name at once both count."""
+    if not keys:
+        return
+    now = utcnow()
+    dialect = db.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(UnidentifiedNameTotal).values(
+        [{"name_key": key, "cases": 1, "first_seen": now, "last_seen": now} for key in keys]
+    )
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UnidentifiedNameTotal.name_key],
+            set_={
+                "cases": UnidentifiedNameTotal.cases + 1,
+                "last_seen": statement.excluded.last_seen,
+            },
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -371,54 +403,47 @@ def unidentified_names(
     db: Session, order: str = "recent", limit: int = 100, offset: int = 0
 ) -> tuple[list[UnidentifiedName], int]:
     """One page of the names screenings could not identify, grouped by normalised name, and
-    how many names there are in all. Four statements, whatever the page's size."""
-    last_seen = func.max(UnidentifiedMedication.seen_at)
-    cases = func.count(func.distinct(UnidentifiedMedication.case_id))
+    how many names there are in all. Four statements, whatever the page's size, each reading
+    an index in order: the names' totals, then at most CASES_PER_NAME sightings of each."""
+    totals = UnidentifiedNameTotal
     ordering: list[UnaryExpression[Any]] = (
-        [cases.desc(), last_seen.desc()]
+        [totals.cases.desc(), totals.last_seen.desc()]
         if order == "frequent"
-        else [last_seen.desc(), cases.desc()]
+        else [totals.last_seen.desc(), totals.cases.desc()]
     )
     groups = db.execute(
-        select(
-            UnidentifiedMedication.name_key,
-            cases,
-            func.min(UnidentifiedMedication.seen_at),
-            last_seen,
-        )
-        .group_by(UnidentifiedMedication.name_key)
-        .order_by(*ordering, UnidentifiedMedication.name_key)
+        select(totals.name_key, totals.cases, totals.first_seen, totals.last_seen)
+        .order_by(*ordering, totals.name_key.desc())
         .limit(limit)
         .offset(offset)
     ).all()
-    total = db.scalar(select(func.count(func.distinct(UnidentifiedMedication.name_key)))) or 0
+    total = db.scalar(select(func.count()).select_from(totals)) or 0
     keys = [row[0] for row in groups]
     sightings: dict[str, list[tuple[str, str]]] = {key: [] for key in keys}
     if keys:
-        # The newest CASES_PER_NAME sightings of each name, however many cases it has.
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=UnidentifiedMedication.name_key,
-                order_by=(UnidentifiedMedication.seen_at.desc(), UnidentifiedMedication.id.desc()),
+        # The newest CASES_PER_NAME sightings of each name, however many cases it has: one
+        # limited branch per name, each read from the (name, seen) index.
+        newest = union_all(
+            *(
+                select(
+                    UnidentifiedMedication.name_key,
+                    UnidentifiedMedication.typed,
+                    UnidentifiedMedication.case_id,
+                    UnidentifiedMedication.seen_at,
+                    UnidentifiedMedication.id,
+                )
+                .where(UnidentifiedMedication.name_key == key)
+                .order_by(UnidentifiedMedication.seen_at.desc(), UnidentifiedMedication.id.desc())
+                .limit(CASES_PER_NAME)
+                .subquery()
+                .select()
+                for key in keys
             )
-            .label("rank")
-        )
-        newest = (
-            select(
-                UnidentifiedMedication.name_key,
-                UnidentifiedMedication.typed,
-                UnidentifiedMedication.case_id,
-                rank,
-            )
-            .where(UnidentifiedMedication.name_key.in_(keys))
-            .subquery()
-        )
+        ).subquery()
         for key, typed, public_id in db.execute(
             select(newest.c.name_key, newest.c.typed, Case.public_id)
             .join(Case, Case.id == newest.c.case_id)
-            .where(newest.c.rank <= CASES_PER_NAME)
-            .order_by(newest.c.name_key, newest.c.rank)
+            .order_by(newest.c.name_key, newest.c.seen_at.desc(), newest.c.id.desc())
         ):
             sightings[key].append((typed, public_id))
     recorded: dict[str, list[tuple[str, ...]]] = {key: [] for key in keys}

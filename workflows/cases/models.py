@@ -24,6 +24,7 @@ __all__ = [
     "OPEN_STATUSES",
     "IS_OPEN",
     "UnidentifiedMedication",
+    "UnidentifiedNameTotal",
     "WAITING_SINCE",
 ]
 
@@ -215,6 +216,8 @@ class UnidentifiedMedication(Base):
     __tablename__ = "unidentified_medication"
     __table_args__ = (
         UniqueConstraint("case_id", "name_key", name="uq_unidentified_medication_case_key"),
+        # A name's newest sightings, read in order (the page shows a few per name).
+        Index("ix_unidentified_medication_name_seen", "name_key", "seen_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -223,3 +226,20 @@ class UnidentifiedMedication(Base):
     name_key: Mapped[str] = mapped_column(String(500), index=True)
     typed: Mapped[str] = mapped_column(String(500))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UnidentifiedNameTotal(Base):
+    """One normalised unidentified name with its totals, kept as each sighting is recorded:
+    the admins' page lists a page of these in the order it is asked for (index), instead of
+    grouping every sighting of every case each time."""
+
+    __tablename__ = "unidentified_name"
+    __table_args__ = (
+        Index("ix_unidentified_name_recent", "last_seen", "cases", "name_key"),
+        Index("ix_unidentified_name_frequent", "cases", "last_seen", "name_key"),
+    )
+
+    name_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    cases: Mapped[int] = mapped_column(default=0)  # cases it was seen in (one sighting each)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
