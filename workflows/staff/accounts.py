@@ -18,6 +18,9 @@ __all__ = [
     "LOCKOUT",
     "InvalidLogin",
     "TooManyFailedLogins",
+    "StaffNotFound",
+    "acting_staff",
+    "staff_account",
     "refuse_if_locked",
     "count_failed_attempt",
     "create_staff",
@@ -32,6 +35,15 @@ __all__ = [
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
+
+
+class StaffNotFound(LookupError):
+    """The account of the staff member acting is gone (removed while they were signed in):
+    the page refuses (403) rather than audit an action by nobody."""
+
+    def __init__(self, staff_id: int) -> None:
+        super().__init__(f"no staff account {staff_id}")
+        self.staff_id = staff_id
 
 
 class InvalidLogin(Exception):
@@ -119,6 +131,21 @@ def count_failed_attempt(user: StaffUser, now: datetime) -> InvalidLogin | TooMa
         user.failed_logins = 0
         return TooManyFailedLogins(LOCKOUT)
     return InvalidLogin()
+
+
+def acting_staff(db: Session, staff_id: int) -> StaffUser:
+    """The signed-in staff member, for the audit entry of what they read or change."""
+    user = db.get(StaffUser, staff_id)
+    if user is None:
+        raise StaffNotFound(staff_id)
+    return user
+
+
+def staff_account(sessions: sessionmaker[Session], staff_id: int) -> StaffUser:
+    """An account that must exist (its id came from a check that just passed), detached:
+    its columns are loaded, which is all a sign-in reads."""
+    with sessions() as db:
+        return db.get_one(StaffUser, staff_id)
 
 
 def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
