@@ -21,6 +21,8 @@ __all__ = [
     "StaffNotFound",
     "acting_staff",
     "staff_account",
+    "active_staff",
+    "staff_email",
     "refuse_if_locked",
     "count_failed_attempt",
     "create_staff",
@@ -148,6 +150,21 @@ def staff_account(sessions: sessionmaker[Session], staff_id: int) -> StaffUser:
         return db.get_one(StaffUser, staff_id)
 
 
+def active_staff(sessions: sessionmaker[Session], staff_id: int) -> StaffUser | None:
+    """The account behind a staff session, while it exists and is active (detached)."""
+    with sessions() as db:
+        user = db.get(StaffUser, staff_id)
+        return user if user is not None and user.is_active else None
+
+
+def staff_email(sessions: sessionmaker[Session], staff_id: int) -> str | None:
+    """An account's email (what reset_two_factor looks it up by); None if there is no such
+    account."""
+    with sessions() as db:
+        user = db.get(StaffUser, staff_id)
+        return user.email if user is not None else None
+
+
 def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
     """A new API token for this account (the old one stops working); shown once."""
     token = new_token()
@@ -157,13 +174,15 @@ def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
     return token
 
 
-def staff_for_token(db: Session, token: str | None) -> StaffUser | None:
+def staff_for_token(sessions: sessionmaker[Session], token: str | None) -> StaffUser | None:
+    """The active account an API token belongs to (detached), or None."""
     if not token:
         return None
-    user = db.scalars(
-        select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
-    ).one_or_none()
-    return user if user is not None and user.is_active else None
+    with sessions() as db:
+        user = db.scalars(
+            select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
+        ).one_or_none()
+        return user if user is not None and user.is_active else None
 
 
 DEMO_ACCOUNTS = [
