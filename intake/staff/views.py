@@ -54,7 +54,6 @@ from workflows.staff.accounts import (
     staff_account,
 )
 from workflows.staff.audit_queries import AuditSearch, read_audit_log
-from workflows.staff.models import StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")
@@ -526,13 +525,6 @@ def dashboard() -> ResponseReturnValue:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _staff(db: Any) -> StaffUser:
-    user = db.get(StaffUser, current_user.id)
-    if user is None:
-        abort(403)
-    return user
 
 
 def _visible_case_id(public_id: str) -> int:
