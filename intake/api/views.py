@@ -13,12 +13,11 @@ from intake.services import services
 from intake.staff.auth import Principal, api_role_required
 from workflows.cases import queries
 from workflows.cases.case_reads import read_case_document
+from workflows.cases.staff_lists import read_queue_for_api
 from workflows.cases.submission import patient_status, submit_intake
 from workflows.platform.database import check_database
 from workflows.platform.i18n import known_language
 from workflows.screening import InvalidIntake
-from workflows.staff import audit
-from workflows.staff.models import StaffUser
 
 bp = Blueprint("api", __name__)
 
@@ -149,20 +148,13 @@ def read_case(staff: Principal, public_id: str) -> Any:
 def read_queue(staff: Principal) -> Any:
     queue = request.args.get("queue") or None
     cursor = request.args.get("cursor") or None
-    page_size = services().settings.page_size
-    with services().sessions() as db:
-        me = db.get_one(StaffUser, staff.id)
-        try:
-            if staff.role == "physician":
-                page = queries.physician_list(db, me, page_size, cursor, queue=queue)
-            else:
-                page = queries.coordinator_queue(
-                    db, queries.QueueFilters(queue=queue), page_size, cursor
-                )
-        except queries.InvalidCursor:
-            abort(400, description="cursor is not one this API gave: use the next link.")
-        audit.record(db, me, "queue_read_api", None, queue=request.args.get("queue"))
-        db.commit()
+    ldn = services()
+    try:
+        page = read_queue_for_api(
+            ldn.sessions, staff.id, request.args.get("queue"), ldn.settings.page_size, cursor
+        )
+    except queries.InvalidCursor:
+        abort(400, description="cursor is not one this API gave: use the next link.")
     next_url = (
         url_for("api.read_queue", queue=queue, cursor=page.next_cursor, _external=True)
         if page.next_cursor

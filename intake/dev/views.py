@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
 
 from intake.services import services
-from workflows.cases.models import Draft
+from workflows.cases.drafts import store_unchecked
 from workflows.messaging.delivery import SMTP_TRANSPORT, RetryBook
-from workflows.messaging.models import OutboxMessage
-from workflows.platform.orm import utcnow
-from workflows.platform.tokens import hash_token, new_token
+from workflows.messaging.mail import newest_messages
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -20,8 +17,7 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox() -> str:
     ldn = services()
-    with ldn.sessions() as db:
-        rows = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)).all()
+    rows = newest_messages(ldn.sessions, limit=100)
     # Failed SMTP attempts of the messages still waiting (workflows/messaging/delivery.py).
     book = RetryBook.for_url(ldn.redis_url, timedelta(seconds=ldn.settings.mail_retry_seconds))
     failures = {
@@ -38,12 +34,5 @@ bench = Blueprint("bench", __name__, url_prefix="/bench")
 @bench.post("/store")
 def store() -> tuple[dict[str, str], int]:
     """The load benchmark's baseline: parse and store the JSON body, no validation, no pipeline."""
-    with services().sessions.begin() as db:
-        db.add(
-            Draft(
-                token_hash=hash_token(new_token()),
-                answers={"raw": request.get_json(silent=True)},
-                expires_at=utcnow() + timedelta(days=1),
-            )
-        )
+    store_unchecked(services().sessions, request.get_json(silent=True))
     return {"status": "stored"}, 202

@@ -14,7 +14,7 @@ from flask_login import LoginManager, UserMixin, current_user, logout_user
 
 from intake.services import services
 from workflows.platform.orm import utcnow
-from workflows.staff.accounts import staff_for_token
+from workflows.staff.accounts import active_staff, staff_for_token
 from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import must_enrol
 
@@ -69,9 +69,8 @@ class Principal(UserMixin):
 
 @login_manager.user_loader
 def _load(user_id: str) -> Principal | None:
-    with services().sessions() as db:
-        user = db.get(StaffUser, int(user_id)) if user_id.isdigit() else None
-        return Principal.of(user) if user is not None and user.is_active else None
+    user = active_staff(services().sessions, int(user_id)) if user_id.isdigit() else None
+    return Principal.of(user) if user is not None else None
 
 
 def idle_too_long() -> bool:
@@ -112,9 +111,8 @@ def api_staff() -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer":
-        with services().sessions() as db:
-            user = staff_for_token(db, token.strip())
-            return Principal.of(user) if user else None
+        user = staff_for_token(services().sessions, token.strip())
+        return Principal.of(user) if user else None
     if current_user.is_authenticated and not current_user.needs_enrolment and not idle_too_long():
         return current_user._get_current_object()
     return None

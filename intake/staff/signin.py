@@ -19,6 +19,7 @@ from flask_login import login_user
 from intake.services import services
 from intake.staff.auth import Principal
 from workflows.platform.orm import utcnow
+from workflows.staff.accounts import staff_account
 from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import must_enrol
 
@@ -96,5 +97,4 @@ def sign_in(principal: Principal, next_page: str | None = None) -> str:
 
 
 def principal_for(staff_id: int) -> Principal:
-    with services().sessions() as db:
-        return Principal.of(db.get_one(StaffUser, staff_id))
+    return Principal.of(staff_account(services().sessions, staff_id))

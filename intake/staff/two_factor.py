@@ -25,8 +25,7 @@ from intake.staff.signin import (
     sign_in,
 )
 from intake.staff.views import ANY_STAFF, bp
-from workflows.staff.accounts import TooManyFailedLogins
-from workflows.staff.models import StaffUser
+from workflows.staff.accounts import TooManyFailedLogins, staff_email
 from workflows.staff.two_factor import (
     AlreadyEnrolled,
     NoEnrolmentStarted,
@@ -196,8 +195,7 @@ def _show_recovery_codes(codes: list[str], next_page: str, first: bool) -> Respo
 @bp.get("/account")
 @role_required(*ANY_STAFF)
 def account() -> ResponseReturnValue:
-    with services().sessions() as db:
-        status = two_factor_status(db, current_user.id)
+    status = two_factor_status(services().sessions, current_user.id)
     return render_template(
         "staff/account.html",
         status=status,
@@ -244,8 +242,7 @@ def new_recovery_codes() -> ResponseReturnValue:
 @bp.get("/admin/staff")
 @role_required("admin")
 def staff_accounts() -> ResponseReturnValue:
-    with services().sessions() as db:
-        accounts = staff_two_factor_overview(db)
+    accounts = staff_two_factor_overview(services().sessions)
     return render_template("staff/staff_accounts.html", accounts=accounts, form=ResetForm())
 
 
@@ -256,11 +253,9 @@ def reset_staff_two_factor(staff_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     sessions = services().sessions
-    with sessions() as db:
-        user = db.get(StaffUser, staff_id)
-        if user is None:
-            abort(404)
-        email = user.email
+    email = staff_email(sessions, staff_id)
+    if email is None:
+        abort(404)
     reset = reset_two_factor(sessions, email, by="admin", actor_id=current_user.id)
     if not reset.was_enabled:
         flash(f"{email} had no two-factor sign-in to reset.", "info")

@@ -40,20 +40,20 @@ from intake.staff.forms import (
     RerouteForm,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows.cases import casework, medications, queries
+from workflows.cases import casework, medications, queries, staff_lists
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
 from workflows.cases.figures import FiguresCache, current_figures
 from workflows.platform.i18n import known_language
 from workflows.platform.orm import utcnow
 from workflows.screening import FlagCode
-from workflows.staff import audit
 from workflows.staff.accounts import (
     InvalidLogin,
+    StaffNotFound,
     TooManyFailedLogins,
     authenticate,
+    staff_account,
 )
-from workflows.staff.audit_queries import AuditSearch, search_audit_log
-from workflows.staff.models import StaffUser
+from workflows.staff.audit_queries import AuditSearch, read_audit_log
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COORDINATORS = ("coordinator", "admin")
@@ -77,9 +77,8 @@ def login() -> ResponseReturnValue:
             error = "The email or password is not right."
         else:
             target = request.args.get("next", "")
-            with services().sessions() as db:
-                user = db.get_one(StaffUser, staff_id)
-                return start_sign_in(user, target if target.startswith("/staff/") else None)
+            user = staff_account(services().sessions, staff_id)
+            return start_sign_in(user, target if target.startswith("/staff/") else None)
     return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
 
 
@@ -123,21 +122,15 @@ def queue() -> ResponseReturnValue:
     filters = _filters()
     cursor, backwards = _page_position()
     now = utcnow()
-    with services().sessions() as db:
-        try:
-            page = queries.coordinator_queue(
-                db, filters, services().settings.page_size, cursor, backwards, now
-            )
-        except queries.InvalidCursor:
-            abort(400)
-        audit.record(
-            db,
-            _staff(db),
-            "queue_viewed",
-            None,
-            filters={k: v for k, v in vars(filters).items() if v},
+    ldn = services()
+    try:
+        page = staff_lists.view_coordinator_queue(
+            ldn.sessions, current_user.id, filters, ldn.settings.page_size, cursor, backwards, now
         )
-        db.commit()
+    except queries.InvalidCursor:
+        abort(400)
+    except StaffNotFound:
+        abort(403)
     return render_template(
         "staff/queue.html",
         rows=[_row(row, now) for row in page.rows],
@@ -155,14 +148,15 @@ def queue() -> ResponseReturnValue:
 def physician() -> ResponseReturnValue:
     cursor, backwards = _page_position()
     now = utcnow()
-    with services().sessions() as db:
-        me = _staff(db)
-        try:
-            page = queries.physician_list(db, me, services().settings.page_size, cursor, backwards)
-        except queries.InvalidCursor:
-            abort(400)
-        audit.record(db, me, "physician_queue_viewed")
-        db.commit()
+    ldn = services()
+    try:
+        page = staff_lists.view_physician_list(
+            ldn.sessions, current_user.id, ldn.settings.page_size, cursor, backwards
+        )
+    except queries.InvalidCursor:
+        abort(400)
+    except StaffNotFound:
+        abort(403)
     return render_template(
         "staff/physician.html",
         rows=[_row(row, now) for row in page.rows],
@@ -428,8 +422,7 @@ def audit_log() -> ResponseReturnValue:
         case_reference=args.get("case") or None,
         before=int(before) if before.isdigit() else None,
     )
-    with services().sessions() as db:
-        page = search_audit_log(db, search, services().settings.page_size)
+    page = read_audit_log(services().sessions, search, services().settings.page_size)
     # The page links keep the search.
     kept: dict[str, Any] = {key: value for key, value in args.items() if key != "before"}
     return render_template(
@@ -449,14 +442,12 @@ def unidentified_medications() -> ResponseReturnValue:
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() and int(page) > 0 else 1
     per_page = services().settings.page_size
-    with services().sessions() as db:
-        names, total = medications.unidentified_names(
-            db, order, per_page, (page_number - 1) * per_page
+    try:
+        names, total = staff_lists.view_unidentified_names(
+            services().sessions, current_user.id, order, per_page, page_number
         )
-        audit.record(
-            db, _staff(db), "unidentified_medications_viewed", order=order, page=page_number
-        )
-        db.commit()
+    except StaffNotFound:
+        abort(403)
     return render_template(
         "staff/unidentified_medications.html",
         names=names,
@@ -472,9 +463,10 @@ def unidentified_medications() -> ResponseReturnValue:
 def unidentified_medications_csv() -> ResponseReturnValue:
     order = _names_order()
     sessions = services().sessions
-    with sessions() as db:
-        audit.record(db, _staff(db), "unidentified_medications_exported", order=order)
-        db.commit()
+    try:
+        staff_lists.record_unidentified_names_export(sessions, current_user.id, order)
+    except StaffNotFound:
+        abort(403)
 
     def rows() -> Iterator[str]:
         yield csv_line(
@@ -482,8 +474,7 @@ def unidentified_medications_csv() -> ResponseReturnValue:
         )
         offset = 0
         while True:  # a page at a time: the export never holds the whole table
-            with sessions() as db:
-                names, _ = medications.unidentified_names(db, order, 500, offset)
+            names = staff_lists.unidentified_names_for_export(sessions, order, 500, offset)
             for name in names:
                 yield csv_line(
                     [
@@ -534,13 +525,6 @@ def dashboard() -> ResponseReturnValue:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _staff(db: Any) -> StaffUser:
-    user = db.get(StaffUser, current_user.id)
-    if user is None:
-        abort(403)
-    return user
 
 
 def _visible_case_id(public_id: str) -> int:

@@ -22,9 +22,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from intake.api.redis_client import redis_client
 from intake.services import services
 from intake.staff.auth import role_required
-from intake.staff.views import _staff, bp
-from workflows.messaging import webhooks
+from intake.staff.views import bp
+from workflows.messaging import webhook_admin, webhooks
 from workflows.platform.orm import utcnow
+from workflows.staff.accounts import StaffNotFound
 
 __all__ = ["EndpointForm", "EndpointActionForm"]
 
@@ -92,22 +93,20 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
     status = request.args.get("status") or None
     if status not in (None, *webhooks.DeliveryStatus.ALL):
         status = None
-    with services().sessions() as db:
-        endpoints = webhooks.endpoints_page(db)
-        deliveries = webhooks.deliveries_page(db, status)
-        return render_template(
-            "staff/webhooks.html",
-            form=form,
-            action_form=EndpointActionForm(),
-            endpoints=endpoints,
-            deliveries=deliveries,
-            status=status,
-            statuses=webhooks.DeliveryStatus.ALL,
-            new_secret=new_secret,
-            event_types=webhooks.EVENT_TYPES,
-            allow_local_http=services().settings.webhook_allow_local_http,
-            now=utcnow(),
-        )
+    page = webhook_admin.read_webhooks_page(services().sessions, status)
+    return render_template(
+        "staff/webhooks.html",
+        form=form,
+        action_form=EndpointActionForm(),
+        endpoints=page.endpoints,
+        deliveries=page.deliveries,
+        status=status,
+        statuses=webhooks.DeliveryStatus.ALL,
+        new_secret=new_secret,
+        event_types=webhooks.EVENT_TYPES,
+        allow_local_http=services().settings.webhook_allow_local_http,
+        now=utcnow(),
+    )
 
 
 @bp.get("/admin/webhooks")
@@ -128,19 +127,19 @@ def webhook_register() -> ResponseReturnValue:
         return _page(form), 400
     ldn = services()
     try:
-        with ldn.sessions.begin() as db:
-            endpoint = webhooks.register_endpoint(
-                db,
-                _staff(db),
-                form.url.data or "",
-                form.description.data or "",
-                form.events.data or [],
-                ldn.settings.webhook_allow_local_http,
-            )
-            shown_once = (endpoint.id, endpoint.secret)
+        shown_once = webhook_admin.register(
+            ldn.sessions,
+            current_user.id,
+            form.url.data or "",
+            form.description.data or "",
+            form.events.data or [],
+            ldn.settings.webhook_allow_local_http,
+        )
     except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
         form.url.errors = [*form.url.errors, str(invalid)]
         return _page(form), 400
+    except StaffNotFound:
+        abort(403)
     flash("Endpoint registered.", "success")
     return _show_secret(*shown_once)
 
@@ -155,10 +154,11 @@ def _require_csrf() -> None:
 def webhook_deactivate(endpoint_id: int) -> ResponseReturnValue:
     _require_csrf()
     try:
-        with services().sessions.begin() as db:
-            abandoned = webhooks.deactivate_endpoint(db, _staff(db), endpoint_id)
+        abandoned = webhook_admin.deactivate(services().sessions, current_user.id, endpoint_id)
     except webhooks.EndpointNotFound:
         abort(404)
+    except StaffNotFound:
+        abort(403)
     flash(
         "Endpoint deactivated: it gets no more deliveries"
         + (f"; {abandoned} waiting deliveries were abandoned." if abandoned else "."),
@@ -172,10 +172,11 @@ def webhook_deactivate(endpoint_id: int) -> ResponseReturnValue:
 def webhook_rotate(endpoint_id: int) -> ResponseReturnValue:
     _require_csrf()
     try:
-        with services().sessions.begin() as db:
-            secret = webhooks.rotate_secret(db, _staff(db), endpoint_id)
+        secret = webhook_admin.rotate_secret(services().sessions, current_user.id, endpoint_id)
     except webhooks.EndpointNotFound:
         abort(404)
+    except StaffNotFound:
+        abort(403)
     flash("New signing secret made: the old one no longer signs deliveries.", "success")
     return _show_secret(endpoint_id, secret)
 
@@ -186,9 +187,10 @@ def webhook_test(endpoint_id: int) -> ResponseReturnValue:
     _require_csrf()
     ldn = services()
     try:
-        with ldn.sessions.begin() as db:
-            webhooks.record_test_event(db, _staff(db), endpoint_id, send_soon=ldn.send_webhook)
+        webhook_admin.send_test_event(ldn.sessions, current_user.id, endpoint_id, ldn.send_webhook)
     except webhooks.EndpointNotFound:
         abort(404)
+    except StaffNotFound:
+        abort(403)
     flash("Test event sent: its outcome appears in the deliveries below.", "success")
     return redirect(url_for(".webhooks_page"))

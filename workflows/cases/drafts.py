@@ -29,6 +29,7 @@ __all__ = [
     "save_pending",
     "attach_case",
     "set_language",
+    "store_unchecked",
 ]
 
 
@@ -189,3 +190,16 @@ def attach_case(db: Session, draft_id: int, case_id: int) -> None:
         draft.case_id = case_id
         draft.pending = {}
         draft.updated_at = utcnow()
+
+
+def store_unchecked(sessions: sessionmaker[Session], body: Any) -> None:
+    """Store a request body as a day-long draft, unvalidated and unscreened: the load
+    benchmark's baseline (/bench/store), what a request costs before any of our rules run."""
+    with sessions.begin() as db:
+        db.add(
+            Draft(
+                token_hash=hash_token(new_token()),
+                answers={"raw": body},
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.messaging.delivery import SMTP_TRANSPORT
 from workflows.messaging.models import OutboxMessage
@@ -24,7 +25,15 @@ from workflows.platform.after_commit import call_after_commit
 from workflows.platform.i18n import translations
 from workflows.platform.settings import Settings
 
-__all__ = ["Message", "Outbox", "DatabaseOutbox", "SmtpOutbox", "outbox_for", "messages"]
+__all__ = [
+    "Message",
+    "Outbox",
+    "DatabaseOutbox",
+    "SmtpOutbox",
+    "outbox_for",
+    "newest_messages",
+    "messages",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,14 @@ def outbox_for(settings: Settings, deliver_soon: Callable[[int], None] | None = 
         SmtpServer.from_url(settings.smtp_url)
         return SmtpOutbox(deliver_soon or (lambda message_id: None))
     return DatabaseOutbox()
+
+
+def newest_messages(sessions: sessionmaker[Session], limit: int = 100) -> list[OutboxMessage]:
+    """The newest messages of the outbox, newest first (the development page /dev/outbox)."""
+    with sessions() as db:
+        return list(
+            db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
+        )
 
 
 class messages:  # noqa: N801 - a namespace of message builders

@@ -10,9 +10,20 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "sessions_for", "rows_changed", "check_database"]
+__all__ = [
+    "DatabaseUnavailable",
+    "engine_for",
+    "sessions_for",
+    "rows_changed",
+    "check_database",
+]
+
+# What the driver raises when the database does not answer (refused, dropped, timed out). The
+# web layer catches it under this name so that it need not import SQLAlchemy to say "try again".
+DatabaseUnavailable = OperationalError
 
 
 @cache

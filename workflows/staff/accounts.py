@@ -18,6 +18,11 @@ __all__ = [
     "LOCKOUT",
     "InvalidLogin",
     "TooManyFailedLogins",
+    "StaffNotFound",
+    "acting_staff",
+    "staff_account",
+    "active_staff",
+    "staff_email",
     "refuse_if_locked",
     "count_failed_attempt",
     "create_staff",
@@ -32,6 +37,15 @@ __all__ = [
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
+
+
+class StaffNotFound(LookupError):
+    """The account of the staff member acting is gone (removed while they were signed in):
+    the page refuses (403) rather than audit an action by nobody."""
+
+    def __init__(self, staff_id: int) -> None:
+        super().__init__(f"no staff account {staff_id}")
+        self.staff_id = staff_id
 
 
 class InvalidLogin(Exception):
@@ -121,6 +135,36 @@ def count_failed_attempt(user: StaffUser, now: datetime) -> InvalidLogin | TooMa
     return InvalidLogin()
 
 
+def acting_staff(db: Session, staff_id: int) -> StaffUser:
+    """The signed-in staff member, for the audit entry of what they read or change."""
+    user = db.get(StaffUser, staff_id)
+    if user is None:
+        raise StaffNotFound(staff_id)
+    return user
+
+
+def staff_account(sessions: sessionmaker[Session], staff_id: int) -> StaffUser:
+    """An account that must exist (its id came from a check that just passed), detached:
+    its columns are loaded, which is all a sign-in reads."""
+    with sessions() as db:
+        return db.get_one(StaffUser, staff_id)
+
+
+def active_staff(sessions: sessionmaker[Session], staff_id: int) -> StaffUser | None:
+    """The account behind a staff session, while it exists and is active (detached)."""
+    with sessions() as db:
+        user = db.get(StaffUser, staff_id)
+        return user if user is not None and user.is_active else None
+
+
+def staff_email(sessions: sessionmaker[Session], staff_id: int) -> str | None:
+    """An account's email (what reset_two_factor looks it up by); None if there is no such
+    account."""
+    with sessions() as db:
+        user = db.get(StaffUser, staff_id)
+        return user.email if user is not None else None
+
+
 def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
     """A new API token for this account (the old one stops working); shown once."""
     token = new_token()
@@ -130,13 +174,15 @@ def issue_api_token(sessions: sessionmaker[Session], email: str) -> str:
     return token
 
 
-def staff_for_token(db: Session, token: str | None) -> StaffUser | None:
+def staff_for_token(sessions: sessionmaker[Session], token: str | None) -> StaffUser | None:
+    """The active account an API token belongs to (detached), or None."""
     if not token:
         return None
-    user = db.scalars(
-        select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
-    ).one_or_none()
-    return user if user is not None and user.is_active else None
+    with sessions() as db:
+        user = db.scalars(
+            select(StaffUser).where(StaffUser.api_token_hash == hash_token(token))
+        ).one_or_none()
+        return user if user is not None and user.is_active else None
 
 
 DEMO_ACCOUNTS = [

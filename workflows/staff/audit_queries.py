@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.models import Case
 from workflows.staff.models import AuditEntry
 
-__all__ = ["AuditSearch", "AuditRow", "AuditPage", "search_audit_log"]
+__all__ = ["AuditSearch", "AuditRow", "AuditPage", "search_audit_log", "read_audit_log"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,11 @@ def search_audit_log(db: Session, search: AuditSearch, page_size: int) -> AuditP
         for entry, reference in found[:page_size]
     ]
     return AuditPage(rows, rows[-1].id if len(found) > page_size else None)
+
+
+def read_audit_log(
+    sessions: sessionmaker[Session], search: AuditSearch, page_size: int
+) -> AuditPage:
+    """The admins' audit page: one search, in a session of its own."""
+    with sessions() as db:
+        return search_audit_log(db, search, page_size)

@@ -401,11 +401,13 @@ def _codes_left(db: Session, staff_id: int) -> int:
     )
 
 
-def two_factor_status(db: Session, staff_id: int) -> TwoFactorStatus:
-    user = _user(db, staff_id)
-    if user.totp_enabled_at is None:
-        return TwoFactorStatus(None, 0)
-    return TwoFactorStatus(user.totp_enabled_at, _codes_left(db, staff_id))
+def two_factor_status(sessions: sessionmaker[Session], staff_id: int) -> TwoFactorStatus:
+    """What the account page says of the second factor: since when, and codes left."""
+    with sessions() as db:
+        user = _user(db, staff_id)
+        if user.totp_enabled_at is None:
+            return TwoFactorStatus(None, 0)
+        return TwoFactorStatus(user.totp_enabled_at, _codes_left(db, staff_id))
 
 
 @dataclass(frozen=True)
@@ -454,28 +456,29 @@ class StaffTwoFactor:
         return must_enrol(self.role)
 
 
-def staff_two_factor_overview(db: Session) -> list[StaffTwoFactor]:
+def staff_two_factor_overview(sessions: sessionmaker[Session]) -> list[StaffTwoFactor]:
     """Every active staff account with its two-factor state, by role then name."""
-    left = dict(
-        db.execute(
-            select(RecoveryCode.staff_id, func.count())
-            .where(RecoveryCode.used_at.is_(None))
-            .group_by(RecoveryCode.staff_id)
-        ).all()
-    )
-    users = db.scalars(
-        select(StaffUser)
-        .where(StaffUser.is_active.is_(True))
-        .order_by(StaffUser.role, StaffUser.name)
-    )
-    return [
-        StaffTwoFactor(
-            user.id,
-            user.name,
-            user.email,
-            user.role,
-            user.totp_enabled_at,
-            left.get(user.id, 0) if user.totp_enabled_at else 0,
+    with sessions() as db:
+        left = dict(
+            db.execute(
+                select(RecoveryCode.staff_id, func.count())
+                .where(RecoveryCode.used_at.is_(None))
+                .group_by(RecoveryCode.staff_id)
+            ).all()
         )
-        for user in users
-    ]
+        users = db.scalars(
+            select(StaffUser)
+            .where(StaffUser.is_active.is_(True))
+            .order_by(StaffUser.role, StaffUser.name)
+        )
+        return [
+            StaffTwoFactor(
+                user.id,
+                user.name,
+                user.email,
+                user.role,
+                user.totp_enabled_at,
+                left.get(user.id, 0) if user.totp_enabled_at else 0,
+            )
+            for user in users
+        ]
