@@ -126,6 +126,49 @@ def test_the_flag_filter_finds_the_flagged_case_only(
     assert flagged.public_id in cases and unflagged.public_id not in cases
 
 
+def test_a_flag_row_keeps_its_case_place_in_the_queue_while_the_case_is_open(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    """The flag filter reads the queue order from the flag rows; the database keeps it there
+    (migration 0008's triggers), whatever writes the case."""
+    sessions = app.extensions["ldn"].sessions
+    case = opioid_case(app, base_intake)
+
+    def place() -> tuple[Any, Any]:
+        with sessions() as db:
+            row = db.get(CaseFlag, (case.id, "OPIOID_CURRENT"))
+            return row.open_rank, row.open_since
+
+    assert place() == (-(case.priority or 0), case.routed_at)
+    with sessions.begin() as db:  # any writer, even one that bypasses the actions
+        db.get(Case, case.id).priority = 99
+    assert place() == (-99, case.routed_at)
+    casework.decline(sessions, staff["coordinator"], case.id, None, "not for us")
+    assert place() == (None, None)
+    client = app.test_client()
+    login(client, "coord@test")
+    assert listed(client, "/staff/queue?flag=OPIOID_CURRENT")[0] == []
+
+
+def test_the_flag_filter_pages_in_the_queue_order(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    cases = [opioid_case(app, base_intake) for _ in range(5)]
+    plain_case(app, base_intake)
+    with app.extensions["ldn"].sessions.begin() as db:  # priorities apart from the pipeline's
+        for case, priority in zip(cases, (20, 80, 20, 50, 80), strict=True):
+            db.get(Case, case.id).priority = priority
+    client = app.test_client()
+    login(client, "coord@test")
+
+    whole_queue = sum(every_page(client, "/staff/queue"), [])
+    flagged = sum(every_page(client, "/staff/queue?flag=OPIOID_CURRENT"), [])
+
+    references = {case.public_id for case in cases}
+    assert flagged == [reference for reference in whole_queue if reference in references]
+    assert len(flagged) == 5
+
+
 def test_the_stored_flags_follow_the_screening_result(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:

@@ -144,6 +144,26 @@ class CaseFlag(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
+    # The case's place in the queue order (QUEUE_RANK, WAITING_SINCE) while it is open, NULL
+    # once it is closed: the queue filtered by a flag reads a page of the index below in that
+    # order. The open cases that carry a given flag can all sit at the end of the queue (a
+    # hard stop lowers the priority), so filtering the queue's own index by the flag read tens
+    # of thousands of entries for a page at 1,000,000 cases. The database keeps these two
+    # columns (triggers of migration 0008, on both backends), whichever code writes the case
+    # or its flags; the application never writes them.
+    open_rank: Mapped[int | None]
+    open_since: Mapped[datetime | None]
+
+
+Index(
+    "ix_case_flag_open_order",
+    CaseFlag.code,
+    CaseFlag.open_rank,
+    CaseFlag.open_since,
+    CaseFlag.case_id,
+    postgresql_where=CaseFlag.open_rank.is_not(None),
+    sqlite_where=CaseFlag.open_rank.is_not(None),
+)
 
 
 class CaseEvent(Base):

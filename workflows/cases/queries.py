@@ -100,6 +100,9 @@ _ROW_COLUMNS = (
 )
 # The sort of every queue (workflows/models.py has its index): priority, wait, id.
 QUEUE_ORDER: tuple[Any, ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
+# The same order read from the flag rows, which copy it while their case is open (the index
+# ix_case_flag_open_order): the values are those of QUEUE_ORDER, so cursors are the same.
+FLAG_QUEUE_ORDER: tuple[Any, ...] = (CaseFlag.open_rank, CaseFlag.open_since, CaseFlag.case_id)
 
 
 def coordinator_queue(
@@ -111,7 +114,18 @@ def coordinator_queue(
     now: datetime | None = None,
 ) -> Page:
     """The open cases that need a person, by priority then age (oldest first)."""
-    query = select(*_ROW_COLUMNS).where(IS_OPEN)
+    query = select(*_ROW_COLUMNS)
+    order = QUEUE_ORDER
+    if filters.flag:
+        # From the flag's rows of open cases (a rank only while the case is open), in their
+        # copy of the queue order: the open cases with a hard stop sit at the end of the
+        # queue, too far to find by filtering it.
+        query = query.join(CaseFlag, CaseFlag.case_id == Case.id).where(
+            CaseFlag.code == filters.flag, CaseFlag.open_rank.is_not(None)
+        )
+        order = FLAG_QUEUE_ORDER
+    else:
+        query = query.where(IS_OPEN)
     if filters.queue:
         query = query.where(Case.queue == filters.queue)
     if filters.status:
@@ -120,16 +134,10 @@ def coordinator_queue(
         query = query.where(Case.decision == filters.decision)
     if filters.patient_state:
         query = query.where(Case.patient_state == filters.patient_state)
-    if filters.flag:
-        query = query.where(
-            select(CaseFlag.case_id)
-            .where(CaseFlag.case_id == Case.id, CaseFlag.code == filters.flag)
-            .exists()
-        )
     if filters.older_than_hours is not None:
         waited_from = (now or utcnow()) - timedelta(hours=filters.older_than_hours)
         query = query.where(WAITING_SINCE <= waited_from)
-    return _page(db, [query], page_size, cursor, backwards)
+    return _page(db, [query], page_size, cursor, backwards, order)
 
 
 def physician_list(
@@ -169,6 +177,7 @@ def _page(
     page_size: int,
     cursor: str | None,
     backwards: bool,
+    sort: tuple[Any, ...] = QUEUE_ORDER,  # or FLAG_QUEUE_ORDER: the same values
 ) -> Page:
     """One page of the segments, one after the other, each in QUEUE_ORDER, starting after
     ``cursor`` (or, backwards, ending before it). A segment is read only while the page is not
@@ -180,16 +189,16 @@ def _page(
         if len(found) > page_size:
             break
         query = segments[number].add_columns(
-            *(key.label(f"sort_{i}") for i, key in enumerate(QUEUE_ORDER))
+            *(key.label(f"sort_{i}") for i, key in enumerate(sort))
         )
         if position is not None:
             at_segment, values = position
             if (number < at_segment) if not backwards else (number > at_segment):
                 continue  # before the cursor's segment: already shown
             if number == at_segment:
-                bound, keys = tuple_(*values), tuple_(*QUEUE_ORDER)
+                bound, keys = tuple_(*values), tuple_(*sort)
                 query = query.where(keys < bound if backwards else keys > bound)
-        order = [key.desc() if backwards else key.asc() for key in QUEUE_ORDER]
+        order = [key.desc() if backwards else key.asc() for key in sort]
         limit = page_size + 1 - len(found)
         found.extend((number, row) for row in db.execute(query.order_by(*order).limit(limit)))
     more, found = len(found) > page_size, found[:page_size]
