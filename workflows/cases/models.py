@@ -132,6 +132,11 @@ Index(
 Index("ix_intake_case_open_queue_order", Case.queue, *_ORDER, postgresql_where=IS_OPEN).ddl_if(
     dialect="postgresql"
 )
+# A physician's own cases (the first part of their list): an assignee keeps their cases for
+# years, so their open ones in order, not all of them sorted.
+Index(
+    "ix_intake_case_open_assignee_order", Case.assignee_id, *_ORDER, postgresql_where=IS_OPEN
+).ddl_if(dialect="postgresql")
 
 
 class CaseFlag(Base):

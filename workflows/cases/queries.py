@@ -15,11 +15,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from workflows.cases.casework import is_past_target
-from workflows.cases.models import IS_OPEN, QUEUE_RANK, WAITING_SINCE, Case, CaseFlag, CaseStatus
+from workflows.cases.models import (
+    IS_OPEN,
+    OPEN_STATUSES,
+    QUEUE_RANK,
+    WAITING_SINCE,
+    Case,
+    CaseFlag,
+    CaseStatus,
+)
 from workflows.platform.orm import utcnow
 from workflows.staff.models import Role, StaffUser
 
@@ -155,20 +172,27 @@ def physician_list(
     the assignee index, the queue by the open cases' per-state index), instead of one sort of
     every routed case of their states."""
     theirs = select(*_ROW_COLUMNS).where(
-        IS_OPEN,
-        Case.status == CaseStatus.ASSIGNED.value,
+        _status_is(CaseStatus.ASSIGNED),
         Case.assignee_id == physician.id,
         Case.patient_state.in_(physician.states),
     )
     shared = select(*_ROW_COLUMNS).where(
-        IS_OPEN,
-        Case.status == CaseStatus.ROUTED.value,
+        _status_is(CaseStatus.ROUTED),
         Case.queue == "physician",
         Case.patient_state.in_(physician.states),
     )
     if queue:
         theirs, shared = theirs.where(Case.queue == queue), shared.where(Case.queue == queue)
     return _page(db, [theirs, shared], page_size, cursor, backwards)
+
+
+def _status_is(status: CaseStatus) -> ColumnElement[bool]:
+    """One open status, written into the SQL as a constant: PostgreSQL then proves that it
+    implies IS_OPEN and reads the partial indexes of open cases, prepared plans included.
+    (Adding IS_OPEN beside it would make the planner count the status twice and think a
+    physician's open cases a twentieth of what they are, and sort them all.)"""
+    assert status in OPEN_STATUSES
+    return Case.status == literal_column(f"'{status.value}'")
 
 
 def _page(
