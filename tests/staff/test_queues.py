@@ -143,6 +143,10 @@ def test_a_flag_row_keeps_its_case_place_in_the_queue_while_the_case_is_open(
     with sessions.begin() as db:  # any writer, even one that bypasses the actions
         db.get(Case, case.id).priority = 99
     assert place() == (-99, case.routed_at)
+    with sessions.begin() as db:  # the same result stored again: the ORM rewrites the rows
+        same = db.get(Case, case.id)
+        casework.store_screening_result(same, dict(same.screening_result))
+    assert place() == (-99, case.routed_at)
     casework.decline(sessions, staff["coordinator"], case.id, None, "not for us")
     assert place() == (None, None)
     client = app.test_client()
