@@ -187,7 +187,8 @@ def _render_case(
     assign_form.physician.choices = [
         (
             p.id,
-            f"{p.name} ({p.open_cases} open of {p.capacity})" + (" - suggested" if i == 0 else ""),
+            f"{p.name} ({p.open_cases_label} open of {p.capacity})"
+            + (" - suggested" if i == 0 else ""),
         )
         for i, p in enumerate(page.physicians)
     ]

@@ -116,6 +116,24 @@ def test_the_least_loaded_licensed_physician_is_suggested_first(
     assert [p.name for p in suggested] == ["Dr. Theo Texas", "Dr. Tessa Texas"]
 
 
+def test_a_physician_open_cases_are_counted_up_to_a_limit_and_shown_as_at_least(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    from workflows.cases.queries import physicians_for_state
+
+    sessions = app.extensions["ldn"].sessions
+    for _ in range(3):
+        case = routed_case(app, base_intake)
+        casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "load")
+    with sessions() as db:
+        counted = {p.name: p for p in physicians_for_state(db, "TX", count_up_to=2)}
+        exact = {p.name: p for p in physicians_for_state(db, "TX", count_up_to=4)}
+    busy = next(name for name, p in exact.items() if p.open_cases == 3)
+    assert (counted[busy].open_cases, counted[busy].open_cases_label) == (2, "2+")
+    assert (exact[busy].open_cases, exact[busy].open_cases_label) == (3, "3")
+    assert [p.name for p in counted.values()][-1] == busy  # still the most loaded
+
+
 def test_a_physician_declining_returns_the_case_to_the_coordinators(
     app: Any, staff: dict[str, int], base_intake: dict[str, Any]
 ) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -298,23 +299,38 @@ def _decode(cursor: str, segments: int) -> tuple[int, list[ColumnElement[Any]]]:
     return segment, values
 
 
+# A physician's open cases are counted up to this many: far past any capacity, where the
+# order of the suggestions no longer depends on the exact number, and a count that costs the
+# same however many cases a physician has been left with.
+OPEN_CASES_COUNTED = 500
+
+
 @dataclass(frozen=True)
 class PhysicianLoad:
     id: int
     name: str
     open_cases: int
     capacity: int
+    counting_stopped: bool = False  # open_cases is where counting stopped: at least that many
 
     @property
     def load(self) -> float:
         return self.open_cases / self.capacity if self.capacity else float("inf")
 
+    @property
+    def open_cases_label(self) -> str:
+        """The count as the assign form shows it: "500+" where counting stopped."""
+        return f"{self.open_cases}+" if self.counting_stopped else str(self.open_cases)
 
-def physicians_for_state(db: Session, state: str | None) -> list[PhysicianLoad]:
+
+def physicians_for_state(
+    db: Session, state: str | None, count_up_to: int = OPEN_CASES_COUNTED
+) -> list[PhysicianLoad]:
     """Physicians licensed in ``state``, least loaded first (open assigned cases / capacity).
 
-    Only the candidates' assigned cases are counted (one grouped COUNT on the assignee index),
-    not every assigned case of the practice."""
+    Only the candidates' open assigned cases are counted, each up to OPEN_CASES_COUNTED (one
+    statement: a limited branch per candidate on the open assignee index, then a grouped
+    COUNT), so the cost stays that of a page however many cases are assigned."""
     if not state:
         return []
     physicians = [
@@ -328,15 +344,30 @@ def physicians_for_state(db: Session, state: str | None) -> list[PhysicianLoad]:
     ]
     if not physicians:
         return []
-    open_counts = dict(
-        db.execute(
-            select(Case.assignee_id, func.count())
-            .where(
-                Case.assignee_id.in_([physician.id for physician in physicians]),
-                Case.status == CaseStatus.ASSIGNED.value,
-            )
-            .group_by(Case.assignee_id)
-        ).all()
-    )
-    loads = [PhysicianLoad(p.id, p.name, open_counts.get(p.id, 0), p.capacity) for p in physicians]
+    assigned = union_all(
+        *(
+            select(Case.assignee_id)
+            .where(Case.assignee_id == physician.id, _status_is(CaseStatus.ASSIGNED))
+            .limit(count_up_to)
+            .subquery()
+            .select()
+            for physician in physicians
+        )
+    ).subquery()
+    open_counts: dict[int, int] = {
+        assignee: count
+        for assignee, count in db.execute(
+            select(assigned.c.assignee_id, func.count()).group_by(assigned.c.assignee_id)
+        )
+    }
+    loads = [
+        PhysicianLoad(
+            p.id,
+            p.name,
+            open_counts.get(p.id, 0),
+            p.capacity,
+            counting_stopped=open_counts.get(p.id, 0) >= count_up_to,
+        )
+        for p in physicians
+    ]
     return sorted(loads, key=lambda p: (p.load, p.open_cases, p.name))
