@@ -216,6 +216,7 @@ def _render_case(
         result=case.screening_result or {},
         events=page.events,
         audit_entries=page.audit_entries,
+        more_audit_entries=page.more_audit_entries,
         assignee=page.assignee,
         flags=flags,
         late=casework.is_late(case, utcnow()),

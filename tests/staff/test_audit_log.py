@@ -98,3 +98,25 @@ def test_a_search_costs_the_same_statements_at_3_and_at_30_entries(
     few = _statements_of(app, search)
     _record(app, "case_viewed", case.id, n=27)
     assert _statements_of(app, search) == few == 2  # the case's id, then the page
+
+
+def test_the_case_page_shows_the_newest_audit_entries_and_says_where_the_rest_are(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    from workflows.cases.case_page import AUDIT_ENTRIES_SHOWN
+
+    make_staff(app)
+    case = routed_case(app, base_intake)
+    _record(app, "note_added", case.id, n=AUDIT_ENTRIES_SHOWN + 5)
+    admin, coordinator = app.test_client(), app.test_client()
+    login(admin, "admin@test")
+    login(coordinator, "coord@test")
+
+    page = admin.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    audit_section = page.split("<h2>Audit</h2>", 1)[1]
+    assert audit_section.count("<li>") == AUDIT_ENTRIES_SHOWN
+    assert "case viewed" in audit_section  # this very view is the newest entry
+    assert f"/staff/admin/audit?case={case.public_id}" in audit_section
+
+    page = coordinator.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    assert "an admin can see them all in the audit log" in page

@@ -20,14 +20,24 @@ from workflows.cases.queries import PhysicianLoad, physicians_for_state
 from workflows.staff import audit
 from workflows.staff.models import AuditEntry, StaffUser
 
-__all__ = ["CasePage", "view_case", "case_id_for_staff", "assignable_physicians"]
+__all__ = [
+    "AUDIT_ENTRIES_SHOWN",
+    "CasePage",
+    "view_case",
+    "case_id_for_staff",
+    "assignable_physicians",
+]
+
+
+AUDIT_ENTRIES_SHOWN = 50
 
 
 @dataclass(frozen=True)
 class CasePage:
     case: Case  # detached: its columns are loaded, its relationships are not to be used
     events: list[CaseEvent]
-    audit_entries: list[AuditEntry]
+    audit_entries: list[AuditEntry]  # the newest AUDIT_ENTRIES_SHOWN, oldest first
+    more_audit_entries: bool  # older ones exist (the admins' audit log has them all)
     assignee: StaffUser | None
     # Licensed in the patient's state, least loaded first (the first one is suggested).
     physicians: list[PhysicianLoad]
@@ -43,6 +53,16 @@ def view_case(sessions: sessionmaker[Session], staff_id: int, public_id: str) ->
             return None
         audit.record(db, staff, "case_viewed", case.id)
         db.flush()  # this view is in the audit trail the page shows
+        # Every view is audited, so a case worked for months gathers hundreds of entries: the
+        # page shows the newest, one more read to know whether there are older ones.
+        audit_entries = list(
+            db.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.case_id == case.id)
+                .order_by(AuditEntry.id.desc())
+                .limit(AUDIT_ENTRIES_SHOWN + 1)
+            )
+        )
         page = CasePage(
             case=case,
             events=list(
@@ -50,11 +70,8 @@ def view_case(sessions: sessionmaker[Session], staff_id: int, public_id: str) ->
                     select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
                 )
             ),
-            audit_entries=list(
-                db.scalars(
-                    select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
-                )
-            ),
+            audit_entries=audit_entries[:AUDIT_ENTRIES_SHOWN][::-1],
+            more_audit_entries=len(audit_entries) > AUDIT_ENTRIES_SHOWN,
             assignee=db.get(StaffUser, case.assignee_id) if case.assignee_id else None,
             physicians=physicians_for_state(db, case.patient_state),
             readings=medications.readings(db, case),
