@@ -493,6 +493,14 @@ def rescreen(database_url: str) -> dict[str, float]:
             ),
             {"open": OPEN_STATES},
         )
+    # As a real rule change finds them: marked long ago and vacuumed since, not with 100,000
+    # dead row versions from the marking that autovacuum would clean during the timed run.
+    with (
+        engine_for(database_url)
+        .connect()
+        .execution_options(isolation_level="AUTOCOMMIT") as connection
+    ):
+        connection.execute(text("VACUUM ANALYZE intake_case"))
     finished = subprocess.run(
         [sys.executable, "-c", _RESCREEN, database_url],
         cwd=REPO_ROOT,

@@ -396,9 +396,10 @@ def store_screening_result(case: Case, result: dict[str, Any] | None) -> None:
     """The one way a screening result is written: its flag codes are copied to case_flag in
     the same transaction, so the queue's flag filter (in SQL) never disagrees with the result."""
     case.screening_result = result
-    case.flags = [
-        CaseFlag(code=code, position=position) for position, code in enumerate(flag_codes(case))
-    ]
+    codes = flag_codes(case)
+    if [flag.code for flag in case.flags] == codes:
+        return  # the same rows: a re-screening that changes no flag rewrites none
+    case.flags = [CaseFlag(code=code, position=position) for position, code in enumerate(codes)]
 
 
 def waiting_since(case: Case) -> datetime:

@@ -14,7 +14,7 @@ for the identification form, not for every page).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -332,13 +332,32 @@ def readings(db: Session, case: Case) -> list[Reading]:
     return rows
 
 
+def unidentified_names_of_cases(db: Session, case_ids: list[int]) -> dict[int, set[str]]:
+    """The names noted as unidentified for each of these cases, in one query."""
+    noted: dict[int, set[str]] = {case_id: set() for case_id in case_ids}
+    if case_ids:
+        for case_id, key in db.execute(
+            select(UnidentifiedMedication.case_id, UnidentifiedMedication.name_key).where(
+                UnidentifiedMedication.case_id.in_(case_ids)
+            )
+        ):
+            noted[case_id].add(key)
+    return noted
+
+
 def _index_of(name: str, typed: list[str], position: int) -> int:
     return typed.index(name) if name in typed else position
 
 
-def record_unidentified(db: Session, case: Case, result: Mapping[str, Any]) -> int:
+def record_unidentified(
+    db: Session,
+    case: Case,
+    result: Mapping[str, Any],
+    already_seen: Collection[str] | None = None,
+) -> int:
     """Note each medication the screening result could not identify, once per case and name;
-    returns how many were new."""
+    returns how many were new. ``already_seen``: the names noted for this case before, when
+    the caller read them already (the re-screening reads a batch's at once)."""
     typed_by_key: dict[str, str] = {}
     for medication in result.get("medications") or []:
         if not medication.get("identified", True):
@@ -347,11 +366,15 @@ def record_unidentified(db: Session, case: Case, result: Mapping[str, Any]) -> i
                 typed_by_key.setdefault(key[:500], medication["input"][:500])
     if not typed_by_key:
         return 0
-    seen = set(
-        db.scalars(
-            select(UnidentifiedMedication.name_key).where(
-                UnidentifiedMedication.case_id == case.id,
-                UnidentifiedMedication.name_key.in_(list(typed_by_key)),
+    seen = (
+        set(already_seen)
+        if already_seen is not None
+        else set(
+            db.scalars(
+                select(UnidentifiedMedication.name_key).where(
+                    UnidentifiedMedication.case_id == case.id,
+                    UnidentifiedMedication.name_key.in_(list(typed_by_key)),
+                )
             )
         )
     )

@@ -11,7 +11,7 @@ retry then finds the work done.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -163,11 +163,13 @@ def screen_case(
     case: Case,
     rules: RuleSet,
     recorded: Mapping[str, list[str]] | None = None,
+    unidentified_noted: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Screen the case's intake with what coordinators recorded about its medications, store
     the result on the case and note the names nobody identified (the pipeline and the
     re-screening of open cases both screen this way). ``recorded``: the case's
-    identifications when the caller read them already (the re-screening reads a batch's at once)."""
+    identifications when the caller read them already (the re-screening reads a batch's at once),
+    and ``unidentified_noted`` likewise the names already noted as unidentified for it."""
     if recorded is None:
         # Only a case that was routed can have identifications (they are recorded on routed
         # or assigned cases), so a first screening skips the query.
@@ -176,7 +178,7 @@ def screen_case(
     store_screening_result(case, result)
     case.rule_set_version = rules.version
     case.decision = result["decision"]
-    medications.record_unidentified(db, case, result)
+    medications.record_unidentified(db, case, result, unidentified_noted)
     return result
 
 
