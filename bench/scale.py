@@ -9,8 +9,10 @@ page: 3 warm-ups, then 20 timed requests (fewer when a page is so slow that 20 w
 p95 in ms, SQL statements per request (the X-Statement-Count header, which the app adds only
 with LDN_BENCH_COUNT_STATEMENTS=1), the ratio of each p95 to the first size's, and the web
 worker's RSS: after the pages, and its high-water mark (VmHWM) over the pages, apart from that
-of signing in (argon2id holds 64 MiB for each password hash, whatever N). Then it times re-screening the open cases (workflows/rescreen.py, in a
-subprocess, as `make run` calls it after a rule change) and reports its peak RSS.
+of signing in (argon2id holds 64 MiB for each password hash, whatever N). Then it times
+re-screening the open cases (workflows/cases/rescreen.py, in a subprocess, as `make run`
+calls it after a rule change: that process and one child) and reports the sum of their peak
+RSS.
 
 Rows that miss the goal of issue 14 are marked: p95 > 100 ms (the goal is p95 <= 100 ms at
 1,000,000 cases: a page over it at a smaller size will not meet it at 1M), p95 ratio to
@@ -474,11 +476,14 @@ def clients_for(web: Web, database_url: str) -> dict[str, requests.Session]:
 _RESCREEN = """
 import json, resource, sys, time
 from workflows.platform.database import sessions_for
-from workflows.cases.rescreen import rescreen_open_cases
+from workflows.cases.rescreen import RESCREEN_PROCESSES, rescreen_open_cases
 started = time.monotonic()
-changed = rescreen_open_cases(sessions_for(sys.argv[1]))
+changed = rescreen_open_cases(sessions_for(sys.argv[1]), processes=RESCREEN_PROCESSES)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child
 print(json.dumps({"cases": len(changed), "seconds": time.monotonic() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "processes": RESCREEN_PROCESSES, "self_mb": peak, "child_mb": child,
+                  "peak_mb": peak + child * (RESCREEN_PROCESSES - 1)}))
 """
 
 
@@ -666,7 +671,9 @@ def main() -> None:
             print(
                 f"### Re-screening {result['cases']:,.0f} open cases: "
                 f"{result['seconds']:.1f} s{miss(result['seconds'] > GOAL_RESCREEN_SECONDS)}, "
-                f"peak RSS {result['peak_mb']:.0f} MB{miss(result['peak_mb'] >= GOAL_RESCREEN_MB)} "
+                f"in {result['processes']:.0f} processes, peak RSS {result['peak_mb']:.0f} MB in all"
+                f"{miss(result['peak_mb'] >= GOAL_RESCREEN_MB)} (this one {result['self_mb']:.0f}, "
+                f"each child up to {result['child_mb']:.0f}) "
                 f"(goal <= {GOAL_RESCREEN_SECONDS} s under {GOAL_RESCREEN_MB} MB)"
             )
     finally:

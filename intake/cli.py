@@ -75,7 +75,7 @@ def register(app: Flask) -> None:
     def rescreen() -> None:
         """Re-screen open cases screened under another rule set and record what changed."""
         # Imported here: the screening engine is the workers' business, not every web process's.
-        from workflows.cases.rescreen import rescreen_open_cases
+        from workflows.cases.rescreen import RESCREEN_PROCESSES, rescreen_open_cases
 
-        changed = rescreen_open_cases(services().sessions)
+        changed = rescreen_open_cases(services().sessions, processes=RESCREEN_PROCESSES)
         click.echo(f"re-screened {len(changed)} case(s)")

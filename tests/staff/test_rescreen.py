@@ -61,3 +61,27 @@ def test_a_second_run_takes_only_the_cases_still_on_older_rules(
     _screened_by_older_rules(app, case_ids[1:])
     assert rescreen_open_cases(sessions, batch_size=2) == case_ids[1:]
     assert rescreen_open_cases(sessions, batch_size=2) == []
+
+
+def test_two_processes_share_the_cases_and_each_case_is_rescreened_once(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    """On PostgreSQL the cases are split into ranges of ids, one screened here and one in a
+    spawned process; on SQLite (one writer) the same call screens them all here."""
+    case_ids = [routed_case(app, base_intake).id for _ in range(7)]
+    _screened_by_older_rules(app, case_ids)
+    sessions = app.extensions["ldn"].sessions
+    from workflows.cases.rescreen import _id_ranges
+    from workflows.screening import default_rules
+
+    ranges = _id_ranges(sessions, default_rules(), 2)
+    assert ranges == [(0, case_ids[3]), (case_ids[3], None)]  # about half each
+
+    assert rescreen_open_cases(sessions, batch_size=2, processes=2) == case_ids
+
+    with sessions() as db:
+        events = db.scalars(select(CaseEvent.case_id).where(CaseEvent.action == "rescreened"))
+        assert sorted(events) == case_ids
+        versions = set(db.scalars(select(Case.rule_set_version).where(Case.id.in_(case_ids))))
+    assert versions != {"rules-older"} and len(versions) == 1
+    assert rescreen_open_cases(sessions, batch_size=2, processes=2) == []

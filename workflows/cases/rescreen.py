@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from itertools import chain
+from multiprocessing import get_context
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +29,7 @@ from workflows.cases.pipeline import screen_case
 from workflows.platform.orm import utcnow
 from workflows.screening import RuleSet, default_rules
 
-__all__ = ["rescreen_open_cases", "BATCH_SIZE"]
+__all__ = ["rescreen_open_cases", "BATCH_SIZE", "RESCREEN_PROCESSES"]
 
 log = logging.getLogger("workflows.cases.rescreen")
 
@@ -35,16 +38,74 @@ log = logging.getLogger("workflows.cases.rescreen")
 BATCH_SIZE = 500
 
 
-def rescreen_open_cases(sessions: sessionmaker[Session], batch_size: int = BATCH_SIZE) -> list[int]:
+def rescreen_open_cases(
+    sessions: sessionmaker[Session], batch_size: int = BATCH_SIZE, processes: int = 1
+) -> list[int]:
     """Cases still open whose rule_set_version differs from the current one: screen them
     again, keep their state and queue (a person decides on any move), and write a
     `rescreened` event with the flags added and removed and the new decision. Returns the
-    ids of the cases re-screened, in order."""
+    ids of the cases re-screened, in order.
+
+    ``processes`` > 1 (PostgreSQL; SQLite has a single writer): the cases are split into that
+    many ranges of ids, re-screened at once by this process and processes-1 children.
+    Screening is Python work that holds the GIL (two threads were slower than one), and the
+    database has time to spare: 100,000 cases took 61-82 s in one process, 40 s in two."""
     rules = default_rules()
+    if processes <= 1 or sessions.kw["bind"].dialect.name != "postgresql":
+        return _rescreen_range(sessions, rules, batch_size, 0, None)
+    ranges = _id_ranges(sessions, rules, processes)
+    if len(ranges) <= 1:
+        return _rescreen_range(sessions, rules, batch_size, 0, None)
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    # This process takes the first range and a child each other one (this one has the rule
+    # data loaded already: it is the memory of one re-screening, not one more). Spawned, not
+    # forked: a child starts without this process's connections and threads.
+    with ProcessPoolExecutor(len(ranges) - 1, mp_context=get_context("spawn")) as pool:
+        others = [
+            pool.submit(_rescreen_range_in_process, (url, batch_size, low, high))
+            for low, high in ranges[1:]
+        ]
+        first = _rescreen_range(sessions, rules, batch_size, *ranges[0])
+        return first + list(chain.from_iterable(other.result() for other in others))
+
+
+RESCREEN_PROCESSES = 2  # what `make run` and `flask rescreen` use
+
+
+def _id_ranges(
+    sessions: sessionmaker[Session], rules: RuleSet, count: int
+) -> list[tuple[int, int | None]]:
+    """(after this id, up to this one) ranges holding about as many cases to re-screen each."""
+    with sessions() as db:
+        stale = _stale(rules)
+        total = db.scalar(select(func.count()).select_from(Case).where(*stale)) or 0
+        cuts = [
+            db.scalar(
+                select(Case.id).where(*stale).order_by(Case.id).offset(total * k // count).limit(1)
+            )
+            for k in range(1, count)
+        ]
+    bounds = [0, *sorted({cut for cut in cuts if cut is not None})]
+    return [(low, high) for low, high in zip(bounds, [*bounds[1:], None], strict=True)]
+
+
+def _rescreen_range_in_process(job: tuple[str, int, int, int | None]) -> list[int]:
+    url, batch_size, after_id, last_id = job
+    from workflows.platform.database import sessions_for
+
+    return _rescreen_range(sessions_for(url), default_rules(), batch_size, after_id, last_id)
+
+
+def _rescreen_range(
+    sessions: sessionmaker[Session],
+    rules: RuleSet,
+    batch_size: int,
+    after_id: int,
+    last_id: int | None,
+) -> list[int]:
     changed: list[int] = []
-    after_id = 0
     while True:
-        batch = _rescreen_batch(sessions, rules, after_id, batch_size)
+        batch = _rescreen_batch(sessions, rules, after_id, batch_size, last_id)
         if not batch:
             return changed
         changed.extend(batch)
@@ -52,8 +113,17 @@ def rescreen_open_cases(sessions: sessionmaker[Session], batch_size: int = BATCH
         log.info("cases.rescreened_batch", extra={"cases": len(batch), "last_case_id": after_id})
 
 
+def _stale(rules: RuleSet) -> list[ColumnElement[bool]]:
+    """Open cases screened under another rule set."""
+    return [IS_OPEN, Case.rule_set_version.is_not(None), Case.rule_set_version != rules.version]
+
+
 def _rescreen_batch(
-    sessions: sessionmaker[Session], rules: RuleSet, after_id: int, batch_size: int
+    sessions: sessionmaker[Session],
+    rules: RuleSet,
+    after_id: int,
+    batch_size: int,
+    last_id: int | None = None,
 ) -> Sequence[int]:
     """The next batch after ``after_id``, screened and stored in one transaction."""
     with sessions.begin() as db:
@@ -63,9 +133,8 @@ def _rescreen_batch(
             select(Case)
             .where(
                 Case.id > after_id,
-                IS_OPEN,
-                Case.rule_set_version.is_not(None),
-                Case.rule_set_version != rules.version,
+                *([Case.id <= last_id] if last_id is not None else []),
+                *_stale(rules),
             )
             .order_by(Case.id)
             .limit(batch_size)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workflows.cases.rescreen import rescreen_open_cases
+from workflows.cases.rescreen import RESCREEN_PROCESSES, rescreen_open_cases
 from workflows.platform.database import sessions_for
 from workflows.platform.embedded_redis import embedded_redis_url
 from workflows.platform.logging_setup import configure_logging
@@ -36,7 +36,8 @@ def main() -> int:
     print(f"ldn-intake: database {settings.database_url.split('@')[-1]}", flush=True)
     upgrade(settings.database_url)
     sessions = sessions_for(settings.database_url)
-    rescreened = rescreen_open_cases(sessions)  # rules may have changed since the last run
+    # Rules may have changed since the last run.
+    rescreened = rescreen_open_cases(sessions, processes=RESCREEN_PROCESSES)
     if rescreened:
         print(
             f"ldn-intake: re-screened {len(rescreened)} open case(s) under the current rules",
