@@ -387,13 +387,18 @@ def pages(case_reference: str, amend_token: str) -> list[Page]:
 
 
 def measured_case(database_url: str) -> str:
-    """An open case in the coordinator queue, from the middle of the table (not a template)."""
+    """An open case in the coordinator queue, from the middle of the table (not a template),
+    and at every size a clone of the same template: the same intake, flags and readings, so
+    that the case page's sizes compare the table's size and not two different patients."""
     with engine_for(database_url).connect() as connection:
         count = connection.scalar(text("SELECT count(*) FROM intake_case"))
         return connection.scalar(
             text(
-                "SELECT public_id FROM intake_case WHERE id >= :middle AND status = 'routed' "
-                "AND queue = 'coordinator' ORDER BY id LIMIT 1"
+                "WITH template AS (SELECT intake FROM intake_case WHERE status = 'routed' "
+                "AND queue = 'coordinator' ORDER BY id LIMIT 1) "
+                "SELECT c.public_id FROM intake_case c, template WHERE c.id >= :middle "
+                "AND c.status = 'routed' AND c.queue = 'coordinator' "
+                "AND c.intake = template.intake ORDER BY c.id LIMIT 1"
             ),
             {"middle": count // 2},
         ) or connection.scalar(
