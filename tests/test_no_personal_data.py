@@ -27,7 +27,10 @@ SECRETS = [
     CANARY["date_of_birth"],
     CANARY["email"],
     "Zorbulax",
-    "0199",
+    # The phone number as typed and as digits only; not a short part of it, which a random
+    # task or request id (hex) contains now and then.
+    CANARY["phone"],
+    CANARY["phone"].replace("-", ""),
 ]
 
 

@@ -22,7 +22,16 @@ from workflows.platform.enqueue import webhook_requester
 from workflows.platform.orm import utcnow
 from workflows.staff.models import StaffUser
 
-CANARY_WORDS = ["Quintessa", "Marblethorpe", "1971-03-17", "quintessa", "0199", "Zorbulax"]
+# The phone as typed and as digits (not "0199" alone: a random hex id contains it now and then).
+CANARY_WORDS = [
+    "Quintessa",
+    "Marblethorpe",
+    "1971-03-17",
+    "quintessa",
+    "555-0199",
+    "5550199",
+    "Zorbulax",
+]
 CANARY_NOTE = "Rhubarbulous aches every morning"
 
 
