@@ -26,7 +26,7 @@ def case_state(app: Any, public_id: str) -> Case:
 def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_accepts(
     browser: Any, live_server: str, app: Any, client: Any, base_intake: dict[str, Any]
 ) -> None:
-    make_staff(app)
+    staff = make_staff(app)
     base_intake["diagnoses"] = [{"name": "Crohn's disease"}]
     base_intake["medications"] = [{"name": "Norco 10/325", "status": "current"}]
     base_intake["patient"]["email"] = "patient@example.org"
@@ -65,7 +65,16 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     case = wait_until(
         lambda: (c := case_state(app, reference)).status == "routed" and c.decision and c
     )
-    assert (case.decision, case.queue) == ("eligible", "physician")
+    # Eligible on the patient's word alone: back to the coordinators to verify, with the diff.
+    assert (case.decision, case.queue) == ("eligible", "coordinator")
+    coordinator.goto(f"{live_server}/staff/cases/{reference}")
+    expect(coordinator.get_by_text("cleared a hard stop (OPIOID_CURRENT)")).to_be_visible()
+    expect(coordinator.get_by_text("was: Norco 10/325")).to_be_visible()
+    screenshot(coordinator, "22b-staff-case-verify-amendment")
+    coordinator.get_by_label("Physician").select_option(str(staff["dr_tx"]))
+    coordinator.locator("#assign-reason").fill("Stopped Norco in October, confirmed by phone.")
+    coordinator.get_by_role("button", name="Assign").click()
+    case = wait_until(lambda: (c := case_state(app, reference)).status == "assigned" and c)
 
     illinois = browser.new_context().new_page()
     sign_in_staff(illinois, live_server, app, "il@test")

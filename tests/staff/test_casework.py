@@ -228,15 +228,34 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     sessions = app.extensions["ldn"].sessions
     pipeline.process(sessions, case.id, DatabaseOutbox())  # re-screens the amended case
     case = stored_case(app, case.id)
-    assert (case.status, case.queue, case.decision) == ("routed", "physician", "eligible")
+    # Eligible now, but the answer that cleared the hard stop is the patient's word alone: the
+    # case comes back to the coordinators to verify it, never straight to a physician.
+    assert (case.status, case.queue, case.decision) == ("routed", "coordinator", "eligible")
+    page = coordinator.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    assert "the patient's answer cleared a hard stop (OPIOID_CURRENT)" in page
+    assert "<code>medications[0].name</code>: vitamin D" in page and "was: Norco 10/325" in page
+    doctor = app.test_client()
+    login(doctor, "tx@test")
+    assert case.public_id not in doctor.get("/staff/physician").get_data(as_text=True)
+
+    response = act(
+        coordinator,
+        case.public_id,
+        "assign",
+        **{
+            "assign-physician": str(staff["dr_tx"]),
+            "assign-reason": "Stopped Norco, confirmed by phone",
+            "assign-version": str(case.version),
+        },
+    )
+    assert response.status_code == 302
+    case = stored_case(app, case.id)
 
     doctor_il = app.test_client()
     login(doctor_il, "il@test")
     assert case.public_id not in doctor_il.get("/staff/physician").get_data(as_text=True)
     assert doctor_il.get(f"/staff/cases/{case.public_id}").status_code == 404
 
-    doctor = app.test_client()
-    login(doctor, "tx@test")
     assert case.public_id in doctor.get("/staff/physician").get_data(as_text=True)
     act(doctor, case.public_id, "accept", **{"accept-version": str(case.version)})
     assert stored_case(app, case.id).status == "accepted"
@@ -250,6 +269,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
         "amended",
         "screened",
         "routed",
+        "assigned",
         "accepted",
     ]
     with sessions() as db:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import drafts
+from workflows.cases.amendments import hard_stops_of, intake_changes
 from workflows.cases.lifecycle import TRANSITIONS, TransitionNotAllowed, transition
 from workflows.cases.models import Case, CaseEvent, CaseFlag, CaseStatus
 from workflows.messaging import webhooks
@@ -362,15 +363,21 @@ def patient_amend(
         if case is None or case.status != S.NEEDS_INFO:
             raise CaseNotFound("no open request for information")
         steps = case.info_steps["steps"] if case.info_steps else []
+        # Field by field, before and after, and the hard stops the last screening raised: the
+        # routing that follows sends a case whose hard stop the patient's answer cleared to a
+        # coordinator to verify, never straight to a physician.
+        detail = {
+            "steps": steps,
+            "changes": intake_changes(case.intake, document),
+            "hard_stops_before": hard_stops_of(case.screening_result),
+        }
         transition(case, S.SCREENING)
         case.intake = document
         store_screening_result(case, None)
         case.rule_set_version, case.decision = None, None
         case.info_token_hash, case.info_steps = None, None
         case.updated_at = utcnow()
-        db.add(
-            CaseEvent(case_id=case.id, actor="patient", action="amended", detail={"steps": steps})
-        )
+        db.add(CaseEvent(case_id=case.id, actor="patient", action="amended", detail=detail))
         if draft_id is not None:
             drafts.attach_case(db, draft_id, case.id)
         return case.id

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import medications
+from workflows.cases.amendments import VERIFY_QUEUE, hard_stops_removed
 from workflows.cases.casework import flag_codes, store_screening_result
 from workflows.cases.lifecycle import transition
 from workflows.cases.models import Case, CaseEvent, CaseStatus, Draft
@@ -193,14 +194,32 @@ def _route(db: Session, case: Case, send_webhook: Callable[[int], None] | None =
         return False
     case.queue = case.screening_result["route"]["queue"]
     case.priority = case.screening_result["route"]["priority"]
+    cleared = _hard_stops_cleared_by_amendment(db, case) if case.routed_at else []
+    if cleared:
+        case.queue = VERIFY_QUEUE  # a person checks the new answer before any physician sees it
     case.patient_state = licensed_state_of(case.intake)
     case.routed_at = utcnow()
     transition(case, CaseStatus.ROUTED)
     case.last_error = None
-    _record(db, case, "routed", queue=case.queue, priority=case.priority)
+    verify = {"verify_hard_stops_cleared": cleared} if cleared else {}
+    _record(db, case, "routed", queue=case.queue, priority=case.priority, **verify)
     # In this transaction: the delivery exists exactly when the routing committed.
     webhooks.record_event(db, case, "case.routed", send_soon=send_webhook)
     return True
+
+
+def _hard_stops_cleared_by_amendment(db: Session, case: Case) -> list[str]:
+    """The hard stops of the screening before the patient's last amendment that this
+    screening no longer raises (none when the case was not amended since it was routed)."""
+    last = db.execute(
+        select(CaseEvent.action, CaseEvent.detail)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action.in_(("amended", "routed")))
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.action != "amended":
+        return []
+    return hard_stops_removed(last.detail.get("hard_stops_before") or [], case.screening_result)
 
 
 def licensed_state_of(intake: dict) -> str:
