@@ -234,6 +234,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     page = coordinator.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
     assert "the patient's answer cleared a hard stop (OPIOID_CURRENT)" in page
     assert "<code>medications[0].name</code>: vitamin D" in page and "was: Norco 10/325" in page
+    assert "flags removed: OPIOID_CURRENT" in page  # the amendment's re-screening
     doctor = app.test_client()
     login(doctor, "tx@test")
     assert case.public_id not in doctor.get("/staff/physician").get_data(as_text=True)

@@ -370,6 +370,7 @@ def patient_amend(
             "steps": steps,
             "changes": intake_changes(case.intake, document),
             "hard_stops_before": hard_stops_of(case.screening_result),
+            "flags_before": flag_codes(case),
         }
         transition(case, S.SCREENING)
         case.intake = document

@@ -148,13 +148,24 @@ def _screen(db: Session, case: Case) -> bool:
     if case.status != CaseStatus.SCREENING or case.rule_set_version == rules.version:
         return False
     result = screen_case(db, case, rules)
+    flags = flag_codes(case)
+    amendment = _pending_amendment(db, case) if case.routed_at else None
+    changed = {}
+    if amendment is not None and "flags_before" in amendment:
+        # The re-screening of a patient's amendment: what it added and removed.
+        before = amendment["flags_before"]
+        changed = {
+            "flags_added": [code for code in flags if code not in before],
+            "flags_removed": [code for code in before if code not in flags],
+        }
     _record(
         db,
         case,
         "screened",
         decision=result["decision"],
         rule_set_version=rules.version,
-        flags=flag_codes(case),
+        flags=flags,
+        **changed,
     )
     return True
 
@@ -208,18 +219,25 @@ def _route(db: Session, case: Case, send_webhook: Callable[[int], None] | None =
     return True
 
 
-def _hard_stops_cleared_by_amendment(db: Session, case: Case) -> list[str]:
-    """The hard stops of the screening before the patient's last amendment that this
-    screening no longer raises (none when the case was not amended since it was routed)."""
+def _pending_amendment(db: Session, case: Case) -> dict[str, Any] | None:
+    """The detail of the patient's amendment this case was sent back to screening for, or
+    None when it has been routed since (or never amended)."""
     last = db.execute(
         select(CaseEvent.action, CaseEvent.detail)
         .where(CaseEvent.case_id == case.id, CaseEvent.action.in_(("amended", "routed")))
         .order_by(CaseEvent.id.desc())
         .limit(1)
     ).first()
-    if last is None or last.action != "amended":
+    return dict(last.detail) if last is not None and last.action == "amended" else None
+
+
+def _hard_stops_cleared_by_amendment(db: Session, case: Case) -> list[str]:
+    """The hard stops of the screening before the patient's last amendment that this
+    screening no longer raises (none when the case was not amended since it was routed)."""
+    amendment = _pending_amendment(db, case)
+    if amendment is None:
         return []
-    return hard_stops_removed(last.detail.get("hard_stops_before") or [], case.screening_result)
+    return hard_stops_removed(amendment.get("hard_stops_before") or [], case.screening_result)
 
 
 def licensed_state_of(intake: dict) -> str:
