@@ -21,6 +21,7 @@ from workflows.cases import drafts
 from workflows.cases.amendments import hard_stops_of, intake_changes
 from workflows.cases.lifecycle import TRANSITIONS, TransitionNotAllowed, transition
 from workflows.cases.models import Case, CaseEvent, CaseFlag, CaseStatus
+from workflows.cases.patient_fields import main_condition_of, set_patient_fields
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
 from workflows.platform.orm import utcnow
@@ -374,6 +375,7 @@ def patient_amend(
         }
         transition(case, S.SCREENING)
         case.intake = document
+        set_patient_fields(case, document)
         store_screening_result(case, None)
         case.rule_set_version, case.decision = None, None
         case.info_token_hash, case.info_steps = None, None
@@ -404,6 +406,7 @@ def store_screening_result(case: Case, result: dict[str, Any] | None) -> None:
     """The one way a screening result is written: its flag codes are copied to case_flag in
     the same transaction, so the queue's flag filter (in SQL) never disagrees with the result."""
     case.screening_result = result
+    case.main_condition = main_condition_of(result)
     codes = flag_codes(case)
     if [flag.code for flag in case.flags] == codes:
         return  # the same rows: a re-screening that changes no flag rewrites none

@@ -16,6 +16,7 @@ from workflows.staff.models import StaffUser
 __all__ = [
     "Case",
     "CaseEvent",
+    "CaseDuplicate",
     "CaseFlag",
     "CaseStatus",
     "Draft",
@@ -55,6 +56,22 @@ class Case(Base):
         Index("ix_intake_case_assignee_status", "assignee_id", "status"),
         Index("ix_intake_case_created_at", "created_at"),
         Index("ix_intake_case_info_token_hash", "info_token_hash"),
+        # Who the case is about (workflows.cases.patient_fields): the staff search and the
+        # duplicate match look a patient up by these. text_pattern_ops lets PostgreSQL read a
+        # name prefix (LIKE 'hern%') from the index whatever the database's collation.
+        Index("ix_intake_case_email_key", "email_key"),
+        Index(
+            "ix_intake_case_name_birth",
+            "name_key",
+            "birth_date",
+            postgresql_ops={"name_key": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_intake_case_surname_key",
+            "surname_key",
+            postgresql_ops={"surname_key": "text_pattern_ops"},
+        ),
+        Index("ix_intake_case_birth_date", "birth_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +103,19 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
     # The language the patient used ("en" or "es"): messages to the patient follow it.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Who the case is about, copied from the intake whenever it is stored
+    # (workflows.cases.patient_fields.set_patient_fields): the lists show and search these
+    # instead of reading every intake. The keys are folded (no case, accents, punctuation).
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    surname_key: Mapped[str | None] = mapped_column(String(200))
+    email_key: Mapped[str | None] = mapped_column(String(320))
+    birth_date: Mapped[date | None]
+    # The state of residence as the patient typed it ("Ontario"): shown when patient_state is
+    # "OTHER", since a coordinator needs to know where the patient is, not that we are not there.
+    state_typed: Mapped[str | None] = mapped_column(String(100))
+    # The first condition the screening matched (rule-data key): the lists' "main condition".
+    main_condition: Mapped[str | None] = mapped_column(String(64))
 
     assignee: Mapped[StaffUser | None] = relationship()
     # The flag codes of screening_result, in rows SQL can filter on (the queue's flag filter);
@@ -169,6 +199,28 @@ Index(
     postgresql_where=CaseFlag.open_rank.is_not(None),
     sqlite_where=CaseFlag.open_rank.is_not(None),
 )
+
+
+class CaseDuplicate(Base):
+    """A mark that a case may be the same patient as an earlier one (same email, or same name
+    and date of birth): shown on both cases until a coordinator merges or dismisses it."""
+
+    __tablename__ = "case_duplicate"
+    __table_args__ = (
+        UniqueConstraint("case_id", "duplicate_of_id", name="uq_case_duplicate_pair"),
+        Index("ix_case_duplicate_duplicate_of", "duplicate_of_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"))  # the newer case
+    duplicate_of_id: Mapped[int] = mapped_column(ForeignKey("intake_case.id"))  # the earlier
+    # What matched: "email" or "name_birth_date" (never the values themselves).
+    basis: Mapped[str] = mapped_column(String(24))
+    # "open" (shown on both cases), "merged" or "dismissed"
+    state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class CaseEvent(Base):

@@ -182,7 +182,7 @@ def _rescreen_batch(
 
 
 # The columns a screening sets on the case (pipeline.screen_case).
-RESULT_COLUMNS = ("screening_result", "rule_set_version", "decision")
+RESULT_COLUMNS = ("screening_result", "rule_set_version", "decision", "main_condition")
 
 
 def _store_results(db: Session, cases: Sequence[Case], now: datetime) -> None:

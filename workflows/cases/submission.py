@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.drafts import attach_case
 from workflows.cases.models import Case, CaseEvent, CaseStatus
+from workflows.cases.patient_fields import set_patient_fields
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import validate_intake
@@ -134,6 +135,7 @@ def submit_intake(
             intake=document,
             language=known_language(language),
         )
+        set_patient_fields(case, document)
         db.add(case)
         db.flush()
         db.add(CaseEvent(case_id=case.id, actor=actor, action="received", detail={}))
