@@ -60,3 +60,44 @@ def test_every_revision_upgrades_to_head(database_url: str) -> None:
         upgrade(database_url, revision)
         upgrade(database_url)
         assert schema_differences(database_url) == []
+
+
+def test_cases_stored_before_0010_get_who_they_are_about(database_url: str) -> None:
+    """Migration 0010 backfills the patient columns from each stored intake and result."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    command.downgrade(alembic_config(database_url), "0009")
+    intake = {
+        "patient": {
+            "first_name": "Zoë",
+            "last_name": "O'Brien",
+            "email": "Z@X.org",
+            "date_of_birth": "1970-01-31",
+            "state_of_residence": "Ontario",
+        }
+    }
+    result = {"conditions": [{"input": "ms", "matched": "multiple_sclerosis"}]}
+    with engine_for(database_url).begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO intake_case (public_id, access_token_hash, status, submitted_at,"
+                " created_at, updated_at, intake, screening_result, pipeline_attempts, version,"
+                " language) VALUES ('LDN-OLD', 'x', 'routed', '2026-01-01', '2026-01-01',"
+                " '2026-01-01', :intake, :result, 0, 1, 'en')"
+            ),
+            {"intake": json.dumps(intake), "result": json.dumps(result)},
+        )
+    upgrade(database_url)
+    with engine_for(database_url).connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT patient_name, name_key, surname_key, email_key, birth_date, state_typed,"
+                " main_condition FROM intake_case WHERE public_id = 'LDN-OLD'"
+            )
+        ).one()
+    assert tuple(row[:4]) == ("Zoë O'Brien", "zoe obrien", "obrien", "z@x.org")
+    assert str(row.birth_date) == "1970-01-31"
+    assert (row.state_typed, row.main_condition) == ("Ontario", "multiple_sclerosis")
