@@ -27,6 +27,7 @@ from intake.patient.steps import (
     raw_pairs,
 )
 from intake.patient.summary import summarise
+from intake.redirect_targets import local_path
 from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows.cases import drafts
@@ -224,11 +225,7 @@ def language(code: str) -> ResponseReturnValue:
     draft = _current_draft()
     if draft is not None:
         drafts.set_language(services().sessions, draft.id, code)
-    target = request.args.get("next", "")
-    # Only a path of this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for(".index")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next")) or url_for(".index"))
 
 
 @bp.post("/intake/start-over")

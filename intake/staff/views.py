@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 from intake.api.redis_client import redis_client
+from intake.redirect_targets import local_path
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
 from intake.staff.auth import role_required
@@ -76,9 +77,9 @@ def login() -> ResponseReturnValue:
         except InvalidLogin:
             error = "The email or password is not right."
         else:
-            target = request.args.get("next", "")
+            target = local_path(request.args.get("next"), within="/staff/")
             user = staff_account(services().sessions, staff_id)
-            return start_sign_in(user, target if target.startswith("/staff/") else None)
+            return start_sign_in(user, target)
     return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
 
 
