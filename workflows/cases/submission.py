@@ -21,7 +21,8 @@ from workflows.cases.models import Case, CaseEvent, CaseStatus
 from workflows.cases.patient_fields import set_patient_fields
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
-from workflows.screening import validate_intake
+from workflows.screening import InvalidIntake, validate_intake
+from workflows.screening.validation import unstorable_text_errors
 
 log = logging.getLogger("workflows.cases.submission")
 
@@ -122,8 +123,11 @@ def submit_intake(
     patient's ("en" or "es"): messages to them follow it. ``draft_id``: the draft the intake
     was typed in, marked as this case in the same transaction.
     """
+    unstorable = unstorable_text_errors(document)
+    if unstorable:
+        raise InvalidIntake(unstorable)
     if isinstance(document, dict):
-        document = {**without_nul(document), "submitted_at": today.isoformat()}
+        document = {**document, "submitted_at": today.isoformat()}
     validate_intake(document)
     token = new_token()
     with sessions.begin() as db:
@@ -146,18 +150,6 @@ def submit_intake(
     # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
     log.info("case.received", extra={"case_id": submitted.id, "channel": actor})
     return submitted
-
-
-def without_nul(value: Any) -> Any:
-    """The document without NUL characters, which PostgreSQL text and JSON cannot store and
-    no patient types on purpose."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
-    return value
 
 
 def patient_status(

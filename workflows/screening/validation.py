@@ -35,6 +35,7 @@ __all__ = [
     "validate_intake",
     "intake_errors",
     "schema_messages",
+    "unstorable_text_errors",
 ]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "intake.schema.json"
@@ -228,6 +229,42 @@ def _semantic_errors(document: Mapping[str, Any], already_bad: set[str]) -> Iter
                     "The date you stopped cannot be after the submission date "
                     f"({submitted.isoformat()}); list a medication you still take as current.",
                 )
+
+
+# Text no database column can hold and no one types: NUL (PostgreSQL refuses it in text and
+# JSON) and UTF-16 surrogate code points, which JSON's "\\ud800" escape can produce alone; a
+# lone one cannot be encoded as UTF-8, so a page, an export or a log line that shows it fails.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text_errors(document: Any, path: tuple[Any, ...] = ()) -> list[FieldError]:
+    """One error per text (or key) of ``document`` holding NUL or a lone surrogate."""
+    errors: list[FieldError] = []
+    if isinstance(document, str):
+        found = _UNSTORABLE.search(document)
+        if found:
+            errors.append(FieldError(field_path(path), _unstorable_message(found.group())))
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            errors += unstorable_text_errors(item, (*path, index))
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            found = _UNSTORABLE.search(key) if isinstance(key, str) else None
+            if found:
+                message = "A name of a field: " + _unstorable_message(found.group())
+                errors.append(FieldError(field_path(path), message))
+                continue
+            errors += unstorable_text_errors(value, (*path, key))
+    return errors
+
+
+def _unstorable_message(character: str) -> str:
+    if character == "\x00":
+        return "This text holds a NUL character (\\u0000), which cannot be stored; remove it."
+    return (
+        f"This text holds a lone UTF-16 surrogate (\\u{ord(character):04x}), which is not a "
+        "character and cannot be stored; send the text as valid Unicode."
+    )
 
 
 def _parse_date(value: Any) -> date | None:
