@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +23,7 @@ from workflows.cases.patient_fields import set_patient_fields
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import InvalidIntake, validate_intake
-from workflows.screening.validation import unstorable_text_errors
+from workflows.screening.validation import FieldError, unstorable_text_errors
 
 log = logging.getLogger("workflows.cases.submission")
 
@@ -129,6 +130,9 @@ def submit_intake(
     if isinstance(document, dict):
         document = {**document, "submitted_at": today.isoformat()}
     validate_intake(document)
+    bad_contact = contact_errors(document)
+    if bad_contact:
+        raise InvalidIntake(bad_contact)
     token = new_token()
     with sessions.begin() as db:
         case = Case(
@@ -150,6 +154,19 @@ def submit_intake(
     # "channel", not "actor": an actor elsewhere is a staff member's address, never logged.
     log.info("case.received", extra={"case_id": submitted.id, "channel": actor})
     return submitted
+
+
+def contact_errors(document: dict[str, Any]) -> list[FieldError]:
+    """The patient's email, when given, must be one address, checked as the intake form checks
+    it: "a@x.org, b@y.org" would mail both, and CR/LF would break the message's headers."""
+    address = (document.get("patient") or {}).get("email")
+    if not isinstance(address, str) or not address.strip():
+        return []
+    try:
+        validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return [FieldError("patient.email", "Enter one email address like name@example.com.")]
+    return []
 
 
 def patient_status(
