@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, render_template, request
 
 from intake.services import services
 from workflows.cases.drafts import store_unchecked
-from workflows.messaging.delivery import SMTP_TRANSPORT, RetryBook
+from workflows.messaging.delivery import SMTP_TRANSPORT
 from workflows.messaging.mail import newest_messages
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -18,14 +16,7 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 def outbox() -> str:
     ldn = services()
     rows = newest_messages(ldn.sessions, limit=100)
-    # Failed SMTP attempts of the messages still waiting (workflows/messaging/delivery.py).
-    book = RetryBook.for_url(ldn.redis_url, timedelta(seconds=ldn.settings.mail_retry_seconds))
-    failures = {
-        row.id: book.failed_attempts(row.id)
-        for row in rows
-        if row.transport == SMTP_TRANSPORT and row.sent_at is None
-    }
-    return render_template("dev/outbox.html", messages=rows, failures=failures)
+    return render_template("dev/outbox.html", messages=rows, smtp=SMTP_TRANSPORT)
 
 
 bench = Blueprint("bench", __name__, url_prefix="/bench")

@@ -107,11 +107,8 @@ def process_case(self: CaseTask, case_id: int) -> str:
 # --- mail (workflows/messaging/delivery.py) -------------------------------------------------------------
 
 
-def _retry_book(app: Celery) -> delivery.RetryBook:
-    settings = _settings(app)
-    return delivery.RetryBook.for_url(
-        redis_url_of(settings), timedelta(seconds=settings.mail_retry_seconds)
-    )
+def _send_claims(app: Celery) -> delivery.SendClaims:
+    return delivery.SendClaims.for_url(redis_url_of(_settings(app)))
 
 
 @shared_task(bind=True, name="workflows.deliver_message", acks_late=True, ignore_result=True)
@@ -124,7 +121,10 @@ def deliver_message(self: Task, message_id: int) -> str:
     def send(message: OutboxMessage) -> None:
         send_email(server, settings.mail_from, message.to_address, message.subject, message.body)
 
-    return delivery.deliver(_sessions(self.app), _retry_book(self.app), send, message_id)
+    first_wait = timedelta(seconds=settings.mail_retry_seconds)
+    return delivery.deliver(
+        _sessions(self.app), _send_claims(self.app), send, message_id, first_wait
+    )
 
 
 @shared_task(bind=True, name="workflows.deliver_waiting_mail", acks_late=True, ignore_result=True)
@@ -132,7 +132,8 @@ def deliver_waiting_mail(self: Task) -> int:
     """Beat's sweep: a task per unsent message whose backoff has passed."""
     if not _settings(self.app).smtp_url:
         return 0
-    due = delivery.due_message_ids(_sessions(self.app), _retry_book(self.app))
+    delivery.give_up_expired(_sessions(self.app))
+    due = delivery.due_message_ids(_sessions(self.app))
     for message_id in due:
         self.app.send_task("workflows.deliver_message", args=[message_id])
     return len(due)

@@ -3,16 +3,17 @@
 A message to a patient is first a row of the outbox, written in the same transaction as the
 change that caused it (so a failed send can never undo a saved intake, and a rolled-back
 change sends nothing). After that transaction commits, a `workflows.deliver_message` task
-sends it. When the SMTP server is down or refuses it, the row stays unsent, a warning names
-the message id, the attempt and the error class, and beat's `workflows.deliver_waiting_mail`
-(every 30 s) hands it to a worker again once its backoff has passed: 30 s, 1, 2, 4 ... up to
-60 minutes between attempts (the first wait is LDN_MAIL_RETRY_SECONDS), for 3 days; after that it stays in the outbox, unsent, for a
-person to look at.
+sends it. When the SMTP server is down or refuses it, the row stays unsent with its attempt
+count, the error's class and the time of its next attempt; a warning names the message id, the
+attempt and the error class; and beat's `workflows.deliver_waiting_mail` (every 30 s) hands it
+to a worker again once its backoff has passed: 30 s, 1, 2, 4 ... up to 60 minutes between
+attempts (the first wait is LDN_MAIL_RETRY_SECONDS), for 3 days. A failure no retry can cure
+(the message cannot be written as it is), or the end of those 3 days, marks it given up: it
+stays in the outbox, unsent, for a person to look at.
 
-The attempt count lives in Redis, not in the outbox table (no column for it yet): losing it
-only means that a message is retried sooner than planned. A short Redis claim per message
-keeps two workers from sending the same message at the same time; a worker that dies between
-the server's "250 OK" and the database commit makes the message go out twice, never zero times.
+A short Redis claim per message keeps two workers from sending the same message at the same
+time; a worker that dies between the server's "250 OK" and the database commit makes the
+message go out twice, never zero times.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ import logging
 import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 import redis
 from sqlalchemy import select, update
@@ -33,10 +32,11 @@ from workflows.messaging.models import OutboxMessage
 from workflows.platform.orm import utcnow
 
 __all__ = [
-    "RetryBook",
-    "FailedAttempts",
+    "SendClaims",
     "deliver",
     "due_message_ids",
+    "give_up_expired",
+    "TRANSIENT_ERRORS",
     "backoff",
     "SMTP_TRANSPORT",
     "GIVE_UP_AFTER",
@@ -59,82 +59,27 @@ def backoff(attempts: int, first: timedelta) -> timedelta:
     return min(first * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-@dataclass(frozen=True)
-class FailedAttempts:
-    count: int
-    last_error: str
-    next_attempt_at: datetime
+class SendClaims:
+    """The claim of a message being sent, in Redis: a few seconds' lock per message id, so two
+    workers never send the same message at the same time. Holds ids only."""
 
-
-class RetryBook:
-    """Failed attempts per outbox message, and the claim of a message being sent, in Redis.
-
-    Holds ids, counts, times and exception class names only: never an address or a body."""
-
-    def __init__(self, client: redis.Redis, first_wait: timedelta) -> None:
+    def __init__(self, client: redis.Redis) -> None:
         self._redis = client
-        self.first_wait = first_wait
 
     @classmethod
-    def for_url(cls, url: str, first_wait: timedelta) -> RetryBook:
-        return cls(_redis_client(url), first_wait)
-
-    @staticmethod
-    def _key(message_id: int) -> str:
-        return f"ldn:mail:{message_id}"
-
-    def failed_attempts(self, message_id: int) -> FailedAttempts | None:
-        fields = self._redis.hgetall(self._key(message_id))
-        if not fields:
-            return None
-        return FailedAttempts(
-            count=int(fields[b"count"]),
-            last_error=_text(fields[b"error"]),
-            next_attempt_at=datetime.fromisoformat(_text(fields[b"next"])),
-        )
-
-    def record_failure(self, message_id: int, error: str, now: datetime) -> FailedAttempts:
-        key = self._key(message_id)
-        count = int(self._redis.hincrby(key, "count", 1))
-        attempts = FailedAttempts(count, error, now + backoff(count, self.first_wait))
-        self._redis.hset(
-            key, mapping={"error": error, "next": attempts.next_attempt_at.isoformat()}
-        )
-        self._redis.expire(key, int(GIVE_UP_AFTER.total_seconds()))
-        return attempts
-
-    def due_among(self, message_ids: list[int], now: datetime) -> list[int]:
-        """The messages whose backoff has passed, asked of Redis in one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        for message_id in message_ids:
-            pipe.hget(self._key(message_id), "next")
-        waits = pipe.execute() if message_ids else []
-        return [
-            message_id
-            for message_id, next_attempt in zip(message_ids, waits, strict=True)
-            if next_attempt is None or datetime.fromisoformat(next_attempt.decode()) <= now
-        ]
-
-    def forget(self, message_id: int) -> None:
-        self._redis.delete(self._key(message_id))
+    def for_url(cls, url: str) -> SendClaims:
+        return cls(_redis_client(url))
 
     @contextmanager
     def claim(self, message_id: int) -> Iterator[bool]:
         """True while this process alone may send the message."""
-        key = f"{self._key(message_id)}:sending"
+        key = f"ldn:mail:{message_id}:sending"
         claimed = bool(self._redis.set(key, "1", nx=True, ex=CLAIM_SECONDS))
         try:
             yield claimed
         finally:
             if claimed:
                 self._redis.delete(key)
-
-
-@cache
-def _text(value: bytes | str) -> str:
-    # Our clients are made without decode_responses, so replies are bytes; redis-py types
-    # them as bytes or str since that is a per-client setting.
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _redis_client(url: str) -> redis.Redis:
@@ -146,69 +91,125 @@ def _redis_client(url: str) -> redis.Redis:
 
 def deliver(
     sessions: sessionmaker[Session],
-    book: RetryBook,
+    claims: SendClaims,
     send: Sender,
     message_id: int,
+    first_wait: timedelta,
     now: datetime | None = None,
 ) -> str:
-    """Send one outbox message unless it is sent already or being sent; returns what happened:
-    "sent", "failed" (kept for a later attempt), "busy" or "nothing_to_send"."""
-    with book.claim(message_id) as claimed:
+    """Send one outbox message unless it is sent already, given up on or being sent; returns
+    what happened: "sent", "failed" (tried again after its backoff), "given_up", "busy" or
+    "nothing_to_send"."""
+    with claims.claim(message_id) as claimed:
         if not claimed:
             return "busy"
         with sessions() as db:
             row = db.get(OutboxMessage, message_id)
-            if row is None or row.sent_at is not None or row.transport != SMTP_TRANSPORT:
+            if row is None or not _waiting(row):
                 return "nothing_to_send"
             db.expunge(row)
         try:
             send(row)
-        except (smtplib.SMTPException, OSError) as error:
-            # The class name only: SMTP errors quote addresses (SMTPRecipientsRefused).
-            attempts = book.record_failure(message_id, type(error).__name__, now or utcnow())
-            log.warning(
-                "mail.delivery_failed",
-                extra={
-                    "message_id": message_id,
-                    "kind": row.kind,
-                    "attempt": attempts.count,
-                    "error": attempts.last_error,
-                    "next_attempt_at": attempts.next_attempt_at.isoformat(timespec="seconds"),
-                },
-            )
-            return "failed"
+        except Exception as error:  # every failure is recorded: none may loop unnoticed
+            return _record_failure(sessions, row, error, first_wait, now or utcnow())
         with sessions.begin() as db:
             db.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
-                .values(sent_at=utcnow())
+                .values(sent_at=utcnow(), last_error=None)
             )
-        book.forget(message_id)
         log.info("mail.sent", extra={"message_id": message_id, "kind": row.kind})
         return "sent"
 
 
-def due_message_ids(
-    sessions: sessionmaker[Session], book: RetryBook, now: datetime | None = None, limit: int = 200
-) -> list[int]:
-    """Unsent SMTP messages of the last GIVE_UP_AFTER whose backoff has passed, oldest first.
+def _waiting(row: OutboxMessage) -> bool:
+    return row.sent_at is None and row.given_up_at is None and row.transport == SMTP_TRANSPORT
 
-    The predicate is the outbox's "due" columns only (unsent, SMTP, created since the cutoff),
-    ordered by creation and LIMITed, so an index on them answers it without reading the sent
-    messages of every year; SKIP LOCKED (PostgreSQL) passes over rows another transaction is
-    writing, so two sweeps never wait on each other."""
+
+# What a later attempt may cure: the server away or busy, the network, a refusal it may lift.
+# Anything else (a header that cannot hold what was written, a character no encoding takes)
+# fails the same way every time, so delivery gives up on it at once.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
+
+
+def _record_failure(
+    sessions: sessionmaker[Session],
+    row: OutboxMessage,
+    error: Exception,
+    first_wait: timedelta,
+    now: datetime,
+) -> str:
+    attempts = row.attempts + 1
+    error_class = type(error).__name__[:120]  # the class only: messages quote addresses
+    expired = now - row.created_at >= GIVE_UP_AFTER
+    give_up = expired or not isinstance(error, TRANSIENT_ERRORS)
+    next_attempt_at = now + backoff(attempts, first_wait)
+    with sessions.begin() as db:
+        db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.sent_at.is_(None))
+            .values(
+                attempts=attempts,
+                last_error=error_class,
+                next_attempt_at=next_attempt_at,
+                given_up_at=now if give_up else None,
+            )
+        )
+    log.warning(
+        "mail.given_up" if give_up else "mail.delivery_failed",
+        extra={
+            "message_id": row.id,
+            "kind": row.kind,
+            "attempt": attempts,
+            "error": error_class,
+            **({} if give_up else {"next_attempt_at": next_attempt_at.isoformat("T", "seconds")}),
+        },
+    )
+    return "given_up" if give_up else "failed"
+
+
+def due_message_ids(
+    sessions: sessionmaker[Session], now: datetime | None = None, limit: int = 200
+) -> list[int]:
+    """The unsent SMTP messages whose next attempt is due, the longest due first.
+
+    Read from the partial index of the waiting messages in next-attempt order, so messages
+    that keep failing wait behind their own backoff instead of filling every batch; SKIP
+    LOCKED (PostgreSQL) passes over rows another transaction is writing."""
     now = now or utcnow()
     with sessions() as db:
-        waiting = db.scalars(
+        due = db.scalars(
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.sent_at.is_(None),
                 OutboxMessage.transport == SMTP_TRANSPORT,
-                OutboxMessage.created_at >= now - GIVE_UP_AFTER,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.given_up_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
             )
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
         db.rollback()  # the sweep only reads: let go of the rows at once
-    return book.due_among(list(waiting), now)
+    return list(due)
+
+
+def give_up_expired(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Mark the messages still unsent after GIVE_UP_AFTER as given up (they stay in the outbox
+    for a person to look at); returns how many."""
+    now = now or utcnow()
+    with sessions.begin() as db:
+        result = db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.transport == SMTP_TRANSPORT,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.given_up_at.is_(None),
+                OutboxMessage.created_at < now - GIVE_UP_AFTER,
+            )
+            .values(given_up_at=now)
+        )
+    expired = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if expired:
+        log.warning("mail.given_up_expired", extra={"messages": expired})
+    return expired

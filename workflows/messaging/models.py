@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.platform.orm import Base, utcnow
@@ -16,12 +16,27 @@ from workflows.platform.orm import Base, utcnow
 __all__ = ["OutboxMessage", "WebhookDelivery", "WebhookEndpoint"]
 
 
+def _created_at(context: Any) -> Any:
+    """A new message is due at once: its first attempt is due when it was created."""
+    return context.get_current_parameters()["created_at"]
+
+
 class OutboxMessage(Base):
     """A message to a patient: kept here, and sent by SMTP when that is configured."""
 
     __tablename__ = "outbox_message"
-    # The mail sweep (workflows.delivery.due_message_ids): unsent SMTP messages of the last days.
-    __table_args__ = (Index("ix_outbox_message_due", "transport", "sent_at", "created_at"),)
+    # The mail sweep (workflows.messaging.delivery.due_message_ids): the messages still to send,
+    # in the order their next attempt falls due, read from an index of those alone.
+    __table_args__ = (
+        Index(
+            "ix_outbox_message_next_attempt",
+            "transport",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND given_up_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND given_up_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -32,6 +47,13 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
     sent_at: Mapped[datetime | None]
     transport: Mapped[str] = mapped_column(String(16), default="database")
+    # Delivery's record (workflows.messaging.delivery): failed attempts so far, the class name
+    # of the last error (never its message, which may quote an address), when to try next, and
+    # when delivery gave up (a message that cannot be sent as written, or after GIVE_UP_AFTER).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(120))
+    next_attempt_at: Mapped[datetime] = mapped_column(default=_created_at)
+    given_up_at: Mapped[datetime | None]
 
 
 class WebhookEndpoint(Base):
