@@ -6,6 +6,7 @@ create_app({"TESTING": True, "DATABASE_URL": ..., "REDIS_URL": ...})
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from workflows.platform.settings import Settings
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("intake")
+
 csrf = CSRFProtect()
 
 # test_config keys that override a setting of the environment
@@ -37,6 +40,7 @@ _SETTING_KEYS = {
     "INSTANCE_PATH": "instance_path",
     "DEV_OUTBOX": "dev_outbox",
     "PUBLIC_URL": "public_url",
+    "HOST": "host",
     "SMTP_URL": "smtp_url",
     "MAIL_FROM": "mail_from",
     "MAIL_RETRY_SECONDS": "mail_retry_seconds",
@@ -44,6 +48,19 @@ _SETTING_KEYS = {
     "WEBHOOK_ALLOW_LOCAL_HTTP": "webhook_allow_local_http",
     "PAGE_SIZE": "page_size",
 }
+
+
+def _dev_outbox_allowed(settings: Settings) -> bool:
+    """/dev/outbox only on a developer's machine, and said at start-up either way (the page
+    itself answers loopback clients only: intake.dev.views)."""
+    if not settings.dev_outbox:
+        return False
+    refusal = settings.dev_outbox_refusal
+    if refusal:
+        log.warning("dev_outbox.refused", extra={"reason": refusal})
+        return False
+    log.warning("dev_outbox.on", extra={"path": "/dev/outbox", "clients": "loopback only"})
+    return True
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -95,7 +112,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     csrf.exempt(api_bp)
-    if settings.dev_outbox or app.testing:
+    # Tests see the outbox unless one asks for the real rule by setting DEV_OUTBOX itself.
+    if (app.testing and "DEV_OUTBOX" not in test_config) or _dev_outbox_allowed(settings):
         app.register_blueprint(dev_bp)
     if settings.bench_routes:
         from intake.dev.views import bench

@@ -332,6 +332,9 @@ def build_app(folder: Path, redis_url: str, database_url: str, **config: Any) ->
             "INSTANCE_PATH": folder / "instance",
             "SECRET_KEY": "test-secret",
             "TODAY": lambda: TODAY,
+            # The test client's own host: links built from PUBLIC_URL open in it as they are
+            # (browser tests swap in their live server's address).
+            "PUBLIC_URL": "http://localhost",
             **config,
         }
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request
 
 from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
 from intake.api.redis_client import redis_client
+from intake.external_links import external_url
 from intake.security import api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
@@ -62,7 +63,7 @@ def create_intake() -> Any:
         )
     except InvalidIntake as invalid:
         return jsonify({"errors": [error.to_dict() for error in invalid.errors]}), 422
-    status_url = url_for("api.read_intake", public_id=submitted.public_id, _external=True)
+    status_url = external_url("api.read_intake", public_id=submitted.public_id)
     response = jsonify(
         {
             "id": submitted.public_id,
@@ -156,7 +157,7 @@ def read_queue(staff: Principal) -> Any:
     except queries.InvalidCursor:
         abort(400, description="cursor is not one this API gave: use the next link.")
     next_url = (
-        url_for("api.read_queue", queue=queue, cursor=page.next_cursor, _external=True)
+        external_url("api.read_queue", queue=queue, cursor=page.next_cursor)
         if page.next_cursor
         else None
     )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from intake.services import services
 from workflows.cases.drafts import store_unchecked
 from workflows.messaging.delivery import SMTP_TRANSPORT
 from workflows.messaging.mail import newest_messages
+from workflows.platform.settings import is_loopback
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def _this_machine_only() -> None:
+    """The outbox holds every patient's address and live links: a client on another machine
+    gets 404, as if the page did not exist (the app registers it only on a loopback-bound
+    development server: intake/__init__.py)."""
+    if not is_loopback(request.remote_addr or ""):
+        abort(404)
 
 
 @bp.get("/outbox")

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from intake.external_links import external_url
 from intake.i18n import choose_language, current_language, translated
 from intake.patient import choices
 from intake.patient.document import build_document
@@ -325,7 +326,7 @@ def _licensed(state: str | None) -> bool:
 
 def _resume_link(token: str | None = None) -> str | None:
     token = token or session.get(TOKEN_KEY)
-    return url_for(".resume", t=token, _external=True) if token else None
+    return external_url(".resume", t=token) if token else None
 
 
 def form_errors(form: Any) -> list[tuple[str, str]]:

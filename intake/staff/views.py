@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 from intake.api.redis_client import redis_client
+from intake.external_links import external_url
 from intake.redirect_targets import local_path
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
@@ -375,7 +376,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
             form.steps.data or [],
             form.reason.data or "",
             ldn.outbox,
-            lambda token: url_for("patient.amend_start", t=token, _external=True),
+            lambda token: external_url("patient.amend_start", t=token),
         )
         return "The patient was asked for more information."
     if action == "retry":

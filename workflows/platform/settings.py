@@ -8,6 +8,7 @@ environment: they build a Settings and pass it on.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from typing import Any
 
 from workflows.platform.logging_setup import LOG_FORMATS
 
-__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from"]
+__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from", "is_loopback"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -58,6 +59,17 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     log_format: str = "json"  # one JSON object per line; "text" for a developer's terminal
 
+    @property
+    def dev_outbox_refusal(self) -> str | None:
+        """Why /dev/outbox stays off although LDN_DEV_OUTBOX=1 asks for it, or None. The page
+        lists every patient's address and live resume and amend links (bearer tokens): it is
+        for a developer's own machine only."""
+        if self.public_url.startswith("https://"):
+            return "PUBLIC_URL is https, so this is not a development machine"
+        if not is_loopback(self.host):
+            return f"HOST={self.host} lets other machines connect"
+        return None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
         instance = Path(
@@ -68,6 +80,13 @@ class Settings:
         instance.mkdir(parents=True, exist_ok=True)
         port = int(environ.get("PORT", "5000"))
         host = environ.get("HOST", "127.0.0.1")
+        if not environ.get("PUBLIC_URL") and not is_loopback(host):
+            # Links in messages are built from PUBLIC_URL, never from a request's Host header
+            # (which anyone can set); serving other machines without it has no right answer.
+            raise ValueError(
+                f"HOST={host} serves other machines: set PUBLIC_URL to the address patients "
+                "use (https://intake.example.org), from which every emailed link is built."
+            )
         settings = cls(
             instance_path=instance,
             database_url=environ.get("DATABASE_URL") or f"sqlite:///{instance / 'ldn_intake.db'}",
@@ -91,6 +110,16 @@ class Settings:
             log_format=log_format_from(environ),
         )
         return replace(settings, **overrides)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a bind address or a client's) is this machine only."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
