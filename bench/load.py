@@ -379,7 +379,7 @@ def main() -> None:
         while True:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz?timeout=1")
+                connection.request("GET", "/healthz?timeout=0.5")
                 if connection.getresponse().status == 200:
                     break
             except OSError:

@@ -12,6 +12,7 @@ from workflows.platform.settings import Settings
 
 __all__ = [
     "limiter",
+    "HEALTH_LIMIT",
     "init_security",
     "api_intake_limit",
     "LOGIN_LIMIT",
@@ -28,6 +29,8 @@ LOGIN_LIMIT = "10/minute"  # staff sign-in attempts per address, on top of the a
 # Codes typed per address, on every two-factor form together (sign-in, recovery, enrolment).
 TWO_FACTOR_LIMIT = "10/minute"
 RESUME_LIMIT = "20/minute"  # resume-token guesses per address
+# /healthz per address: a monitor probes a few times a minute; more is someone else.
+HEALTH_LIMIT = "30/minute"
 
 # No inline script or style anywhere: the CSS and the small script ship as files.
 CONTENT_SECURITY_POLICY = {

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, jsonify, request
 
 from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
 from intake.api.redis_client import redis_client
+from intake.api.worker_ping import worker_count
 from intake.external_links import external_url
-from intake.security import api_intake_limit, limiter
+from intake.security import HEALTH_LIMIT, api_intake_limit, limiter
 from intake.services import services
 from intake.staff.auth import Principal, api_role_required
 from workflows.cases import queries
@@ -92,16 +93,17 @@ def openapi() -> Any:
 
 
 def _health_timeout() -> float | None:
-    """The ?timeout= of /healthz in seconds (default 1), or None when it is not a number in
-    (0, HEALTH_TIMEOUT_MAX_SECONDS]."""
+    """The ?timeout= of /healthz in seconds (default the maximum), or None when it is not a
+    number in (0, HEALTH_TIMEOUT_MAX_SECONDS]."""
     try:
-        timeout = float(request.args.get("timeout", "1"))
+        timeout = float(request.args.get("timeout", HEALTH_TIMEOUT_MAX_SECONDS))
     except ValueError:
         return None
     return timeout if 0 < timeout <= HEALTH_TIMEOUT_MAX_SECONDS else None  # NaN fails both
 
 
 @bp.get("/healthz")
+@limiter.limit(HEALTH_LIMIT)
 def healthz() -> Any:
     timeout = _health_timeout()
     if timeout is None:
@@ -124,8 +126,7 @@ def healthz() -> Any:
         report["redis"] = f"down: {type(error).__name__}"
         down.append("redis")
     else:
-        replies = ldn.celery.control.ping(timeout=timeout)
-        report["workers"] = len(replies or [])
+        report["workers"] = worker_count(ldn.celery, timeout)
     if down:
         report["down"] = down
         return jsonify(report), 503
