@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from intake.external_links import external_url
 from intake.i18n import choose_language, current_language, translated
@@ -47,16 +46,6 @@ DRAFT_KEY = "draft_id"
 TOKEN_KEY = "resume_token"
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
 SWITCH_PREFIX = "language-"
-# The public status of a case, as the status page names it.
-STATUS_LABELS = {
-    "received": _l("Received"),
-    "screening": _l("Screening"),
-    "routed": _l("Routed"),
-    "needs_info": _l("Needs info"),
-    "accepted": _l("Accepted"),
-    "declined": _l("Declined"),
-    "withdrawn": _l("Withdrawn"),
-}
 # The step where the patient answers each part of the intake document.
 _STEP_OF_FIELD = {
     "patient": "about",
@@ -176,8 +165,13 @@ def done() -> ResponseReturnValue:
     draft = _current_draft()
     if draft is None or draft.case_id is None:
         return redirect(url_for(".index"))
+    state = draft.answers.get("about", {}).get("data", {}).get("state_of_residence")
     return render_template(
-        "patient/done.html", reference=draft.case_public_id, resume_link=_resume_link()
+        "patient/done.html",
+        reference=draft.case_public_id,
+        status=status_of_submitted(services().sessions, draft.case_id, current_language()),
+        out_of_state=bool(state) and not _licensed(state),
+        resume_link=_resume_link(),
     )
 
 
@@ -188,15 +182,10 @@ def status() -> ResponseReturnValue:
         return redirect(url_for(".index"))
     if draft.case_id is None:
         return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
-    patient_status = status_of_submitted(services().sessions, draft.case_id)
+    patient_status = status_of_submitted(services().sessions, draft.case_id, current_language())
     if patient_status is None:
         return redirect(url_for(".index"))
-    return render_template(
-        "patient/status.html",
-        status=patient_status,
-        status_label=STATUS_LABELS.get(patient_status.status, patient_status.status),
-        resume_link=_resume_link(),
-    )
+    return render_template("patient/status.html", status=patient_status, resume_link=_resume_link())
 
 
 @bp.get("/intake/resume")

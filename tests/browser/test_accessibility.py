@@ -28,8 +28,9 @@ from tests.browser.a11y import (
 )
 from tests.browser.conftest import screenshot, serving, share_session
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
-from tests.staff.helpers import login, make_staff, routed_case
+from tests.staff.helpers import login, routed_case
 from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
+from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
 from workflows.cases import casework
 from workflows.cases.models import Case
 from workflows.messaging.mail import DatabaseOutbox
@@ -112,7 +113,7 @@ def site(
     folder: Path = tmp_path_factory.mktemp("a11y")
     with migrated_database(folder, postgres_admin_url) as database_url:
         app = build_app(folder, empty_redis_url(redis_server), database_url)
-        staff_ids = make_staff(app)
+        staff_ids = staff_of(app)  # make_staff's accounts, shared with the status pages' cases
         opioid = {
             **valid_intake(),
             # A medication nobody can identify too: the case page shows its form.
@@ -184,6 +185,30 @@ def patient_status(site: Site, page: Any) -> None:
     site.patient_past(page, "review")
     page.goto(f"{site.base}/intake/status")
     assert page.locator(".status-pill").is_visible()
+
+
+def status_at(stage: str, language: str = "en") -> Callable[[Site, Any], None]:
+    """The status page of a patient whose case is at this plain stage, in ``language``."""
+
+    def open_status(site: Site, page: Any) -> None:
+        client = PATIENT_AT_STAGE[stage](site.app, language)
+        share_session(page.context, client, site.base)
+        page.goto(f"{site.base}/language/{language}?next=/intake/status")
+        assert page.locator(f".status-pill[data-stage={stage}]").is_visible()
+
+    return open_status
+
+
+# Every plain stage but "received" (the "status" page above), and the longest Spanish ones.
+STATUS_PAGES = {
+    **{
+        f"status-{stage.replace('_', '-')}": status_at(stage)
+        for stage in PATIENT_AT_STAGE
+        if stage != "received"
+    },
+    "status-es-waiting-for-answer": status_at("waiting_for_answer", "es"),
+    "status-es-not-able-to-continue": status_at("not_able_to_continue", "es"),
+}
 
 
 def amend_step(site: Site, page: Any) -> None:
@@ -284,6 +309,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     **{f"step-{slug}-errors": step_with_errors(slug) for slug in STEPS},
     "confirmation": confirmation,
     "status": patient_status,
+    **STATUS_PAGES,
     "resume-invalid": resume_invalid,
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,

@@ -116,7 +116,7 @@ def test_a_texas_patient_with_crohns_on_norco_completes_the_intake_and_the_case_
     assert case.screening_result["hard_stops"][0]["evidence"] == "Norco 10/325"
     assert case.queue == "coordinator"
     page.get_by_role("link", name="See the status now").click()
-    assert page.locator(".status-pill").inner_text() == "Routed"
+    assert page.locator(".status-pill").inner_text() == "With the care team"
     screenshot(page, "09-status")
 
 

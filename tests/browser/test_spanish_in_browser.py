@@ -115,7 +115,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
 
     assert wait_until(received).subject == f"Hemos recibido su formulario ({reference})"
     page.get_by_role("link", name="Ver el estado ahora").click()
-    assert page.locator(".status-pill").inner_text() == "Enviado al equipo médico"
+    assert page.locator(".status-pill").inner_text() == "Con el equipo médico"
     screenshot(page, "es-09-status")
 
 

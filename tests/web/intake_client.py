@@ -50,10 +50,16 @@ def errors(response: Any) -> dict[str, str]:
     return dict(ERROR_LINKS.findall(response.get_data(as_text=True)))
 
 
-def complete_until(client: Any, last: str, medications: dict[str, str] | None = None) -> None:
-    """Fill in every step up to and including ``last`` with valid answers."""
+def complete_until(
+    client: Any,
+    last: str,
+    medications: dict[str, str] | None = None,
+    about: dict[str, str] | None = None,
+) -> None:
+    """Fill in every step up to and including ``last`` with valid answers (``medications`` and
+    ``about``, when given, instead of those steps' usual ones)."""
     steps = [
-        ("about", ABOUT),
+        ("about", about or ABOUT),
         ("diagnoses", {"rows-0-name": "crohns", "rows-0-icd10": "K50.90"}),
         (
             "medications",

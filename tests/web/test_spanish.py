@@ -363,8 +363,8 @@ def test_a_spanish_intake_is_stored_as_spanish_and_its_messages_are_in_spanish(
     assert the_case(app).screening_result["hard_stops"][0]["code"] == "OPIOID_CURRENT"
 
     status = page_of(spanish_client.get("/intake/status"))
-    assert "Enviado al equipo médico" in status
-    assert "Su formulario se ha revisado y se ha enviado a nuestro equipo médico" in status
+    assert "Con el equipo médico" in status
+    assert "Nuestro equipo médico está revisando su formulario" in status
 
 
 def test_an_english_intake_keeps_english_messages(app: Any, client: Any) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases.drafts import attach_case
 from workflows.cases.models import Case, CaseEvent, CaseStatus
 from workflows.cases.patient_fields import set_patient_fields
+from workflows.cases.patient_status import PatientStage, plain_status
 from workflows.platform.i18n import known_language
 from workflows.platform.tokens import hash_token, new_public_id, new_token, token_matches
 from workflows.screening import InvalidIntake, validate_intake
@@ -33,7 +34,7 @@ __all__ = [
     "submit_intake",
     "patient_status",
     "status_of_submitted",
-    "PATIENT_STATUS",
+    "PUBLIC_STATUS",
 ]
 
 
@@ -46,10 +47,16 @@ class SubmittedCase:
 
 @dataclass(frozen=True)
 class PatientStatus:
+    """A case as its patient may see it. `status` and `message` are the API's
+    (service-contract §3); `title` and `stage` are the plain status the pages show
+    (workflows.cases.patient_status), whose explanation `message` is."""
+
     public_id: str
     status: str
     submitted_at: date
     message: str
+    title: str
+    stage: PatientStage
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -60,51 +67,20 @@ class PatientStatus:
         }
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, do not translate"
-    """Marks a message for the catalogue; the status page translates it when it shows it."""
-    return message
-
-
-# What a patient is told (service-contract §3): neutral and procedural, never whether they can
-# take LDN. Internal states a patient need not see fold into the nearest public one.
-PATIENT_STATUS: dict[str, tuple[str, str]] = {
-    CaseStatus.RECEIVED: (
-        "received",
-        N_("We have received your intake and will check it shortly."),
-    ),
-    CaseStatus.SCREENING: ("screening", N_("We are checking your intake.")),
-    CaseStatus.SCREENING_FAILED: ("screening", N_("We are checking your intake.")),
-    CaseStatus.ROUTED: (
-        "routed",
-        N_(
-            "Your intake has been checked and passed to our care team, who will contact you "
-            "about next steps."
-        ),
-    ),
-    CaseStatus.ASSIGNED: (
-        "routed",
-        N_("Your intake is with our care team, who will contact you about next steps."),
-    ),
-    CaseStatus.WAITLISTED: (
-        "routed",
-        N_("Your intake is on our waitlist. The practice will contact you if it can see you."),
-    ),
-    CaseStatus.NEEDS_INFO: (
-        "needs_info",
-        N_(
-            "Our care team needs more information. Please use the link we sent you to update "
-            "your answers."
-        ),
-    ),
-    CaseStatus.ACCEPTED: (
-        "accepted",
-        N_("A physician has accepted your case and will contact you."),
-    ),
-    CaseStatus.DECLINED: (
-        "declined",
-        N_("The practice cannot take your case forward. Our team will contact you to explain."),
-    ),
-    CaseStatus.WITHDRAWN: ("withdrawn", N_("This intake was withdrawn.")),
+S = CaseStatus
+# The status the API answers (service-contract §3 fixes its values): the states a patient need
+# not see fold into the nearest public one. Pages show the plain status instead.
+PUBLIC_STATUS: dict[CaseStatus, str] = {
+    S.RECEIVED: "received",
+    S.SCREENING: "screening",
+    S.SCREENING_FAILED: "screening",
+    S.ROUTED: "routed",
+    S.ASSIGNED: "routed",
+    S.WAITLISTED: "routed",
+    S.NEEDS_INFO: "needs_info",
+    S.ACCEPTED: "accepted",
+    S.DECLINED: "declined",
+    S.WITHDRAWN: "withdrawn",
 }
 
 
@@ -172,7 +148,8 @@ def contact_errors(document: dict[str, Any]) -> list[FieldError]:
 def patient_status(
     sessions: sessionmaker[Session], public_id: str, access_token: str | None
 ) -> PatientStatus | None:
-    """The status a patient may see, or None when the id or the token is wrong (same answer)."""
+    """The status a patient may see through the API (in English, as the API speaks), or None
+    when the id or the token is wrong (same answer)."""
     with sessions() as db:
         case = db.scalars(select(Case).where(Case.public_id == public_id)).one_or_none()
         if case is None or not token_matches(access_token, case.access_token_hash):
@@ -180,14 +157,29 @@ def patient_status(
         return status_of(case)
 
 
-def status_of_submitted(sessions: sessionmaker[Session], case_id: int) -> PatientStatus | None:
-    """The status of the case a patient's own draft became (the status page finds it through
-    the draft in the patient's session, so no token is asked for)."""
+def status_of_submitted(
+    sessions: sessionmaker[Session], case_id: int, language: str = "en"
+) -> PatientStatus | None:
+    """The status of the case a patient's own draft became, in ``language`` (the status page
+    finds it through the draft in the patient's session, so no token is asked for)."""
     with sessions() as db:
         case = db.get(Case, case_id)
-        return status_of(case) if case is not None else None
+        return status_of(case, language) if case is not None else None
 
 
-def status_of(case: Case) -> PatientStatus:
-    public, message = PATIENT_STATUS[CaseStatus(case.status)]
-    return PatientStatus(case.public_id, public, case.submitted_at, message)
+def status_of(case: Case, language: str = "en") -> PatientStatus:
+    plain = plain_status(
+        case.status,
+        queue=case.queue,
+        patient_state=case.patient_state,
+        reference=case.public_id,
+        language=language,
+    )
+    return PatientStatus(
+        case.public_id,
+        PUBLIC_STATUS[CaseStatus(case.status)],
+        case.submitted_at,
+        plain.explanation,
+        plain.title,
+        plain.stage,
+    )
