@@ -335,6 +335,10 @@ def build_app(folder: Path, redis_url: str, database_url: str, **config: Any) ->
             # The test client's own host: links built from PUBLIC_URL open in it as they are
             # (browser tests swap in their live server's address).
             "PUBLIC_URL": "http://localhost",
+            # Many intakes start from 127.0.0.1 in a test; tests/security/test_patient_form_limits.py
+            # checks the real limits (intake.security) by setting these back.
+            "DRAFT_CREATE_LIMIT": "10000/minute",
+            "RESUME_MAIL_LIMIT": "10000/minute",
             **config,
         }
     )

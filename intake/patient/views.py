@@ -28,7 +28,12 @@ from intake.patient.steps import (
 )
 from intake.patient.summary import summarise
 from intake.redirect_targets import local_path
-from intake.security import RESUME_LIMIT, limiter
+from intake.security import (
+    RESUME_LIMIT,
+    draft_create_limit,
+    limiter,
+    may_mail_resume_link,
+)
 from intake.services import services
 from workflows.cases import drafts
 from workflows.cases.submission import status_of_submitted, submit_intake
@@ -63,7 +68,19 @@ def index() -> ResponseReturnValue:
     return render_template("patient/index.html", draft=_current_draft())
 
 
+def _not_creating_a_draft() -> bool:
+    """Only a step-1 post from a browser without a draft starts one (and emails a link)."""
+    return request.view_args != {"slug": "about"} or isinstance(session.get(DRAFT_KEY), int)
+
+
 @bp.route("/intake/<slug>", methods=["GET", "POST"])
+@limiter.limit(
+    draft_create_limit,
+    methods=["POST"],
+    exempt_when=_not_creating_a_draft,
+    # counted when a draft was made (the redirect to step 2), not for a form sent back to fix
+    deduct_when=lambda response: response.status_code == 302,
+)
 def step(slug: str) -> ResponseReturnValue:
     step = STEP_BY_SLUG.get(slug) or abort(404)
     draft = _current_draft()
@@ -111,14 +128,17 @@ def _save(
     step: Step, form: Any, draft: drafts.DraftView | None, returning: bool
 ) -> ResponseReturnValue:
     ldn = services()
+    # A new draft: this browser's token, and the emailed link's own token, which no page shows
+    # (workflows.cases.drafts: only the mailbox's owner can take the draft over).
     token = new_token() if draft is None else None
+    email_token = new_token() if draft is None else None
     saved: dict[str, Any] = {"raw": raw_pairs(request.form), "data": step.clean(form)}
     resume = None
-    if step.slug == "about":
-        link = _resume_link(token)
-        if link:
-            email = saved["data"]["email"]
-            resume = drafts.ResumeLink(ldn.outbox, email, link, ldn.settings.draft_days)
+    if step.slug == "about" and email_token is not None:
+        address = saved["data"]["email"]
+        if may_mail_resume_link(address):
+            link = external_url(".resume", t=email_token)
+            resume = drafts.ResumeLink(ldn.outbox, address, link, ldn.settings.draft_days)
     saved_draft = drafts.save_step(
         ldn.sessions,
         draft.id if draft else None,
@@ -128,6 +148,7 @@ def _save(
         current_language(),
         token=token,
         resume=resume,
+        email_token=email_token,
     )
     if token is not None:
         session[DRAFT_KEY] = saved_draft.id
@@ -193,12 +214,13 @@ def status() -> ResponseReturnValue:
 def resume() -> ResponseReturnValue:
     # The token rides in the query string, which the access log leaves out (see Procfile).
     token = request.args.get("t", "")
-    draft = drafts.find_draft(services().sessions, token=token) if token else None
-    if draft is None:
+    opened = drafts.open_link(services().sessions, token) if token else None
+    if opened is None:
         return render_template("patient/resume_invalid.html"), 404
+    draft = opened.draft
     session.clear()
     session[DRAFT_KEY] = draft.id
-    session[TOKEN_KEY] = token
+    session[TOKEN_KEY] = opened.browser_token
     choose_language(draft.language)  # the language they last used, on any device
     if draft.case_id is not None:
         return redirect(url_for(".status"))
@@ -267,10 +289,12 @@ def _current_draft() -> drafts.DraftView | None:
     draft_id = session.get(DRAFT_KEY)
     if not isinstance(draft_id, int):
         return None
-    draft = drafts.find_draft(services().sessions, draft_id=draft_id)
+    draft, taken_over = drafts.browser_draft(services().sessions, draft_id, session.get(TOKEN_KEY))
     if draft is None:
         session.pop(DRAFT_KEY, None)
         session.pop(TOKEN_KEY, None)
+        if taken_over:
+            flash("opened_elsewhere", "notice")
     return draft
 
 

@@ -1,7 +1,12 @@
 """Intake drafts: saved step by step, found again by an unguessable resume token.
 
-A draft lives 30 days from its last change. Only the token's hash is stored; the raw token is
-shown to the patient, kept in their session cookie and sent in the resume-link message.
+A draft lives 30 days from its last change. It has two tokens, stored as hashes only:
+- the browser's token, kept in the session cookie of the browser that holds the draft and in
+  the link its pages show; a session whose token is not the draft's current one has no access;
+- the emailed token, in the link sent to the address typed at step 1 and never shown on a page.
+Opening the emailed link gives that browser a new browser token, which ends every earlier
+browser's access: whoever typed someone else's address at step 1 loses the draft as soon as
+the owner of that mailbox opens the link (they cannot open it themselves: they never see it).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ __all__ = [
     "create_draft",
     "save_step",
     "find_draft",
+    "OpenedLink",
+    "open_link",
+    "browser_draft",
     "save_answers",
     "save_pending",
     "attach_case",
@@ -87,6 +95,47 @@ def find_draft(
         return _view(draft)
 
 
+@dataclass(frozen=True)
+class OpenedLink:
+    draft: DraftView
+    browser_token: str  # what the browser that opened the link keeps in its session
+    from_email: bool  # the emailed link: every earlier browser lost access
+
+
+def open_link(sessions: sessionmaker[Session], token: str) -> OpenedLink | None:
+    """The draft a resume link names, and the token the browser opening it keeps from now on.
+
+    A browser's own link (from its pages) opens the draft as it is. The emailed link replaces
+    the browser token, so every browser that held the draft before must open that link again."""
+    digest = hash_token(token)
+    with sessions.begin() as db:
+        draft = db.scalars(
+            select(Draft).where((Draft.token_hash == digest) | (Draft.email_token_hash == digest))
+        ).first()
+        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
+            return None
+        if draft.token_hash == digest:
+            return OpenedLink(_view(draft), token, from_email=False)
+        browser_token = new_token()
+        draft.token_hash = hash_token(browser_token)
+        return OpenedLink(_view(draft), browser_token, from_email=True)
+
+
+def browser_draft(
+    sessions: sessionmaker[Session], draft_id: int, browser_token: str | None
+) -> tuple[DraftView | None, bool]:
+    """The draft a session names, if its token is still the draft's: (draft, False); (None,
+    True) when the draft's emailed link was opened since, in this browser or another; (None,
+    False) when the draft is gone."""
+    with sessions() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
+            return None, False
+        if browser_token is None or draft.token_hash != hash_token(browser_token):
+            return None, True
+        return _view(draft), False
+
+
 def save_answers(
     sessions: sessionmaker[Session],
     draft_id: int,
@@ -125,16 +174,23 @@ def save_step(
     language: str,
     token: str | None = None,
     resume: ResumeLink | None = None,
+    email_token: str | None = None,
 ) -> DraftView:
     """A step's validated answers, in one transaction: the draft is created if there is none
-    yet (with `token`, made by the caller so the link can name it), the language follows the
-    patient's choice, and the resume link goes out once."""
+    yet (with the browser's `token` and the `email_token` of its emailed link, both made by
+    the caller so the links can name them), the language follows the patient's choice, and the
+    resume link goes out once."""
     with sessions.begin() as db:
         draft = db.get(Draft, draft_id) if draft_id is not None else None
         if draft is None:
             if token is None:
                 raise LookupError("draft is gone")
-            draft = Draft(token_hash=hash_token(token), answers={}, pending={})
+            draft = Draft(
+                token_hash=hash_token(token),
+                email_token_hash=hash_token(email_token or new_token()),
+                answers={},
+                pending={},
+            )
             db.add(draft)
         draft.language = known_language(language)
         draft.answers = {**draft.answers, step: answers}

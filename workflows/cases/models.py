@@ -244,7 +244,12 @@ class Draft(Base):
     __tablename__ = "intake_draft"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The token of the browser that holds the draft now (in its session, and in the link its
+    # pages show). Replaced when the emailed link is opened: every earlier browser loses access.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token of the link emailed to the address typed at step 1, never shown on a page: only
+    # whoever reads that mailbox has it (workflows.cases.drafts.open_link).
+    email_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # What was typed on a step that did not validate yet: kept so nothing typed is lost.
     pending: Mapped[dict[str, Any]] = mapped_column(default=dict)
