@@ -1,7 +1,8 @@
 """The screening pipeline's steps, as plain idempotent functions of a case id.
 
 validate -> screen -> route -> notify, run by `process` as one task and one transaction per
-case. Each step re-reads the case, checks that the world is as it expects, and does nothing
+case; then, in a transaction of its own, the marks of possible duplicates
+(workflows.cases.duplicates). Each step re-reads the case, checks that the world is as it expects, and does nothing
 when its work is already done, so a redelivered or duplicated task changes nothing the second
 time. Each change writes one CaseEvent. The version column makes
 two workers racing on one case conflict (StaleDataError) instead of both writing; the loser's
