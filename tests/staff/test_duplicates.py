@@ -8,13 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, csrf, login, make_staff, routed_case
-from workflows.cases import casework, duplicates, pipeline
+from workflows.cases import casework, duplicates, pipeline, queries
 from workflows.cases.models import Case, CaseDuplicate, CaseEvent
 from workflows.messaging.mail import DatabaseOutbox
+from workflows.platform.database import engine_for
 from workflows.platform.orm import utcnow
 from workflows.staff.models import AuditEntry
 
@@ -335,3 +336,44 @@ def test_the_physician_list_marks_a_possible_duplicate(
     assert "Possible duplicate of" in case_page
     assert "Merge" not in case_page  # a coordinator's action
     assert csrf(client, f"/staff/cases/{first.public_id}")
+
+
+# --- at any number of cases ---------------------------------------------------------------
+
+
+@pytest.mark.production(reason="reads PostgreSQL's query plans")
+def test_the_match_and_the_list_marker_are_index_lookups(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    """Each statement of the match and the queue's marker can be answered from an index
+    (sequential scans off: the plan a table of a million cases gets, on a table of three)."""
+    sessions = app.extensions["ldn"].sessions
+    case = routed_case(app, intake_of(base_intake))
+    engine = engine_for(app.extensions["ldn"].settings.database_url)
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with sessions() as db:
+            duplicates.find_matches(db, db.get(Case, case.id))
+            queries.coordinator_queue(db, queries.QueueFilters(), 50)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    plans = []
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in seen:
+            if "email_key =" in statement or "name_key =" in statement or "EXISTS" in statement:
+                rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+                plans.append("\n".join(row[0] for row in rows))
+        connection.rollback()
+    assert len(plans) == 3, plans
+    email, name, queue = plans
+    assert "ix_intake_case_email_key" in email and "Seq Scan" not in email
+    # On a table this small either index of the name and birth date will do.
+    assert re.search(r"ix_intake_case_(name_birth|birth_date)", name) and "Seq Scan" not in name
+    assert "uq_case_duplicate_pair" in queue and "ix_case_duplicate_duplicate_of" in queue
+    assert "Seq Scan" not in queue
