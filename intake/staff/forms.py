@@ -11,6 +11,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -138,3 +139,46 @@ class IdentifyForm(FlaskForm):
             ]
             return False
         return valid
+
+
+class MergeForm(FlaskForm):
+    """Close one of two cases of a possible-duplicate mark as a duplicate of the other. The
+    page shows a form per mark (prefix "merge<mark id>"); the choices name both cases."""
+
+    version = HiddenField()
+    other_version = HiddenField()
+    close = RadioField(
+        "Which case to close",
+        [InputRequired("Choose which case to close.")],
+        choices=[SelectChoice("this", "This case"), SelectChoice("other", "The other case")],
+    )
+    reason = TextAreaField(
+        "Reason", [InputRequired("Give a reason: it goes into both histories."), Length(max=2000)]
+    )
+
+
+class DismissDuplicateForm(FlaskForm):
+    """Not the same patient, or not a duplicate request: the mark is dismissed."""
+
+    version = HiddenField()
+    reason = TextAreaField(
+        "Reason", [InputRequired("Give a reason: it goes into both histories."), Length(max=2000)]
+    )
+
+
+def duplicate_forms(
+    public_id: str, marks: list[Any]
+) -> dict[int, tuple[MergeForm, DismissDuplicateForm]]:
+    """The merge and dismiss forms of each open mark on a case page (empty: formdata=None),
+    the merge choices naming both cases."""
+    forms = {}
+    for mark in marks:
+        merge = MergeForm(prefix=f"merge{mark.id}", formdata=None)
+        merge.close.choices = [
+            SelectChoice(
+                "this", f"Close this case ({public_id}), keep {mark.other_public_id} open"
+            ),
+            SelectChoice("other", f"Close {mark.other_public_id}, keep this case open"),
+        ]
+        forms[mark.id] = (merge, DismissDuplicateForm(prefix=f"dismiss{mark.id}", formdata=None))
+    return forms

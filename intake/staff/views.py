@@ -40,9 +40,10 @@ from intake.staff.forms import (
     ReasonForm,
     RequestInfoForm,
     RerouteForm,
+    duplicate_forms,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows.cases import casework, medications, queries, staff_lists
+from workflows.cases import casework, duplicates, medications, queries, staff_lists
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
 from workflows.cases.figures import FiguresCache, current_figures
 from workflows.platform.i18n import known_language
@@ -245,6 +246,9 @@ def _render_case(
             "accept": AcceptForm(prefix="accept", formdata=None),
         },
         may_accept=page.may_physician_accept,
+        duplicate_marks=page.duplicate_marks,
+        duplicate_forms=duplicate_forms(case.public_id, page.duplicate_marks),
+        duplicate_basis_words=duplicates.BASIS_WORDS,
     ), (422 if refused else 200)
 
 
@@ -556,6 +560,7 @@ def _row(row: queries.QueueRow, now: Any) -> dict[str, Any]:
         "priority": row.priority,
         "patient_state": row.patient_state,
         "flags": row.flags,
+        "possible_duplicate": bool(row.possible_duplicate),
         "age": age_text(now - row.waiting_since),
         "late": row.is_late(now),
         "assignee_id": row.assignee_id,

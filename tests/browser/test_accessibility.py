@@ -286,6 +286,44 @@ def coordinator_case_details_open(page: Any) -> None:
         closed.first.click()
 
 
+DUPLICATE_SURNAMES = ["Dupont", "Durand", "Duval", "Dumas"]
+
+
+def duplicate_pair(site: Site) -> tuple[str, str]:
+    """Two new cases of one patient (same email, a name and an address no other case has): the
+    pipeline marks them possible duplicates of each other. Newest, earlier."""
+    surname = DUPLICATE_SURNAMES.pop()  # a patient of its own for each page
+    document = valid_intake()
+    document["patient"].update(
+        first_name="Dora", last_name=surname, email=f"dora.{surname.lower()}@example.org"
+    )
+    earlier = routed_case(site.app, document).public_id
+    return routed_case(site.app, document).public_id, earlier
+
+
+def coordinator_case_possible_duplicate(site: Site, page: Any) -> None:
+    """A case marked a possible duplicate, with its merge and dismiss forms open."""
+    newest, earlier = duplicate_pair(site)
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/cases/{newest}")
+    assert page.locator(".duplicate-mark").get_by_role("link", name=earlier).is_visible()
+    coordinator_case_details_open(page)
+
+
+def coordinator_case_merged(site: Site, page: Any) -> None:
+    """The case a merge kept open: it names the case closed into it (the closed one's notice
+    is the same sentence the other way round)."""
+    newest, earlier = duplicate_pair(site)
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/cases/{newest}")
+    page.locator("summary", has_text="Merge the two cases").click()
+    page.get_by_label(f"Close this case ({newest}), keep {earlier} open").check()
+    page.locator(".duplicate-mark").get_by_label("Reason").first.fill("Sent twice.")
+    page.get_by_role("button", name="Merge", exact=True).click()
+    page.goto(f"{site.base}/staff/cases/{earlier}")
+    assert page.get_by_text(f"{newest} was merged into this case").is_visible()
+
+
 def dashboard(site: Site, page: Any) -> None:
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/dashboard")
@@ -320,6 +358,8 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-queue": queue,
     "staff-case": coordinator_case,
     "staff-case-identify-errors": coordinator_case_identify_errors,
+    "staff-case-possible-duplicate": coordinator_case_possible_duplicate,
+    "staff-case-merged": coordinator_case_merged,
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
     "physician-case": physician_case,

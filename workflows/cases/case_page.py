@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases import medications
 from workflows.cases.case_reads import visible_case
 from workflows.cases.casework import may_physician_see
+from workflows.cases.duplicates import DuplicateMark, marks_of
 from workflows.cases.models import Case, CaseEvent
 from workflows.cases.queries import PhysicianLoad, physicians_for_state
 from workflows.staff import audit
@@ -43,6 +44,8 @@ class CasePage:
     physicians: list[PhysicianLoad]
     readings: list[medications.Reading]
     may_physician_accept: bool
+    # Open possible-duplicate marks (workflows.cases.duplicates), oldest first.
+    duplicate_marks: list[DuplicateMark]
 
 
 def view_case(sessions: sessionmaker[Session], staff_id: int, public_id: str) -> CasePage | None:
@@ -76,6 +79,7 @@ def view_case(sessions: sessionmaker[Session], staff_id: int, public_id: str) ->
             physicians=physicians_for_state(db, case.patient_state),
             readings=medications.readings(db, case),
             may_physician_accept=staff.role == "physician" and may_physician_see(case, staff),
+            duplicate_marks=marks_of(db, case, staff),
         )
         db.expunge_all()
         return page

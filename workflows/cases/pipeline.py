@@ -1,7 +1,8 @@
 """The screening pipeline's steps, as plain idempotent functions of a case id.
 
 validate -> screen -> route -> notify, run by `process` as one task and one transaction per
-case. Each step re-reads the case, checks that the world is as it expects, and does nothing
+case; then, in a transaction of its own, the marks of possible duplicates
+(workflows.cases.duplicates). Each step re-reads the case, checks that the world is as it expects, and does nothing
 when its work is already done, so a redelivered or duplicated task changes nothing the second
 time. Each change writes one CaseEvent. The version column makes
 two workers racing on one case conflict (StaleDataError) instead of both writing; the loser's
@@ -19,11 +20,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.cases import medications
+from workflows.cases import duplicates, medications
 from workflows.cases.amendments import VERIFY_QUEUE, hard_stops_removed
 from workflows.cases.casework import flag_codes, store_screening_result
 from workflows.cases.lifecycle import transition
-from workflows.cases.models import Case, CaseEvent, CaseStatus, Draft
+from workflows.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Draft
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
 from workflows.platform.database import rows_changed
@@ -89,7 +90,14 @@ def process(
         _notify(db, case, outbox)
         return case.status
 
-    return _locked(sessions, case_id, advance)
+    status = _locked(sessions, case_id, advance)
+    if status in OPEN_STATUSES:
+        # After the routing committed, in a transaction of its own (see the function). Every
+        # run checks again, so a redelivery after a crash between the two marks the case, an
+        # amendment that changed who the patient is finds their other cases, and a pair marked
+        # already is not marked twice.
+        duplicates.mark_possible_duplicates(sessions, case_id)
+    return status
 
 
 _CONFLICT_RETRIES = 3

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from workflows.cases.casework import is_past_target
+from workflows.cases.duplicates import has_open_mark
 from workflows.cases.models import (
     IS_OPEN,
     OPEN_STATUSES,
@@ -86,6 +87,8 @@ class QueueRow:
     language: str
     waiting_since: datetime
     flags: tuple[str, ...]
+    # An open possible-duplicate mark (workflows.cases.duplicates): the lists say so.
+    possible_duplicate: bool = False
 
     def is_late(self, now: datetime) -> bool:
         return is_past_target(self.queue, self.status, self.waiting_since, now)
@@ -115,6 +118,8 @@ _ROW_COLUMNS = (
     Case.assignee_id,
     Case.language,
     WAITING_SINCE.label("waiting_since"),
+    # Read with the row (an EXISTS on case_duplicate's indexes), not by a query per row.
+    has_open_mark(Case.id).label("possible_duplicate"),
 )
 # The sort of every queue (workflows/models.py has its index): priority, wait, id.
 QUEUE_ORDER: tuple[Any, ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
