@@ -90,6 +90,7 @@ class Site:
             "Please list the supplements you take too.",
             DatabaseOutbox(),
             lambda token: tokens.append(token) or f"{self.base}/intake/amend?t={token}",
+            message="Which supplements do you take?",
         )
         return f"{self.base}/intake/amend?t={tokens[0]}"
 

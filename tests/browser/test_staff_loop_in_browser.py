@@ -43,6 +43,7 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     screenshot(coordinator, "21-staff-case")
     coordinator.get_by_text("Ask the patient for more information").click()
     coordinator.get_by_label("Medications").check()
+    coordinator.locator("#info-message").fill("Do you still take Norco?")
     coordinator.locator("#info-reason").fill("Please confirm whether you still take Norco.")
     coordinator.get_by_role("button", name="Send the request").click()
     expect(coordinator.get_by_text("The patient was asked for more information.")).to_be_visible()
