@@ -430,6 +430,7 @@ def fresh_amend_token(database_url: str) -> str:
         "Please tell us the dose of each medication.",
         DatabaseOutbox(),
         link_for,
+        message="What dose of each medication do you take?",
     )
     return tokens[0]
 

@@ -193,6 +193,7 @@ def _move(
                 "Please tell us more about your medications.",
                 outbox,
                 lambda token: f"http://127.0.0.1/intake/amend?t={token}",
+                message="Which medications do you take, and at what dose?",
             )
         elif queue == "waitlist":
             casework.waitlist(sessions, coordinator, case_id, None, "Out of state.")

@@ -348,3 +348,19 @@ class ReviewForm(IntakeForm):
 
 for _name, _consent in _CONSENTS:
     setattr(ReviewForm, _name, _consent)
+
+
+class AnswerForm(IntakeForm):
+    """The patient's answer to the care team's question, sent with their updated answers.
+
+    Optional by itself: a patient who answered by changing a step has nothing more to say. An
+    update with neither is refused by casework.patient_amend, and the page says so here."""
+
+    answer = TextAreaField(
+        _l("Your answer to the question"),
+        [Optional(), Length(max=2000, message=_l("Write at most 2,000 characters."))],
+        description=_l(
+            "In your own words. The care team reads it with your updated answers. You may leave "
+            "it empty if your changes answer the question."
+        ),
+    )

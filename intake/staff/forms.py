@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from workflows.cases.casework import AMENDABLE_STEPS
+from workflows.cases.casework import AMENDABLE_STEPS, MESSAGE_MAX
 
 
 class LoginForm(FlaskForm):
@@ -56,6 +56,18 @@ class RerouteForm(ReasonForm):
 
 
 class RequestInfoForm(ReasonForm):
+    # The patient reads this as written, on their update page (never in the email).
+    message = TextAreaField(
+        "Message to the patient",
+        [
+            InputRequired("Write the message to the patient: what the care team needs to know."),
+            Length(max=MESSAGE_MAX),
+        ],
+    )
+    reason = TextAreaField(
+        "Internal reason (staff only)",
+        [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)],
+    )
     steps = SelectMultipleField(
         "Steps the patient may change",
         [InputRequired("Choose at least one step.")],

@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 from intake.api.redis_client import redis_client
+from intake.change_words import change_vocabulary
 from intake.external_links import external_url
 from intake.redirect_targets import local_path
 from intake.security import LOGIN_LIMIT, limiter
@@ -44,9 +45,11 @@ from intake.staff.forms import (
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
 from workflows.cases import casework, duplicates, medications, queries, staff_lists
+from workflows.cases.amendments import info_rounds
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
+from workflows.cases.change_labels import labelled_amendments
 from workflows.cases.figures import FiguresCache, current_figures
-from workflows.platform.i18n import known_language
+from workflows.platform.i18n import LANGUAGE_NAMES, known_language
 from workflows.platform.orm import utcnow
 from workflows.screening import FlagCode
 from workflows.staff.accounts import (
@@ -213,9 +216,17 @@ def _render_case(
     info_form = RequestInfoForm(
         prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
     )
+    # Staff may write the question in the patient's language: the patient reads it as written.
+    info_form.message.description = (
+        "The patient reads this as written, on the page the emailed link opens (the email only "
+        "says that a question is waiting). The patient's language is "
+        f"{LANGUAGE_NAMES.get(case.language, case.language)}: you may write in it."
+    )
     return render_template(
         "staff/case.html",
         case=case,
+        info_rounds=info_rounds(page.events),
+        change_lines=labelled_amendments(case.intake, page.events, change_vocabulary()),
         result=case.screening_result or {},
         events=page.events,
         audit_entries=page.audit_entries,
@@ -381,6 +392,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
             form.reason.data or "",
             ldn.outbox,
             lambda token: external_url("patient.amend_start", t=token),
+            message=form.message.data or "",
         )
         return "The patient was asked for more information."
     if action == "retry":

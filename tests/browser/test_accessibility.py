@@ -31,7 +31,7 @@ from tests.conftest import build_app, empty_redis_url, migrated_database, valid_
 from tests.staff.helpers import login, routed_case
 from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
-from workflows.cases import casework
+from workflows.cases import casework, pipeline
 from workflows.cases.models import Case
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.platform.orm import utcnow
@@ -91,8 +91,35 @@ class Site:
             "Please list the supplements you take too.",
             DatabaseOutbox(),
             lambda token: tokens.append(token) or f"{self.base}/intake/amend?t={token}",
+            message="Which supplements do you take?",
         )
         return f"{self.base}/intake/amend?t={tokens[0]}"
+
+    def answered_case(self) -> str:
+        """A Percocet case whose patient answered the coordinator's question and stopped it:
+        the case page shows the question, the answer and the change in words."""
+        sessions = self.app.extensions["ldn"].sessions
+        intake = {**valid_intake(), "medications": [{"name": "Percocet", "status": "current"}]}
+        case = routed_case(self.app, intake)
+        tokens: list[str] = []
+        casework.request_info(
+            sessions,
+            self.staff_ids["coordinator"],
+            case.id,
+            None,
+            ["medications"],
+            "OPIOID_CURRENT: stop date",
+            DatabaseOutbox(),
+            lambda token: tokens.append(token) or token,
+            message="When did you last take Percocet?",
+        )
+        stopped = {
+            **intake,
+            "medications": [{"name": "Percocet", "status": "stopped", "stopped_on": "2026-10-20"}],
+        }
+        casework.patient_amend(sessions, tokens[0], stopped, None, "On 20 October.")
+        pipeline.process(sessions, case.id, DatabaseOutbox())
+        return case.public_id
 
     def staff(self, page: Any, email: str) -> None:
         """Signed in as this staff member (one sign-in per module and account)."""
@@ -215,6 +242,25 @@ def amend_step(site: Site, page: Any) -> None:
     page.goto(site.amend_link())
     page.wait_for_url("**/intake/amend/medications")
     assert page.get_by_text("Updating your intake: part 1 of 1").is_visible()
+    assert page.get_by_text("Which supplements do you take?").is_visible()  # the question
+
+
+def amend_send_changed(site: Site, page: Any) -> None:
+    """The last page with a change listed in words, and the answer box typed in."""
+    amend_step(site, page)
+    page.get_by_label("Medication or supplement").fill("Vitamin D")
+    page.get_by_label("Dose (optional)").fill("1000 IU")
+    page.locator("button[value=next]:visible").click()
+    page.wait_for_url("**/intake/amend/send")
+    assert page.locator("ul.changes li").count() == 1
+    page.get_by_label("Your answer to the question").fill("Vitamin D, 1000 IU a day.")
+
+
+def amend_send_with_errors(site: Site, page: Any) -> None:
+    """Nothing changed and nothing written: the patient is told, beside the answer box."""
+    amend_send(site, page)
+    page.get_by_role("button", name="Send my updated answers").click()
+    assert page.locator(".error-summary").is_visible()
 
 
 def amend_step_with_errors(site: Site, page: Any) -> None:
@@ -231,7 +277,7 @@ def amend_send(site: Site, page: Any) -> None:
 
 
 def amend_done(site: Site, page: Any) -> None:
-    amend_send(site, page)
+    amend_send_changed(site, page)
     page.get_by_role("button", name="Send my updated answers").click()
     assert page.get_by_text("your answers are updated").is_visible()
 
@@ -324,6 +370,12 @@ def coordinator_case_merged(site: Site, page: Any) -> None:
     assert page.get_by_text(f"{newest} was merged into this case").is_visible()
 
 
+def coordinator_case_answered(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/cases/{site.answered_case()}")
+    assert page.locator(".question-card").get_by_text("On 20 October.").is_visible()
+
+
 def dashboard(site: Site, page: Any) -> None:
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/dashboard")
@@ -352,6 +404,8 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,
     "amend-send": amend_send,
+    "amend-send-changed": amend_send_changed,
+    "amend-send-errors": amend_send_with_errors,
     "amend-done": amend_done,
     "staff-login": staff_login,
     "staff-login-error": staff_login_error,
@@ -360,6 +414,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-case-identify-errors": coordinator_case_identify_errors,
     "staff-case-possible-duplicate": coordinator_case_possible_duplicate,
     "staff-case-merged": coordinator_case_merged,
+    "staff-case-answered": coordinator_case_answered,
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
     "physician-case": physician_case,
@@ -427,7 +482,7 @@ def test_each_step_exposes_which_answers_are_required(
 
 @pytest.mark.parametrize(
     "opened",
-    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors"],
+    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors", "amend-send-errors"],
     indirect=True,
     scope="module",
 )

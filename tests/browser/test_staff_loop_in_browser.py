@@ -43,6 +43,7 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     screenshot(coordinator, "21-staff-case")
     coordinator.get_by_text("Ask the patient for more information").click()
     coordinator.get_by_label("Medications").check()
+    coordinator.locator("#info-message").fill("Do you still take Norco?")
     coordinator.locator("#info-reason").fill("Please confirm whether you still take Norco.")
     coordinator.get_by_role("button", name="Send the request").click()
     expect(coordinator.get_by_text("The patient was asked for more information.")).to_be_visible()
@@ -69,7 +70,8 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
     assert (case.decision, case.queue) == ("eligible", "coordinator")
     coordinator.goto(f"{live_server}/staff/cases/{reference}")
     expect(coordinator.get_by_text("cleared a hard stop (OPIOID_CURRENT)")).to_be_visible()
-    expect(coordinator.get_by_text("was: Norco 10/325")).to_be_visible()
+    # The latest round's diff at the top of the page (the history repeats it).
+    expect(coordinator.locator(".question-card").get_by_text("was: Norco 10/325")).to_be_visible()
     screenshot(coordinator, "22b-staff-case-verify-amendment")
     coordinator.get_by_label("Physician").select_option(str(staff["dr_tx"]))
     coordinator.locator("#assign-reason").fill("Stopped Norco in October, confirmed by phone.")

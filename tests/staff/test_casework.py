@@ -194,6 +194,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
         **{
             "info-steps": "medications",
             "info-reason": "Is the Norco still taken?",
+            "info-message": "Do you still take Norco?",
             "info-version": str(case.version),
         },
     )
@@ -233,7 +234,8 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     assert (case.status, case.queue, case.decision) == ("routed", "coordinator", "eligible")
     page = coordinator.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
     assert "the patient's answer cleared a hard stop (OPIOID_CURRENT)" in page
-    assert "<code>medications[0].name</code>: vitamin D" in page and "was: Norco 10/325" in page
+    assert "<strong>vitamin D</strong> · Name:\n  vitamin D" in page and "was: Norco 10/325" in page
+    assert '<code class="change-path">medications[0].name</code>' in page
     assert "flags removed: OPIOID_CURRENT" in page  # the amendment's re-screening
     doctor = app.test_client()
     login(doctor, "tx@test")

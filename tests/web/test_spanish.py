@@ -396,13 +396,17 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
         **{
             "info-steps": "medications",
             "info-reason": "Is the oxycodone still taken?",
+            "info-message": "¿Sigue tomando oxicodona?",
             "info-version": str(the_case(app).version),
         },
     )
     assert response.status_code == 302
     [message] = outbox(app, "needs_info")
-    assert message.subject == f"Necesitamos más información para su formulario ({case.public_id})"
-    assert "Abra este enlace para actualizar sus respuestas" in message.body
+    assert message.subject == (
+        f"Nuestro equipo médico tiene una pregunta sobre su formulario ({case.public_id})"
+    )
+    assert "Abra este enlace para leer la pregunta" in message.body
+    assert "oxicodona" not in message.body  # the question itself is read on the page only
 
     link = re.search(r"http://localhost(/intake/amend\?t=\S+)", message.body).group(1)
     patient = app.test_client()  # the link opened in a browser set to English
@@ -411,6 +415,8 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
     assert html_lang(page) == "es"
     assert "Actualización de su formulario: parte 1 de 1" in page
     assert 'value="oxicodona 5 mg"' in page
+    assert "La pregunta de nuestro equipo médico" in page
+    assert "¿Sigue tomando oxicodona?" in page  # as the coordinator wrote it
     # the switch works while amending too, and keeps what was typed
     path = step.request.path
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

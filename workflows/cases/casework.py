@@ -40,12 +40,16 @@ __all__ = [
     "AMENDABLE_STEPS",
     "InfoRequest",
     "case_for_info_token",
+    "NothingToSend",
+    "MESSAGE_MAX",
 ]
 
 S = CaseStatus
 # How long a case may wait in each queue before it is late.
 SERVICE_TARGETS = {"physician": timedelta(hours=24), "coordinator": timedelta(hours=4)}
 AMENDABLE_STEPS = ("about", "diagnoses", "medications", "history", "goals", "ketosis")
+# The longest question to a patient and answer from one (characters).
+MESSAGE_MAX = 2000
 
 
 class CaseNotFound(LookupError):
@@ -63,6 +67,11 @@ class CaseAlreadyHandled(Exception):
 
 class NotPermitted(Exception):
     pass
+
+
+class NothingToSend(ValueError):
+    """A patient's update that changes no answer and answers nothing: the care team would
+    receive nothing, so the patient is told instead of the case going round again."""
 
 
 def _actor(db: Session, staff_id: int) -> StaffUser:
@@ -296,9 +305,17 @@ def request_info(
     reason: str,
     outbox: Outbox,
     link_for: Callable[[str], str],
+    message: str = "",
 ) -> None:
-    """Ask the patient for more: they get a link that opens only the named steps."""
+    """Ask the patient a question (``message``, shown to them as written) and open the named
+    steps for them to change; ``reason`` stays internal. The patient gets a link by email that
+    says only that a question is waiting: the question itself may be health information."""
     reason = _require_reason(reason)
+    message = (message or "").strip()
+    if not message:
+        raise ValueError("write the message to the patient: what the care team needs to know")
+    if len(message) > MESSAGE_MAX:
+        raise ValueError(f"the message to the patient is longer than {MESSAGE_MAX} characters")
     chosen = [step for step in AMENDABLE_STEPS if step in set(steps)]
     if not chosen:
         raise ValueError("choose at least one step for the patient to amend")
@@ -309,7 +326,7 @@ def request_info(
         transition(case, S.NEEDS_INFO)
         case.assignee_id = None
         case.info_token_hash = hash_token(token)
-        case.info_steps = {"steps": chosen, "reason": reason}
+        case.info_steps = {"steps": chosen, "reason": reason, "message": message}
         address = (case.intake.get("patient", {}).get("email") or "").strip()
         if address:
             outbox.send(
@@ -318,7 +335,7 @@ def request_info(
                     address, case.public_id, link_for(token), case.id, case.language
                 ),
             )
-        return {"reason": reason, "steps": chosen}
+        return {"reason": reason, "message": message, "steps": chosen}
 
     Action(sessions).run(staff_id, case_id, version, "info_requested", change)
 
@@ -331,6 +348,7 @@ class InfoRequest:
     steps: list[str]
     intake: dict[str, Any]
     language: str
+    message: str  # the care team's question, as staff wrote it ("" for an older request)
 
 
 def case_for_info_token(sessions: sessionmaker[Session], token: str) -> InfoRequest | None:
@@ -346,7 +364,13 @@ def case_for_info_token(sessions: sessionmaker[Session], token: str) -> InfoRequ
         ).first()
     if row is None or row.status != S.NEEDS_INFO or not row.info_steps:
         return None
-    return InfoRequest(row.id, list(row.info_steps["steps"]), dict(row.intake), row.language)
+    return InfoRequest(
+        row.id,
+        list(row.info_steps["steps"]),
+        dict(row.intake),
+        row.language,
+        str(row.info_steps.get("message") or ""),
+    )
 
 
 def patient_amend(
@@ -354,9 +378,15 @@ def patient_amend(
     token: str,
     document: dict[str, Any],
     draft_id: int | None = None,
+    answer: str = "",
 ) -> int:
-    """Store the amended intake and send the case back to screening (needs_info -> screening);
-    the draft the amendments were typed in is marked as this case's in the same transaction."""
+    """Store the amended intake and the patient's answer to the care team's question, and send
+    the case back to screening (needs_info -> screening); the draft the amendments were typed
+    in is marked as this case's in the same transaction. An update that changes nothing and
+    answers nothing raises NothingToSend."""
+    answer = (answer or "").strip()
+    if len(answer) > MESSAGE_MAX:
+        raise ValueError(f"the answer is longer than {MESSAGE_MAX} characters")
     with sessions.begin() as db:
         case = db.scalars(
             select(Case).where(Case.info_token_hash == hash_token(token))
@@ -367,9 +397,15 @@ def patient_amend(
         # Field by field, before and after, and the hard stops the last screening raised: the
         # routing that follows sends a case whose hard stop the patient's answer cleared to a
         # coordinator to verify, never straight to a physician.
+        changes = intake_changes(case.intake, document)
+        if not changes and not answer:
+            raise NothingToSend(case.id)
         detail = {
             "steps": steps,
-            "changes": intake_changes(case.intake, document),
+            # The question travels with its answer: the request's own columns are cleared.
+            "question": (case.info_steps or {}).get("message", ""),
+            "answer": answer,
+            "changes": changes,
             "hard_stops_before": hard_stops_of(case.screening_result),
             "flags_before": flag_codes(case),
         }

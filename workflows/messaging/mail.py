@@ -141,12 +141,12 @@ class messages:  # noqa: N801 - a namespace of message builders
         return Message(
             "needs_info",
             to,
-            gettext("More information needed for your intake (%(reference)s)")
+            gettext("Our care team has a question about your intake (%(reference)s)")
             % {"reference": reference},
             gettext(
-                "Hello,\n\nOur care team needs a little more information to continue with your "
-                "intake (%(reference)s). Please open this link to update your answers:\n\n"
-                "%(link)s\n"
+                "Hello,\n\nOur care team has a question about your intake (%(reference)s) and "
+                "needs your answer to continue. Please open this link to read the question, "
+                "answer it and update your answers if needed:\n\n%(link)s\n"
             )
             % {"reference": reference, "link": link},
             case_id,
