@@ -62,9 +62,10 @@ def ask_for_information(app: Any, case_id: int) -> None:
         case_id,
         None,
         ["medications"],
-        "When did you last take it?",
+        "Checking the opioid's dates",
         DatabaseOutbox(),
         lambda token: f"http://localhost/intake/amend?t={token}",
+        message="When did you last take it?",
     )
 
 
