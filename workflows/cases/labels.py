@@ -15,8 +15,6 @@ from pathlib import Path
 
 import yaml
 
-from workflows.screening.rules import age_on
-
 __all__ = [
     "Badge",
     "condition_label",
@@ -83,4 +81,8 @@ def flag_badge(code: str) -> Badge:
 
 def age_in_years(born: date | None, today: date) -> int | None:
     """The patient's age today (not at submission): what a coordinator on the phone needs."""
-    return age_on(born, today) if born else None
+    # As workflows.screening.rules.age_on counts it; not imported from there, since that module
+    # loads the matching libraries the web worker must not carry (tests/test_architecture.py).
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
