@@ -339,6 +339,8 @@ class Page:
     who: str  # "coordinator", "physician", "admin", "api-coordinator", "api-physician", "patient"
     path: str
     status: int = 200
+    # A search: posted with this term (the term never goes in a URL), as the search box does.
+    search: str | None = None
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,19 @@ class Sample:
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def pages(case_reference: str, amend_token: str) -> list[Page]:
+@dataclass(frozen=True)
+class SearchTerms:
+    """What the search pages look for, taken from a case in the middle of the table."""
+
+    reference: str
+    email: str
+    birth_date: str  # as MM/DD/YYYY, the American form a coordinator types
+    surname_prefix: str  # the first four letters of a last name: ~1 case in 100 matches
+    name_prefix: str  # a first name and the start of a last name ("rosa hern")
+    physician_surname_prefix: str  # a last name's start among the physician's own cases
+
+
+def pages(case_reference: str, amend_token: str, terms: SearchTerms) -> list[Page]:
     return [
         Page("/staff/queue", "coordinator", "/staff/queue"),
         Page("/staff/queue?flag=OPIOID_CURRENT", "coordinator", "/staff/queue?flag=OPIOID_CURRENT"),
@@ -367,6 +381,25 @@ def pages(case_reference: str, amend_token: str) -> list[Page]:
             "/staff/queue?queue=coordinator&patient_state=TX",
         ),
         Page("/staff/physician", "physician", "/staff/physician"),
+        Page("search: reference", "coordinator", "/staff/queue", search=terms.reference),
+        Page("search: email", "coordinator", "/staff/queue", search=terms.email),
+        Page("search: date of birth", "coordinator", "/staff/queue", search=terms.birth_date),
+        Page(
+            "search: last name prefix", "coordinator", "/staff/queue", search=terms.surname_prefix
+        ),
+        Page("search: name prefix", "coordinator", "/staff/queue", search=terms.name_prefix),
+        Page(
+            "search (physician): last name prefix",
+            "physician",
+            "/staff/physician",
+            search=terms.physician_surname_prefix,
+        ),
+        Page(
+            "search (physician): date of birth",
+            "physician",
+            "/staff/physician",
+            search=terms.birth_date,
+        ),
         Page("/staff/dashboard", "coordinator", "/staff/dashboard"),
         Page("/staff/admin/audit", "admin", "/staff/admin/audit"),
         Page("/staff/admin/audit?actor=dr.tx", "admin", "/staff/admin/audit?actor=dr.tx"),
@@ -406,6 +439,35 @@ def measured_case(database_url: str) -> str:
         )
 
 
+def search_terms(database_url: str, case_reference: str) -> SearchTerms:
+    """Terms that find the measured case (and its namesakes), and a physician's namesakes."""
+    with engine_for(database_url).connect() as connection:
+        email, born, surname, name = connection.execute(
+            text(
+                "SELECT email_key, birth_date, surname_key, name_key FROM intake_case "
+                "WHERE public_id = :reference"
+            ),
+            {"reference": case_reference},
+        ).one()
+        theirs = connection.scalar(
+            text(
+                "SELECT c.surname_key FROM intake_case c JOIN staff_user s "
+                "ON s.id = c.assignee_id WHERE s.email = :email AND c.status = 'assigned' "
+                "AND c.surname_key IS NOT NULL ORDER BY c.id DESC LIMIT 1"
+            ),
+            {"email": PHYSICIAN},
+        )
+    first = name.split()[0]
+    return SearchTerms(
+        reference=case_reference.lower(),
+        email=email,
+        birth_date=born.strftime("%m/%d/%Y"),
+        surname_prefix=surname[:4],
+        name_prefix=f"{first} {surname[:3]}",
+        physician_surname_prefix=(theirs or surname)[:4],
+    )
+
+
 def fresh_amend_token(database_url: str) -> str:
     """A coordinator asks a patient for more information, as the case page does; the link's
     token is what the patient's message would carry."""
@@ -440,13 +502,19 @@ def measure(web: Web, clients: dict[str, requests.Session], page: Page, budget: 
     (at least three) when the page is slow."""
     client = clients[page.who]
     url = web.base + page.path
+    form = {"term": page.search, "csrf_token": csrf_of(client, url)} if page.search else None
 
     def timed_get() -> tuple[float, int]:
         before = time.perf_counter()
-        answer = client.get(url, allow_redirects=False)
+        if form is not None:
+            answer = client.post(url, data=form, allow_redirects=False)
+        else:
+            answer = client.get(url, allow_redirects=False)
         elapsed = (time.perf_counter() - before) * 1000
         if answer.status_code != page.status:
             raise SystemExit(f"{page.name}: {answer.status_code}, expected {page.status}")
+        if form is not None and "case-table" not in answer.text:
+            raise SystemExit(f"{page.name}: no results table")
         return elapsed, int(answer.headers.get("X-Statement-Count", "-1"))
 
     for _ in range(WARM_UPS):
@@ -596,6 +664,7 @@ def run_size(
     counts = table_counts(engine_for(url))
     case_reference = measured_case(url)
     amend_token = fresh_amend_token(url)
+    terms = search_terms(url, case_reference)
     # Nothing carried over from the last size: the dashboard figures (and sign-in limits) in
     # Redis belong to its database. Then the figures as beat computes them, timed.
     redis_lib.Redis.from_url(redis.url).flushall()
@@ -608,7 +677,7 @@ def run_size(
         peak_signing_in = web.restart_peak()
         load_before = os.getloadavg()[0]
         samples = []
-        for page in pages(case_reference, amend_token):
+        for page in pages(case_reference, amend_token, terms):
             if args.pages and not any(part in page.name for part in args.pages.split(",")):
                 continue
             print(f"scale: {size:,} {page.name}", file=sys.stderr, flush=True)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases import casework, lifecycle, pipeline
 from workflows.cases.models import Case
+from workflows.cases.patient_fields import person_key
 from workflows.cases.submission import submit_intake
 from workflows.messaging.mail import DatabaseOutbox
 from workflows.platform.orm import utcnow
@@ -251,7 +252,8 @@ INSERT INTO intake_case (
   id, public_id, access_token_hash, status, submitted_at, created_at, updated_at, intake,
   screening_result, rule_set_version, decision, queue, priority, pipeline_attempts, last_error,
   notified_at, routed_at, accepted_at, patient_state, assignee_id, info_token_hash, info_steps,
-  version, language)
+  version, language, patient_name, name_key, surname_key, email_key, birth_date, state_typed,
+  main_condition)
 SELECT p.case_id, pg_temp.bench_reference(p.case_id),
        md5(random()::text) || md5(random()::text), t.status, p.created_at::date, p.created_at,
        t.updated_at + p.shift, t.intake, t.screening_result, t.rule_set_version, t.decision,
@@ -259,8 +261,17 @@ SELECT p.case_id, pg_temp.bench_reference(p.case_id),
        t.routed_at + p.shift, t.accepted_at + p.shift, t.patient_state, t.assignee_id,
        CASE WHEN t.info_token_hash IS NULL THEN NULL
             ELSE md5(random()::text) || md5(random()::text) END,
-       t.info_steps, t.version, t.language
+       t.info_steps, t.version, t.language,
+       who.first || ' ' || who.last, who.first_key || ' ' || who.last_key, who.last_key,
+       who.first_key || '.' || who.last_key || p.case_id || '@example.org',
+       date '1940-01-01' + ((p.case_id * 48271) % 23000)::int, t.state_typed, t.main_condition
 FROM clone_plan p JOIN intake_case t ON t.id = p.template_id
+CROSS JOIN LATERAL (
+  SELECT (CAST(:first_names AS text[]))[1 + (p.case_id * 7919) % :first_count] AS first,
+         (CAST(:first_keys AS text[]))[1 + (p.case_id * 7919) % :first_count] AS first_key,
+         (CAST(:last_names AS text[]))[1 + ((p.case_id * 104729) / 7) % :last_count] AS last,
+         (CAST(:last_keys AS text[]))[1 + ((p.case_id * 104729) / 7) % :last_count] AS last_key
+) who
 ORDER BY p.case_id
 """
 
@@ -311,6 +322,48 @@ FROM unidentified_medication GROUP BY name_key
 ]
 
 
+# Who the clones are about: varied names (accents included), so that the staff search reads
+# as many rows at a million cases as a real practice's would: a last name's prefix such as
+# "hern" matches about one case in a hundred, an email or a date of birth a few.
+FIRST_NAMES = ("Rosa María José Ana Luis Carmen Juan Lucía Pedro Sofía James Mary Robert "
+               "Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard "
+               "Susan Joseph Jessica Thomas Sarah Charles Karen Daniel Nancy Matthew Lisa "
+               "Anthony Betty Mark Helen Donald Sandra Steven Ashley Paul Kimberly Andrew Emily "
+               "Joshua Donna Kenneth Michelle Kevin Dorothy Brian Carol George Amanda Timothy "
+               "Melissa Ronald Deborah Jason Stephanie Édgar Inés Óscar Zoë Chloé Renée "
+               "Noël").split()  # fmt: skip
+LAST_NAMES = ("Hernández García Martínez Rodríguez López González Pérez Sánchez Ramírez Torres "
+              "Flores Rivera Gómez Díaz Cruz Morales Reyes Gutiérrez Ortiz Chávez Ramos Ruiz "
+              "Álvarez Mendoza Castillo Jiménez Moreno Romero Herrera Medina Aguilar Vargas "
+              "Castro Guzmán Fernández Muñoz Núñez Ortega Delgado Vásquez Smith Johnson "
+              "Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore Jackson "
+              "Martin Lee Thompson White Harris Clark Lewis Robinson Walker Young Allen King "
+              "Wright Scott Hill Green Adams Baker Nelson Carter Mitchell Roberts Turner "
+              "Phillips Campbell Parker Evans Edwards Collins Stewart Morris Murphy Cook Rogers "
+              "Morgan Cooper Peterson Reed Bailey Bell Kelly Howard Ward Cox Richardson Wood "
+              "Watson Brooks Bennett Gray James Hughes Price Sanders Myers Long Ross Foster "
+              "O'Brien Nguyen Tran Pham Kim Park Chen Wang Li Zhang Singh Patel Kumar Shah Cohen "
+              "Levy Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann "
+              "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno "
+              "Gallo Conti De Luca Mancini Costa Giordano Rizzo Lombardi Moretti Dubois Durand "
+              "Lefebvre Leroy Moreau Simon Laurent Michel Lefèvre Girard André Mercier "
+              "Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc "
+              "Guerin Muller Henry Roussel Nicolas Perrin Morin Mathieu Clement Gauthier "
+              "Dumont").split()  # fmt: skip
+
+
+def _people() -> dict[str, Any]:
+    """The name lists as the clone statement takes them, typed and folded as the app folds."""
+    return {
+        "first_names": list(FIRST_NAMES),
+        "first_keys": [person_key(name) for name in FIRST_NAMES],
+        "first_count": len(FIRST_NAMES),
+        "last_names": list(LAST_NAMES),
+        "last_keys": [person_key(name) for name in LAST_NAMES],
+        "last_count": len(LAST_NAMES),
+    }
+
+
 def clone_cases(engine: Engine, templates: Templates, count: int, open_share: float) -> None:
     """`count` more cases, cloned from the templates in one transaction."""
     if count <= 0:
@@ -330,7 +383,7 @@ def clone_cases(engine: Engine, templates: Templates, count: int, open_share: fl
                 "first_id": first_id,
             },
         )
-        connection.execute(text(_CLONE_CASES))
+        connection.execute(text(_CLONE_CASES), _people())
         connection.execute(
             text(
                 "SELECT setval(pg_get_serial_sequence('intake_case', 'id'), max(id))"

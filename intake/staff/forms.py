@@ -194,3 +194,15 @@ def duplicate_forms(
         ]
         forms[mark.id] = (merge, DismissDuplicateForm(prefix=f"dismiss{mark.id}", formdata=None))
     return forms
+
+
+class SearchForm(FlaskForm):
+    """The lists' search box. Posted, never in the URL: the term is a name, an email or a date
+    of birth, and URLs end up in browser history, proxy logs and the Referer header."""
+
+    term = StringField(
+        "Search by reference, name, email or date of birth",
+        [Length(max=200, message="Type at most 200 characters.")],
+        description="LDN-7KQ2-M9XD, a name or its start (hern, rosa hern), an email address, "
+        "or a date of birth (1971-03-17 or 03/17/1971).",
+    )

@@ -41,10 +41,11 @@ from intake.staff.forms import (
     ReasonForm,
     RequestInfoForm,
     RerouteForm,
+    SearchForm,
     duplicate_forms,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
-from workflows.cases import casework, duplicates, medications, queries, staff_lists
+from workflows.cases import casework, duplicates, labels, medications, queries, search, staff_lists
 from workflows.cases.amendments import info_rounds
 from workflows.cases.case_page import assignable_physicians, case_id_for_staff, view_case
 from workflows.cases.change_labels import labelled_amendments
@@ -122,54 +123,104 @@ def _page_position() -> tuple[str | None, bool]:
     return request.args.get("after") or None, False
 
 
-@bp.get("/queue")
+@bp.route("/queue", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def queue() -> ResponseReturnValue:
+    """The queue (GET, with its filters in the URL), or the results of a search (POST: the
+    term is personal data and stays out of the URL; the results are rendered in the answer)."""
     filters = _filters()
-    cursor, backwards = _page_position()
     now = utcnow()
     ldn = services()
+    form = SearchForm()
+    found: search.SearchResult | None = None
+    page: queries.Page | None = None
     try:
-        page = staff_lists.view_coordinator_queue(
-            ldn.sessions, current_user.id, filters, ldn.settings.page_size, cursor, backwards, now
-        )
+        if request.method == "POST" and _searched(form):
+            found, staffing = staff_lists.search_as_coordinator(
+                ldn.sessions, current_user.id, form.term.data or "", ldn.settings.page_size
+            )
+        else:
+            cursor, backwards = _page_position()
+            page, staffing = staff_lists.view_coordinator_queue(
+                ldn.sessions,
+                current_user.id,
+                filters,
+                ldn.settings.page_size,
+                cursor,
+                backwards,
+                now,
+            )
     except queries.InvalidCursor:
         abort(400)
     except StaffNotFound:
         abort(403)
     return render_template(
         "staff/queue.html",
-        rows=[_row(row, now) for row in page.rows],
+        rows=[_row(row, now, staffing) for row in _listed(found, page)],
         page=page,
+        found=found,
+        search_form=form,
         page_args=filters.as_args(),
         filters=filters,
         # The review codes too: a person must look at each (MEDICATION_UNIDENTIFIED).
         flag_codes=list(dict.fromkeys([*(c.value for c in FlagCode), *REVIEW_CODES])),
         now=now,
-    )
+        show_assign=True,
+    ), (422 if form.errors else 200)
 
 
-@bp.get("/physician")
+@bp.route("/physician", methods=["GET", "POST"])
 @role_required("physician")
 def physician() -> ResponseReturnValue:
-    cursor, backwards = _page_position()
+    """The physician's list, or a search of the cases they may see (POST, as the queue's)."""
     now = utcnow()
     ldn = services()
+    form = SearchForm()
+    found: search.SearchResult | None = None
+    page: queries.Page | None = None
     try:
-        page = staff_lists.view_physician_list(
-            ldn.sessions, current_user.id, ldn.settings.page_size, cursor, backwards
-        )
+        if request.method == "POST" and _searched(form):
+            found = staff_lists.search_as_physician(
+                ldn.sessions, current_user.id, form.term.data or "", ldn.settings.page_size
+            )
+        else:
+            cursor, backwards = _page_position()
+            page = staff_lists.view_physician_list(
+                ldn.sessions, current_user.id, ldn.settings.page_size, cursor, backwards
+            )
     except queries.InvalidCursor:
         abort(400)
     except StaffNotFound:
         abort(403)
     return render_template(
         "staff/physician.html",
-        rows=[_row(row, now) for row in page.rows],
+        rows=[_row(row, now) for row in _listed(found, page)],
         page=page,
+        found=found,
+        search_form=form,
         page_args={},
         states=current_user.states,
-    )
+        show_assign=False,
+    ), (422 if form.errors else 200)
+
+
+def _listed(found: search.SearchResult | None, page: queries.Page | None) -> list[queries.QueueRow]:
+    return found.rows if found is not None else page.rows if page is not None else []
+
+
+def _searched(form: SearchForm) -> bool:
+    """Whether the posted search can run; if not, the error is on the form's field (the list
+    is shown under it, the term kept in the box)."""
+    if not form.validate_on_submit():
+        if not form.errors:
+            abort(400)  # no CSRF token, say: not a search from our page
+        return False
+    try:
+        search.parse_search(form.term.data or "")
+    except search.InvalidSearch as invalid:
+        form.term.errors = [*form.term.errors, str(invalid)]
+        return False
+    return True
 
 
 @bp.get("/cases/<public_id>")
@@ -260,6 +311,11 @@ def _render_case(
         duplicate_marks=page.duplicate_marks,
         duplicate_forms=duplicate_forms(case.public_id, page.duplicate_marks),
         duplicate_basis_words=duplicates.BASIS_WORDS,
+        # Assign is offered only when a physician licensed in the case's state has room.
+        may_assign=any(p.has_room for p in page.physicians),
+        state_shown=case.patient_state
+        if case.patient_state not in (None, "OTHER")
+        else (case.state_typed or "the patient's state"),
     ), (422 if refused else 200)
 
 
@@ -563,18 +619,40 @@ def age_text(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def _row(row: queries.QueueRow, now: Any) -> dict[str, Any]:
+def _row(
+    row: queries.QueueRow, now: Any, staffing: queries.Staffing | None = None
+) -> dict[str, Any]:
+    is_licensed = row.patient_state not in (None, "OTHER")
     return {
         "public_id": row.public_id,
         "status": row.status,
         "queue": row.queue,
-        "decision": row.decision,
+        "decision": labels.decision_badge(row.decision),
         "priority": row.priority,
         "patient_state": row.patient_state,
-        "flags": row.flags,
+        "flags": [(code, labels.flag_badge(code)) for code in row.flags],
         "possible_duplicate": bool(row.possible_duplicate),
-        "age": age_text(now - row.waiting_since),
+        # Where the patient lives as they typed it, when it is no state we are licensed in.
+        "state_typed": None if is_licensed else (row.state_typed or "state not given"),
+        "waiting": age_text(now - row.waiting_since),
         "late": row.is_late(now),
         "assignee_id": row.assignee_id,
         "language": known_language(row.language),
+        "name": row.patient_name,
+        "age": labels.age_in_years(row.birth_date, now.date()),
+        "condition": labels.condition_label(row.main_condition),
+        "assign": _assign_offer(row, staffing) if staffing is not None else None,
     }
+
+
+def _assign_offer(row: queries.QueueRow, staffing: queries.Staffing) -> tuple[bool, str] | None:
+    """(offered, words) for a case waiting to be assigned: Assign where a physician licensed
+    in its state has room, else why not; None for a case that is not waiting for one."""
+    if row.status not in ("routed", "waitlisted"):
+        return None
+    if staffing.may_assign(row.patient_state):
+        return True, "Assign"
+    if row.patient_state in staffing.licensed:
+        return False, f"Every physician licensed in {row.patient_state} is full"
+    where = row.state_typed if row.patient_state in (None, "OTHER") else row.patient_state
+    return False, f"No physician licensed in {where or 'the patient state'}"

@@ -387,6 +387,27 @@ def physician_list(site: Site, page: Any) -> None:
     assert page.get_by_role("link", name=site.eligible_case).is_visible()
 
 
+def queue_search(term: str, shows: str) -> Callable[[Site, Any], None]:
+    """The queue after a search for ``term``: its results, no result, or the term's error."""
+
+    def searched(site: Site, page: Any) -> None:
+        queue(site, page)
+        page.get_by_label("Search by reference, name, email or date of birth").fill(term)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_load_state()
+        assert page.get_by_text(shows).first.is_visible()
+
+    return searched
+
+
+def physician_search(site: Site, page: Any) -> None:
+    physician_list(site, page)
+    page.get_by_label("Search by reference, name, email or date of birth").fill("patient")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name=site.eligible_case).is_visible()
+
+
 def physician_case(site: Site, page: Any) -> None:
     site.staff(page, "tx@test")
     page.goto(f"{site.base}/staff/cases/{site.eligible_case}")
@@ -410,6 +431,9 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-login": staff_login,
     "staff-login-error": staff_login_error,
     "staff-queue": queue,
+    "staff-queue-search": queue_search("test pat", "cases found."),
+    "staff-queue-search-none": queue_search("nobody", "No case matches this search."),
+    "staff-queue-search-error": queue_search("31/12/1980", "YYYY-MM-DD or MM/DD/YYYY"),
     "staff-case": coordinator_case,
     "staff-case-identify-errors": coordinator_case_identify_errors,
     "staff-case-possible-duplicate": coordinator_case_possible_duplicate,
@@ -417,6 +441,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-case-answered": coordinator_case_answered,
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
+    "physician-search": physician_search,
     "physician-case": physician_case,
 }
 

@@ -67,7 +67,7 @@ def test_the_queue_filters_on_unidentified_medications_and_shows_the_code(
     page = coordinator.get("/staff/queue?flag=MEDICATION_UNIDENTIFIED").get_data(as_text=True)
     assert '<option value="MEDICATION_UNIDENTIFIED" selected>' in page
     assert unknown_case.public_id in page and plain.public_id not in page
-    assert '<span class="tag">MEDICATION_UNIDENTIFIED</span>' in page
+    assert 'badge--review badge--flag">Review: MEDICATION_UNIDENTIFIED</span>' in page
 
 
 def test_asking_the_patient_opens_the_medications_step(

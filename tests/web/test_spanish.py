@@ -442,7 +442,9 @@ def test_staff_pages_stay_english_and_show_the_patients_language(
     queue = page_of(staff.get("/staff/queue"))
     assert html_lang(queue) == "en"
     assert re.search(
-        rf"{case.public_id}</a> <span class=\"tag tag--language\"[^>]*>Spanish<", queue
+        rf"{case.public_id}</a></th>(?:(?!</tr>).)*<td data-label=\"Language\">Spanish</td>",
+        queue,
+        re.DOTALL,
     )
     page = page_of(staff.get(f"/staff/cases/{case.public_id}"))
     assert html_lang(page) == "en" and "Ver en español" not in page

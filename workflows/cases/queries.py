@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -51,6 +51,10 @@ __all__ = [
     "physician_list",
     "PhysicianLoad",
     "physicians_for_state",
+    "states_with_room",
+    "Staffing",
+    "ROW_COLUMNS",
+    "rows_with_flags",
 ]
 
 
@@ -86,6 +90,11 @@ class QueueRow:
     assignee_id: int | None
     language: str
     waiting_since: datetime
+    # Who the case is about (workflows.cases.patient_fields), for the lists to say who waits.
+    patient_name: str | None
+    birth_date: date | None
+    main_condition: str | None
+    state_typed: str | None
     flags: tuple[str, ...]
     # An open possible-duplicate mark (workflows.cases.duplicates): the lists say so.
     possible_duplicate: bool = False
@@ -107,7 +116,7 @@ class InvalidCursor(ValueError):
     """A cursor this module did not write (edited or truncated): the caller answers 400."""
 
 
-_ROW_COLUMNS = (
+ROW_COLUMNS = (
     Case.id,
     Case.public_id,
     Case.status,
@@ -120,6 +129,10 @@ _ROW_COLUMNS = (
     WAITING_SINCE.label("waiting_since"),
     # Read with the row (an EXISTS on case_duplicate's indexes), not by a query per row.
     has_open_mark(Case.id).label("possible_duplicate"),
+    Case.patient_name,
+    Case.birth_date,
+    Case.main_condition,
+    Case.state_typed,
 )
 # The sort of every queue (workflows/models.py has its index): priority, wait, id.
 QUEUE_ORDER: tuple[Any, ...] = (QUEUE_RANK, WAITING_SINCE, Case.id)
@@ -137,7 +150,7 @@ def coordinator_queue(
     now: datetime | None = None,
 ) -> Page:
     """The open cases that need a person, by priority then age (oldest first)."""
-    query = select(*_ROW_COLUMNS)
+    query = select(*ROW_COLUMNS)
     order = QUEUE_ORDER
     if filters.flag:
         # From the flag's rows of open cases (a rank only while the case is open), in their
@@ -177,12 +190,12 @@ def physician_list(
     Two segments read one after the other, each in the order of an index (their own cases by
     the assignee index, the queue by the open cases' per-state index), instead of one sort of
     every routed case of their states."""
-    theirs = select(*_ROW_COLUMNS).where(
+    theirs = select(*ROW_COLUMNS).where(
         _status_is(CaseStatus.ASSIGNED),
         Case.assignee_id == physician.id,
         Case.patient_state.in_(physician.states),
     )
-    shared = select(*_ROW_COLUMNS).where(
+    shared = select(*ROW_COLUMNS).where(
         _status_is(CaseStatus.ROUTED),
         Case.queue == "physician",
         Case.patient_state.in_(physician.states),
@@ -203,7 +216,7 @@ def _status_is(status: CaseStatus) -> ColumnElement[bool]:
 
 def _page(
     db: Session,
-    segments: Sequence[Any],  # select()s of _ROW_COLUMNS and their filters, listed in order
+    segments: Sequence[Any],  # select()s of ROW_COLUMNS and their filters, listed in order
     page_size: int,
     cursor: str | None,
     backwards: bool,
@@ -234,19 +247,24 @@ def _page(
     more, found = len(found) > page_size, found[:page_size]
     if backwards:
         found.reverse()
-    flags = _flags_of(db, [row.id for _, row in found])
-    rows = [
-        QueueRow(
-            **{column.key: getattr(row, column.key) for column in _ROW_COLUMNS},
-            flags=flags.get(row.id, ()),
-        )
-        for _, row in found
-    ]
+    rows = rows_with_flags(db, [row for _, row in found])
     first = _encode(*found[0], len(segments)) if found else None
     last = _encode(*found[-1], len(segments)) if found else None
     if backwards:
         return Page(rows, next_cursor=last, previous_cursor=first if more else None)
     return Page(rows, next_cursor=last if more else None, previous_cursor=first if cursor else None)
+
+
+def rows_with_flags(db: Session, found: Sequence[Any]) -> list[QueueRow]:
+    """QueueRows of result rows that hold ROW_COLUMNS, with their flag codes (one statement)."""
+    flags = _flags_of(db, [row.id for row in found])
+    return [
+        QueueRow(
+            **{column.key: getattr(row, column.key) for column in ROW_COLUMNS},
+            flags=flags.get(row.id, ()),
+        )
+        for row in found
+    ]
 
 
 def _flags_of(db: Session, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -323,6 +341,11 @@ class PhysicianLoad:
         return self.open_cases / self.capacity if self.capacity else float("inf")
 
     @property
+    def has_room(self) -> bool:
+        """Fewer open cases than their capacity: someone who can take one more."""
+        return self.open_cases < self.capacity
+
+    @property
     def open_cases_label(self) -> str:
         """The count as the assign form shows it: "500+" where counting stopped."""
         return f"{self.open_cases}+" if self.counting_stopped else str(self.open_cases)
@@ -349,22 +372,7 @@ def physicians_for_state(
     ]
     if not physicians:
         return []
-    assigned = union_all(
-        *(
-            select(Case.assignee_id)
-            .where(Case.assignee_id == physician.id, _status_is(CaseStatus.ASSIGNED))
-            .limit(count_up_to)
-            .subquery()
-            .select()
-            for physician in physicians
-        )
-    ).subquery()
-    open_counts: dict[int, int] = {
-        assignee: count
-        for assignee, count in db.execute(
-            select(assigned.c.assignee_id, func.count()).group_by(assigned.c.assignee_id)
-        )
-    }
+    open_counts = _open_cases_of(db, [p.id for p in physicians], count_up_to)
     loads = [
         PhysicianLoad(
             p.id,
@@ -376,3 +384,55 @@ def physicians_for_state(
         for p in physicians
     ]
     return sorted(loads, key=lambda p: (p.load, p.open_cases, p.name))
+
+
+def _open_cases_of(db: Session, physician_ids: list[int], count_up_to: int) -> dict[int, int]:
+    """Each physician's open assigned cases, counted up to ``count_up_to`` (one statement)."""
+    if not physician_ids:
+        return {}
+    assigned = union_all(
+        *(
+            select(Case.assignee_id)
+            .where(Case.assignee_id == physician_id, _status_is(CaseStatus.ASSIGNED))
+            .limit(count_up_to)
+            .subquery()
+            .select()
+            for physician_id in physician_ids
+        )
+    ).subquery()
+    return {
+        assignee: count
+        for assignee, count in db.execute(
+            select(assigned.c.assignee_id, func.count()).group_by(assigned.c.assignee_id)
+        )
+    }
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Which states a case can be assigned in: licensed (an active physician holds the licence)
+    and with room (one of them has fewer open cases than their capacity)."""
+
+    licensed: frozenset[str]
+    with_room: frozenset[str]
+
+    def may_assign(self, state: str | None) -> bool:
+        return state in self.with_room
+
+
+def states_with_room(db: Session) -> Staffing:
+    """The states where a case can be assigned now: two statements, whatever the list's
+    length (each physician's open cases are counted only up to their capacity)."""
+    physicians = db.scalars(
+        select(StaffUser).where(
+            StaffUser.role == Role.PHYSICIAN.value, StaffUser.is_active.is_(True)
+        )
+    ).all()
+    counts = _open_cases_of(
+        db, [p.id for p in physicians], max((p.capacity for p in physicians), default=0) or 1
+    )
+    licensed = frozenset(state for p in physicians for state in p.states)
+    with_room = frozenset(
+        state for p in physicians if counts.get(p.id, 0) < p.capacity for state in p.states
+    )
+    return Staffing(licensed, with_room)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases import medications, queries
+from workflows.cases import medications, queries, search
 from workflows.staff import audit
 from workflows.staff.accounts import acting_staff
 from workflows.staff.models import StaffUser
@@ -20,6 +20,8 @@ from workflows.staff.models import StaffUser
 __all__ = [
     "view_coordinator_queue",
     "view_physician_list",
+    "search_as_coordinator",
+    "search_as_physician",
     "read_queue_for_api",
     "view_unidentified_names",
     "record_unidentified_names_export",
@@ -35,11 +37,13 @@ def view_coordinator_queue(
     cursor: str | None,
     backwards: bool,
     now: datetime,
-) -> queries.Page:
-    """One page of the coordinator queue, audited as viewed with the filters that were set.
+) -> tuple[queries.Page, queries.Staffing]:
+    """One page of the coordinator queue, audited as viewed with the filters that were set, and
+    the states a case can be assigned in (the list offers Assign only there).
     Raises InvalidCursor (nothing is audited) or StaffNotFound."""
     with sessions() as db:
         page = queries.coordinator_queue(db, filters, page_size, cursor, backwards, now)
+        staffing = queries.states_with_room(db)
         audit.record(
             db,
             acting_staff(db, staff_id),
@@ -48,7 +52,7 @@ def view_coordinator_queue(
             filters={k: v for k, v in vars(filters).items() if v},
         )
         db.commit()
-    return page
+    return page, staffing
 
 
 def view_physician_list(
@@ -66,6 +70,54 @@ def view_physician_list(
         audit.record(db, physician, "physician_queue_viewed")
         db.commit()
     return page
+
+
+def search_as_coordinator(
+    sessions: sessionmaker[Session], staff_id: int, term: str, limit: int
+) -> tuple[search.SearchResult, queries.Staffing]:
+    """Every case that matches ``term`` (up to ``limit``), audited as a search, and the states
+    a case can be assigned in. Raises InvalidSearch (nothing is read or audited) or
+    StaffNotFound."""
+    wanted = search.parse_search(term)
+    with sessions() as db:
+        staff = acting_staff(db, staff_id)
+        result = search.search_cases(db, wanted, limit)
+        staffing = queries.states_with_room(db)
+        _record_search(db, staff, "queue", result)
+        db.commit()
+    return result, staffing
+
+
+def search_as_physician(
+    sessions: sessionmaker[Session], staff_id: int, term: str, limit: int
+) -> search.SearchResult:
+    """The cases the physician may see that match ``term`` (up to ``limit``), audited as a
+    search. Raises InvalidSearch (nothing is read or audited) or StaffNotFound."""
+    wanted = search.parse_search(term)
+    with sessions() as db:
+        physician = acting_staff(db, staff_id)
+        result = search.search_cases(db, wanted, limit, physician)
+        _record_search(db, physician, "physician", result)
+        db.commit()
+    return result
+
+
+def _record_search(db: Session, staff: StaffUser, where: str, result: search.SearchResult) -> None:
+    """A search is audited by its kind and what it found, never by its term: the term is a
+    name, an email or a date of birth, and the audit log is read, filtered and exported by
+    admins who need to know that a search was made and what it showed (the case references),
+    not whom someone was looking for when nothing matched."""
+    audit.record(
+        db,
+        staff,
+        "cases_searched",
+        None,
+        list=where,
+        kind=result.kind,
+        results=len(result.rows),
+        more=result.more,
+        cases=[row.public_id for row in result.rows],
+    )
 
 
 def read_queue_for_api(
