@@ -4,6 +4,7 @@ with a real Celery worker behind it. Screenshots go to test-artifacts/screenshot
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,13 +41,20 @@ def browser() -> Iterator[Any]:
 
 @contextlib.contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """Serve the app on a free port of 127.0.0.1, in a thread; yields its base URL."""
+    """Serve the app on a free port of 127.0.0.1, in a thread; yields its base URL, which is
+    also the app's PUBLIC_URL meanwhile (the links its pages and messages show open in it)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    services = app.extensions["ldn"]
+    app.extensions["ldn"] = dataclasses.replace(
+        services, settings=dataclasses.replace(services.settings, public_url=base)
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield base
     server.shutdown()
     thread.join(timeout=10)
+    app.extensions["ldn"] = services
 
 
 @pytest.fixture
