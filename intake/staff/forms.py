@@ -50,7 +50,9 @@ class ActionForm(FlaskForm):
         (someone changed the case first) links to its notice beside the form, ``-problem``."""
         links = [(f"{self.html_id}-problem", message) for message in self.form_errors]
         for field in self:
-            links.extend((field.id, message) for message in field.errors)
+            # A group of checkboxes is reached at its first box, as GOV.UK's summary does.
+            target = f"{field.id}-0" if field.type == "SelectMultipleField" else field.id
+            links.extend((target, message) for message in field.errors)
         return links
 
 
