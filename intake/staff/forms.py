@@ -30,13 +30,12 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", [InputRequired("Enter your password.")])
 
 
-class ActionForm(FlaskForm):
-    """A form of the case page. The page holds a dozen of them at once, several posting the
-    same names (decline, waitlist, retry and a physician's decline all post ``act-reason``),
-    so each form's ids start with its own ``html_id``: a label, an error and the summary's link
-    find the one field meant."""
-
-    version = HiddenField()
+class SummarisedForm(FlaskForm):
+    """A staff form that, refused, shows each error beside its field and in the page's error
+    summary (macros.html). A page may hold a dozen forms, several posting the same names
+    (decline, waitlist, retry and a physician's decline all post ``act-reason``), so each
+    form's ids start with its own ``html_id``: a label, an error and the summary's link find
+    the one field meant."""
 
     def __init__(self, *args: Any, html_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +53,12 @@ class ActionForm(FlaskForm):
             target = f"{field.id}-0" if field.type == "SelectMultipleField" else field.id
             links.extend((target, message) for message in field.errors)
         return links
+
+
+class ActionForm(SummarisedForm):
+    """A form of the case page: it carries the version of the case the page showed."""
+
+    version = HiddenField()
 
 
 def reason_field(label: str, required: str, description: str = "") -> TextAreaField:

@@ -283,6 +283,17 @@ def physician_case_decline_errors(site: Site, page: Any) -> None:
     assert page.locator("#physician-decline-reason-error").is_visible()
 
 
+def webhooks_errors(site: Site, page: Any) -> None:
+    """The admin's webhook registration sent with no address and no event."""
+    site.staff(page, "admin@test")
+    page.goto(f"{site.base}/staff/admin/webhooks")
+    for box in page.locator("#wh-events input[type=checkbox]").all():
+        box.uncheck()
+    page.get_by_role("button", name="Register endpoint").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() == 2
+
+
 def dashboard(site: Site, page: Any) -> None:
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/dashboard")
@@ -318,6 +329,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-case-identify-errors": coordinator_case_identify_errors,
     "staff-case-action-errors": coordinator_case_action_errors,
     "staff-dashboard": dashboard,
+    "staff-webhooks-errors": webhooks_errors,
     "physician-cases": physician_list,
     "physician-case": physician_case,
     "physician-case-decline-errors": physician_case_decline_errors,
@@ -387,7 +399,7 @@ def test_each_step_exposes_which_answers_are_required(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
     + ["amend-step-errors", "staff-case-identify-errors", "staff-case-action-errors"]
-    + ["physician-case-decline-errors"],
+    + ["physician-case-decline-errors", "staff-webhooks-errors"],
     indirect=True,
     scope="module",
 )
