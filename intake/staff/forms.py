@@ -83,7 +83,7 @@ class AssignForm(ActionForm):
         "Physician", [InputRequired("Choose a physician.")], coerce=int, choices=[]
     )
     reason = reason_field(
-        "Why this physician", "Give a reason for assigning: it goes into the case history."
+        "Reason for assigning", "Give a reason for assigning: it goes into the case history."
     )
 
 

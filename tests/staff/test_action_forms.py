@@ -133,17 +133,12 @@ def test_a_reason_of_spaces_is_refused_by_casework_beside_the_field(
     assert 'id="decline-reason-error"' in page
 
 
-def test_casework_names_the_field_of_a_missing_reason(app: Any, staff: dict[str, int]) -> None:
-    case = routed_case(app, _intake())
+def test_casework_names_the_field_of_a_missing_reason(
+    app: Any, staff: dict[str, int], case: Case
+) -> None:
     with pytest.raises(casework.InvalidAction) as refused:
         casework.add_note(app.extensions["ldn"].sessions, staff["coordinator"], case.id, " ")
     assert refused.value.field == "note"
-
-
-def _intake() -> dict[str, Any]:
-    from tests.conftest import valid_intake
-
-    return valid_intake()
 
 
 def test_someone_acting_first_is_said_beside_the_form_and_the_typed_reason_is_kept(
