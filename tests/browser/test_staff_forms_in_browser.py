@@ -43,13 +43,13 @@ def test_a_coordinators_refused_request_stays_open_with_the_reason_typed(
     expect(page.locator("#info-reason")).to_have_value(REASON)
     expect(page.locator("#info-steps .field-error")).to_contain_text("Choose at least one step.")
     expect(page).to_have_title(f"Error: Case {case.public_id} · Riverbend Integrative Health")
-    screenshot(page, "40-staff-form-error")
+    screenshot(page, "50-staff-form-error")
     summary.get_by_role("link", name="Choose at least one step.").click()
     expect(page.locator("#info-steps-0")).to_be_focused()
 
     page.set_viewport_size({"width": 390, "height": 844})
     assert forms_fit(page, 390)
-    screenshot(page, "41-staff-form-error-390px")
+    screenshot(page, "51-staff-form-error-390px")
 
     # Ticked and sent again, the request goes through with the reason as typed.
     page.get_by_label("Medications").check()
@@ -79,7 +79,7 @@ def test_someone_acting_first_is_said_beside_the_form_and_the_reason_is_kept(
     expect(page.locator("#waitlist-reason")).to_have_value("No physician free in Texas this month.")
     page.locator(".error-summary a").click()
     expect(problem).to_be_focused()
-    screenshot(page, "42-staff-form-conflict")
+    screenshot(page, "52-staff-form-conflict")
 
 
 def test_a_physician_decides_in_two_boxes_and_a_decline_needs_its_reason(
@@ -96,7 +96,7 @@ def test_a_physician_decides_in_two_boxes_and_a_decline_needs_its_reason(
     expect(accept.get_by_label("Note for the case history (optional)")).to_be_visible()
     expect(decline.get_by_label("Why you decline this case")).to_be_visible()
     page.locator(".decisions").scroll_into_view_if_needed()
-    screenshot(page, "43-physician-decision")
+    screenshot(page, "53-physician-decision")
 
     accept.get_by_label("Note for the case history (optional)").fill("Would start at 1.5 mg.")
     decline.get_by_role("button", name="Decline and return to coordinators").click()
@@ -107,7 +107,7 @@ def test_a_physician_decides_in_two_boxes_and_a_decline_needs_its_reason(
     expect(field).to_be_focused()
     page.set_viewport_size({"width": 390, "height": 844})
     assert forms_fit(page, 390)
-    screenshot(page, "44-physician-decline-error-390px")
+    screenshot(page, "54-physician-decline-error-390px")
     page.locator(".actions-panel").screenshot(
-        path=str(SCREENSHOTS / "44b-physician-decisions-390px.png")
+        path=str(SCREENSHOTS / "54b-physician-decisions-390px.png")
     )
