@@ -10,7 +10,16 @@ from flask_login import current_user
 from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.forms import DismissDuplicateForm, MergeForm
-from intake.staff.views import COORDINATORS, _form_error, _version, _visible_case_id, bp
+from intake.staff.views import (
+    _REFUSALS,
+    COORDINATORS,
+    Refusal,
+    _refuse,
+    _render_case,
+    _version,
+    _visible_case_id,
+    bp,
+)
 from workflows.cases import casework, duplicates
 
 __all__ = ["duplicate_action"]
@@ -19,65 +28,59 @@ __all__ = ["duplicate_action"]
 @bp.post("/cases/<public_id>/duplicates/<int:mark_id>/<action>")
 @role_required(*COORDINATORS)
 def duplicate_action(public_id: str, mark_id: int, action: str) -> ResponseReturnValue:
+    """Merge or dismiss. A refusal shows the case page again with the form open, its errors
+    beside its fields and in the summary, and what was typed (422, 409 or 403), as every
+    action of the case page does."""
+    if action not in ("merge", "dismiss"):
+        abort(404)
     case_id = _visible_case_id(public_id)
     sessions = services().sessions
-    back = redirect(url_for(".case_page", public_id=public_id) + "#duplicates-title")
-    try:
-        if action == "merge":
-            form = MergeForm(prefix=f"merge{mark_id}")
-            if not form.validate_on_submit():
-                _form_error(form)
-                return back
-            duplicates.merge(
-                sessions,
-                current_user.id,
-                case_id,
-                mark_id,
-                form.close.data or "",
-                _version(form),
-                _other_version(form),
-                form.reason.data or "",
-            )
-            done = "Merged: one case is closed as a duplicate of the other."
-        elif action == "dismiss":
-            dismiss = DismissDuplicateForm(prefix=f"dismiss{mark_id}")
-            if not dismiss.validate_on_submit():
-                _form_error(dismiss)
-                return back
-            duplicates.dismiss(
-                sessions,
-                current_user.id,
-                case_id,
-                _version(dismiss),
-                mark_id,
-                dismiss.reason.data or "",
-            )
-            done = "The possible-duplicate mark was dismissed."
-        else:
+    form: MergeForm | DismissDuplicateForm = (
+        MergeForm(prefix=f"merge{mark_id}")
+        if action == "merge"
+        else DismissDuplicateForm(prefix=f"dismiss{mark_id}")
+    )
+    status = 422
+    if form.validate_on_submit():
+        try:
+            if isinstance(form, MergeForm):
+                duplicates.merge(
+                    sessions,
+                    current_user.id,
+                    case_id,
+                    mark_id,
+                    form.close.data or "",
+                    _version(form),
+                    _other_version(form),
+                    form.reason.data or "",
+                )
+                done = "Merged: one case is closed as a duplicate of the other."
+            else:
+                duplicates.dismiss(
+                    sessions,
+                    current_user.id,
+                    case_id,
+                    _version(form),
+                    mark_id,
+                    form.reason.data or "",
+                )
+                done = "The possible-duplicate mark was dismissed."
+        except duplicates.MarkNotFound:
             abort(404)
-    except duplicates.MarkNotFound:
-        abort(404)
-    except casework.CaseAlreadyHandled as handled:
-        flash(
-            f"Not saved: {handled.by} changed one of these cases first "
-            f"({handled.action.replace('_', ' ')}"
-            + (f", {handled.at:%Y-%m-%d %H:%M} UTC" if handled.at else "")
-            + "). Check the cases, then try again.",
-            "error",
-        )
-        return back
-    except casework.TransitionNotAllowed as refused:
-        flash(
-            f"Not saved: a case that is {refused.from_state.replace('_', ' ')} cannot be "
-            "closed as a duplicate.",
-            "error",
-        )
-        return back
-    except (casework.NotPermitted, ValueError) as refused:
-        flash(f"Not saved: {refused}.", "error")
-        return back
-    flash(done, "success")
-    return back
+        except casework.TransitionNotAllowed as refused:
+            form.form_errors.append(
+                f"Not saved: a case that is {refused.from_state.replace('_', ' ')} cannot be "
+                "closed as a duplicate."
+            )
+            status = 409
+        except (*_REFUSALS, ValueError) as refused:
+            status = _refuse(form, refused) if isinstance(refused, _REFUSALS) else 422
+            if not isinstance(refused, _REFUSALS):
+                form.form_errors.append(f"Not saved: {refused}.")
+        else:
+            flash(done, "success")
+            return redirect(url_for(".case_page", public_id=public_id) + "#duplicates-title")
+    return _render_case(public_id, Refusal(f"{action}{mark_id}", form, status))
 
 
 def _other_version(form: MergeForm) -> int | None:

@@ -1,5 +1,5 @@
-"""Staff forms: every action that changes a case needs a reason; sign-in takes a password,
-then a code for accounts with two-factor sign-in."""
+"""Staff forms: every action that changes a case needs a reason (accepting takes an optional
+note); sign-in takes a password, then a code for accounts with two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from wtforms import (
 
 # types-WTForms 3.2 predates SelectChoice (WTForms 3.3): its stubs do not know it.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflows.cases.casework import AMENDABLE_STEPS, MESSAGE_MAX
@@ -31,20 +31,64 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", [InputRequired("Enter your password.")])
 
 
-class ReasonForm(FlaskForm):
+class SummarisedForm(FlaskForm):
+    """A staff form that, refused, shows each error beside its field and in the page's error
+    summary (macros.html). A page may hold a dozen forms, several posting the same names
+    (decline, waitlist, retry and a physician's decline all post ``act-reason``), so each
+    form's ids start with its own ``html_id``: a label, an error and the summary's link find
+    the one field meant."""
+
+    def __init__(self, *args: Any, html_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.html_id = html_id or self._prefix.rstrip("-") or "form"
+        for field in self:
+            field.id = f"{self.html_id}-{field.short_name}"
+            field.label.field_id = field.id
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(id, message) for the error summary, in page order: a problem with the whole form
+        (someone changed the case first) links to its notice beside the form, ``-problem``."""
+        links = [(f"{self.html_id}-problem", message) for message in self.form_errors]
+        for field in self:
+            # A group of checkboxes is reached at its first box, as GOV.UK's summary does.
+            target = f"{field.id}-0" if field.type == "SelectMultipleField" else field.id
+            links.extend((target, message) for message in field.errors)
+        return links
+
+
+class ActionForm(SummarisedForm):
+    """A form of the case page: it carries the version of the case the page showed."""
+
     version = HiddenField()
-    reason = TextAreaField(
-        "Reason", [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)]
+
+
+def reason_field(label: str, required: str, description: str = "") -> TextAreaField:
+    """A reason for the case history, named for its action so that a screen reader's list of
+    fields tells one from another."""
+    return TextAreaField(
+        label,
+        [InputRequired(required), Length(max=2000, message=TOO_LONG)],
+        description=description,
     )
 
 
-class AssignForm(ReasonForm):
+TOO_LONG = "Keep it to 2,000 characters or fewer."
+
+
+class ReasonForm(ActionForm):
+    reason = reason_field("Reason", "Give a reason: it goes into the case history.")
+
+
+class AssignForm(ActionForm):
     physician = SelectField(
         "Physician", [InputRequired("Choose a physician.")], coerce=int, choices=[]
     )
+    reason = reason_field(
+        "Reason for assigning", "Give a reason for assigning: it goes into the case history."
+    )
 
 
-class RerouteForm(ReasonForm):
+class RerouteForm(ActionForm):
     queue = SelectField(
         "Move to queue",
         choices=[
@@ -53,21 +97,13 @@ class RerouteForm(ReasonForm):
             SelectChoice("waitlist", "Waitlist"),
         ],
     )
+    reason = reason_field(
+        "Why move it", "Give a reason for moving the case: it goes into the case history."
+    )
 
 
-class RequestInfoForm(ReasonForm):
-    # The patient reads this as written, on their update page (never in the email).
-    message = TextAreaField(
-        "Message to the patient",
-        [
-            InputRequired("Write the message to the patient: what the care team needs to know."),
-            Length(max=MESSAGE_MAX),
-        ],
-    )
-    reason = TextAreaField(
-        "Internal reason (staff only)",
-        [InputRequired("Give a reason: it goes into the case history."), Length(max=2000)],
-    )
+class RequestInfoForm(ActionForm):
+    # The steps first, as the page shows them: the error summary follows the fields' order.
     steps = SelectMultipleField(
         "Steps the patient may change",
         [InputRequired("Choose at least one step.")],
@@ -77,14 +113,81 @@ class RequestInfoForm(ReasonForm):
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
+    # The patient reads this as written, on their update page (never in the email).
+    message = TextAreaField(
+        "Message to the patient",
+        [
+            InputRequired("Write the message to the patient: what the care team needs to know."),
+            Length(max=MESSAGE_MAX, message=f"Keep it to {MESSAGE_MAX:,} characters or fewer."),
+        ],
+    )
+    reason = reason_field(
+        "Internal reason (staff only)", "Give a reason: it goes into the case history."
+    )
 
 
-class NoteForm(FlaskForm):
-    note = TextAreaField("Note", [InputRequired("Write the note."), Length(max=2000)])
+class WaitlistForm(ActionForm):
+    reason = reason_field(
+        "Why the waitlist",
+        "Give a reason for the waitlist: it goes into the case history.",
+    )
 
 
-class AcceptForm(FlaskForm):
-    version = HiddenField()
+class DeclineForm(ActionForm):
+    reason = reason_field(
+        "Why decline",
+        "Give a reason for declining: it goes into the case history.",
+        description="The patient is not told this reason; it stays in the case history.",
+    )
+
+
+class RetryForm(ActionForm):
+    reason = reason_field("Why retry", "Give a reason for retrying: it goes into the case history.")
+
+
+class PhysicianDeclineForm(ActionForm):
+    reason = reason_field(
+        "Why you decline this case",
+        "Give a reason for declining: the coordinators read it in the case history.",
+        description="Required. The coordinators read it when the case returns to them.",
+    )
+
+
+class NoteForm(ActionForm):
+    note = TextAreaField(
+        "Note", [InputRequired("Write the note."), Length(max=2000, message=TOO_LONG)]
+    )
+
+
+class AcceptForm(ActionForm):
+    note = TextAreaField(
+        "Note for the case history (optional)",
+        [Optional(), Length(max=2000, message=TOO_LONG)],
+        description="Such as the plan you will discuss with the patient.",
+    )
+
+
+# Each action of the case page: its form, the prefix of the names it posts (kept as the
+# tests, scripts and other pages know them) and the start of its ids on the page.
+CASE_ACTIONS: dict[str, tuple[type[ActionForm], str, str]] = {
+    "retry": (RetryForm, "act", "retry"),
+    "assign": (AssignForm, "assign", "assign"),
+    "request-info": (RequestInfoForm, "info", "info"),
+    "reroute": (RerouteForm, "reroute", "reroute"),
+    "waitlist": (WaitlistForm, "act", "waitlist"),
+    "decline": (DeclineForm, "act", "decline"),
+    "accept": (AcceptForm, "accept", "accept"),
+    "physician-decline": (PhysicianDeclineForm, "act", "physician-decline"),
+    "note": (NoteForm, "note", "note"),
+}
+
+
+def case_action_form(action: str, submitted: bool = False) -> ActionForm:
+    """The form of one action: read from the request when ``submitted``, else empty."""
+    form_class, prefix, html_id = CASE_ACTIONS[action]
+    if submitted:
+        return form_class(prefix=prefix, html_id=html_id)
+    return form_class(prefix=prefix, html_id=html_id, formdata=None)
 
 
 class CodeForm(FlaskForm):
@@ -116,12 +219,11 @@ class ResetForm(FlaskForm):
     """An admin's reset of another account's two-factor sign-in: the CSRF token is the form."""
 
 
-class IdentifyForm(FlaskForm):
+class IdentifyForm(ActionForm):
     """What a coordinator records an unidentified (or misread) medication to be. The
     ingredient choices are the rule data's, set by the view; the service checks that at least
     one ingredient is given, chosen or typed."""
 
-    version = HiddenField()
     ingredients = SelectMultipleField(
         "Ingredients in the practice's rule data",
         choices=[],
@@ -153,11 +255,10 @@ class IdentifyForm(FlaskForm):
         return valid
 
 
-class MergeForm(FlaskForm):
+class MergeForm(ActionForm):
     """Close one of two cases of a possible-duplicate mark as a duplicate of the other. The
     page shows a form per mark (prefix "merge<mark id>"); the choices name both cases."""
 
-    version = HiddenField()
     other_version = HiddenField()
     close = RadioField(
         "Which case to close",
@@ -169,10 +270,9 @@ class MergeForm(FlaskForm):
     )
 
 
-class DismissDuplicateForm(FlaskForm):
+class DismissDuplicateForm(ActionForm):
     """Not the same patient, or not a duplicate request: the mark is dismissed."""
 
-    version = HiddenField()
     reason = TextAreaField(
         "Reason", [InputRequired("Give a reason: it goes into both histories."), Length(max=2000)]
     )

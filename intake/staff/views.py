@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -33,15 +34,13 @@ from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.dashboard import dashboard_page
 from intake.staff.forms import (
-    AcceptForm,
+    CASE_ACTIONS,
+    ActionForm,
     AssignForm,
     IdentifyForm,
     LoginForm,
-    NoteForm,
-    ReasonForm,
-    RequestInfoForm,
-    RerouteForm,
     SearchForm,
+    case_action_form,
     duplicate_forms,
 )
 from intake.staff.signin import landing_page, locked_message, start_sign_in
@@ -229,50 +228,92 @@ def case_page(public_id: str) -> ResponseReturnValue:
     return _render_case(public_id)
 
 
-def _render_case(
-    public_id: str, refused: tuple[int, IdentifyForm] | None = None
-) -> ResponseReturnValue:
-    """The case page; ``refused`` is an identification form that did not save, shown again
-    open, with its errors and everything typed in it."""
+@dataclass(frozen=True)
+class Refusal:
+    """A form that did not save, to show again open with its errors and what was typed in it:
+    ``key`` is its action (or ``med<index>``, an identification), ``status`` the page's."""
+
+    key: str
+    form: ActionForm
+    status: int
+
+
+def _offered_actions(case: Any, may_accept: bool) -> list[str]:
+    """The action forms the case page shows this staff member, in page order."""
+    if current_user.role == "physician":
+        deciding = may_accept and case.status in ("routed", "assigned")
+        return [*(["accept", "physician-decline"] if deciding else []), "note"]
+    retry = ["retry"] if case.status == "screening_failed" else []
+    return [*retry, "assign", "request-info", "reroute", "waitlist", "decline", "note"]
+
+
+def _render_case(public_id: str, refused: Refusal | None = None) -> ResponseReturnValue:
+    """The case page; after a refusal, the refused form is open with its errors beside its
+    fields and in the summary at the top, and keeps everything typed in it."""
     page = view_case(services().sessions, current_user.id, public_id)
     if page is None:
+        if refused is not None:  # the case left this physician's sight meanwhile
+            messages = [message for _, message in refused.form.error_links()]
+            flash(
+                " ".join(m if m.startswith("Not saved") else f"Not saved: {m}" for m in messages),
+                "error",
+            )
+            return redirect(landing_page(current_user.role))
         abort(404)  # a physician never learns of a case outside their licences
     case = page.case
-    # formdata=None: after a refused identification (a POST) the other forms start empty
-    # instead of reading that request's fields.
-    assign_form = AssignForm(prefix="assign", formdata=None)
-    assign_form.physician.choices = [
-        (
-            p.id,
-            f"{p.name} ({p.open_cases_label} open of {p.capacity})"
-            + (" - suggested" if i == 0 else ""),
-        )
-        for i, p in enumerate(page.physicians)
-    ]
     flags = casework.flag_codes(case)
     readings = page.readings
+    offered = _offered_actions(case, page.may_physician_accept)
+    # formdata=None: after a refused action (a POST) the other forms start empty instead of
+    # reading that request's fields.
+    forms = {action: case_action_form(action) for action in offered}
+    unidentified = "MEDICATION_UNIDENTIFIED" in flags
+    if "request-info" in forms and unidentified:
+        # Asking the patient about a medication nobody could identify: the medications step.
+        forms["request-info"].steps.data = ["medications"]
     may_identify = current_user.role in COORDINATORS and case.status in (
         s.value for s in medications.IDENTIFIABLE_STATES
     )
     families = medications.ingredient_families() if may_identify else []
-    identify_forms = {}
     for reading in readings if may_identify else []:
         form = IdentifyForm(prefix=f"med{reading.index}", formdata=None)
-        if refused is not None and refused[0] == reading.index:
-            form = refused[1]
         form.ingredients.choices = [(i, i) for f in families for i in f.ingredients]
-        identify_forms[reading.index] = form
-    unidentified = "MEDICATION_UNIDENTIFIED" in flags
-    # Asking the patient about a medication nobody could identify: the medications step.
-    info_form = RequestInfoForm(
-        prefix="info", formdata=None, data={"steps": ["medications"]} if unidentified else None
-    )
-    # Staff may write the question in the patient's language: the patient reads it as written.
-    info_form.message.description = (
-        "The patient reads this as written, on the page the emailed link opens (the email only "
-        "says that a question is waiting). The patient's language is "
-        f"{LANGUAGE_NAMES.get(case.language, case.language)}: you may write in it."
-    )
+        forms[f"med{reading.index}"] = form
+    if refused is not None and refused.key in forms:
+        if isinstance(refused.form, IdentifyForm):
+            refused.form.ingredients.choices = forms[refused.key].ingredients.choices
+        forms[refused.key] = refused.form
+    if "assign" in forms:
+        forms["assign"].physician.choices = [
+            (
+                p.id,
+                f"{p.name} ({p.open_cases_label} open of {p.capacity})"
+                + (" - suggested" if i == 0 else ""),
+            )
+            for i, p in enumerate(page.physicians)
+        ]
+    marks_forms = duplicate_forms(case.public_id, page.duplicate_marks)
+    for mark_id, (merge, dismiss) in list(marks_forms.items()):
+        # A refused merge or dismissal comes back as typed, in its own place on the page.
+        if refused is not None and refused.key == f"merge{mark_id}":
+            marks_forms[mark_id] = (cast(Any, refused.form), dismiss)
+        elif refused is not None and refused.key == f"dismiss{mark_id}":
+            marks_forms[mark_id] = (merge, cast(Any, refused.form))
+    errors = refused.form.error_links() if refused else []
+    open_form = None
+    if refused is not None and (
+        refused.key in forms or refused.key.removeprefix("merge").removeprefix("dismiss").isdigit()
+    ):
+        open_form = refused.key
+    shown = open_form is not None
+    if "request-info" in forms:
+        # Staff may write the question in the patient's language: the patient reads it as
+        # written (set after a refused form took its place: it is the same field).
+        forms["request-info"].message.description = (
+            "The patient reads this as written, on the page the emailed link opens (the email "
+            "only says that a question is waiting). The patient's language is "
+            f"{LANGUAGE_NAMES.get(case.language, case.language)}: you may write in it."
+        )
     return render_template(
         "staff/case.html",
         case=case,
@@ -288,35 +329,23 @@ def _render_case(
         readings=readings,
         family_labels=medications.family_labels() if readings else {},
         families=families,
-        identify_forms=identify_forms,
-        refused_index=refused[0] if refused else None,
-        # A refusal with no form on the page to show it (a physician's request, say).
-        refused_errors=[
-            message
-            for errors in refused[1].errors.values()
-            for message in (errors if isinstance(errors, list) else [errors])
-        ]
-        if refused and refused[0] not in identify_forms
-        else [],
+        forms=forms,
+        offered=offered,
+        open_form=open_form,
+        # The summary links to each error beside its field; a refusal with no form on the page
+        # to show it (a coordinator's action on a case that moved on, say) is listed alone.
+        error_links=errors if shown else [],
+        stray_errors=[] if shown else [{"message": message} for _, message in errors],
         info_open=unidentified,
-        forms={
-            "assign": assign_form,
-            "reason": ReasonForm(prefix="act", formdata=None),
-            "reroute": RerouteForm(prefix="reroute", formdata=None),
-            "info": info_form,
-            "note": NoteForm(prefix="note", formdata=None),
-            "accept": AcceptForm(prefix="accept", formdata=None),
-        },
-        may_accept=page.may_physician_accept,
         duplicate_marks=page.duplicate_marks,
-        duplicate_forms=duplicate_forms(case.public_id, page.duplicate_marks),
+        duplicate_forms=marks_forms,
         duplicate_basis_words=duplicates.BASIS_WORDS,
         # Assign is offered only when a physician licensed in the case's state has room.
         may_assign=any(p.has_room for p in page.physicians),
         state_shown=case.patient_state
         if case.patient_state not in (None, "OTHER")
         else (case.state_typed or "the patient's state"),
-    ), (422 if refused else 200)
+    ), (refused.status if refused else 200)
 
 
 @bp.post("/cases/<public_id>/medications/<int:index>/identify")
@@ -326,6 +355,7 @@ def identify_medication(public_id: str, index: int) -> ResponseReturnValue:
     ldn = services()
     case_id = _visible_case_id(public_id)
     form = IdentifyForm(prefix=f"med{index}")
+    status = 422
     if form.validate_on_submit():
         try:
             medications.identify_medication(
@@ -340,110 +370,112 @@ def identify_medication(public_id: str, index: int) -> ResponseReturnValue:
                 ldn.enqueue,
             )
         except medications.InvalidIdentification as invalid:
-            if invalid.field in form:
-                form[invalid.field].errors = [*form[invalid.field].errors, _sentence(str(invalid))]
-            else:
-                form.form_errors.append(f"Not saved: {invalid}.")
-        except casework.CaseAlreadyHandled as handled:
-            form.form_errors.append(
-                f"Not saved: {handled.by} changed this case first "
-                f"({handled.action.replace('_', ' ')}). Check the case below, then save again."
-            )
+            _show_beside(form, invalid.field, str(invalid))
         except casework.TransitionNotAllowed as refused:
             form.form_errors.append(
                 f"Not saved: a case that is {refused.from_state.replace('_', ' ')} is not "
                 "screened again."
             )
-        except casework.NotPermitted as refused:
-            form.form_errors.append(f"Not saved: {refused}.")
+            status = 409
+        except _REFUSALS as refused:
+            status = _refuse(form, refused)
         else:
             flash("Identification recorded. The case is being screened again with it.", "success")
             return redirect(url_for(".case_page", public_id=public_id) + "#medications-title")
-    return _render_case(public_id, (index, form))
+    return _render_case(public_id, Refusal(f"med{index}", form, status))
 
 
 def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
+def _show_beside(form: ActionForm, field: str, message: str) -> None:
+    """A service's refusal of one field, beside that field (or above the form)."""
+    if field in form:
+        form[field].errors = [*form[field].errors, _sentence(message)]
+    else:
+        form.form_errors.append(f"Not saved: {_sentence(message)}")
+
+
+_REFUSALS = (casework.CaseAlreadyHandled, casework.TransitionNotAllowed, casework.NotPermitted)
+
+
+def _refuse(form: ActionForm, refused: Exception) -> int:
+    """Say beside the form why the case could not take it; the page's status."""
+    if isinstance(refused, casework.CaseAlreadyHandled):
+        when = f", {refused.at:%Y-%m-%d %H:%M} UTC" if refused.at else ""
+        form.form_errors.append(
+            f"Not saved: {refused.by} changed this case first "
+            f"({refused.action.replace('_', ' ')}{when}). The page now shows the case as it is: "
+            "check it, then send again. What you typed is kept."
+        )
+        return 409
+    if isinstance(refused, casework.TransitionNotAllowed):
+        form.form_errors.append(
+            f"Not saved: a case that is {refused.from_state.replace('_', ' ')} cannot be moved "
+            f"to {refused.to_state.replace('_', ' ')}."
+        )
+        return 409
+    form.form_errors.append(f"Not saved: {refused}.")
+    return 403
+
+
 @bp.post("/cases/<public_id>/<action>")
 @role_required(*ANY_STAFF)
 def case_action(public_id: str, action: str) -> ResponseReturnValue:
+    """One action on a case. A refusal (a missing reason, a case someone else changed first)
+    shows the page again with the form open, its errors and what was typed; 422, 409 or 403."""
+    if action not in CASE_ACTIONS:
+        abort(404)
     case_id = _visible_case_id(public_id)
-    staff_id = current_user.id
-    back = redirect(url_for(".case_page", public_id=public_id))
-    try:
-        done = _act(action, staff_id, case_id, public_id)
-    except casework.CaseAlreadyHandled as handled:
-        flash(
-            f"Not saved: {handled.by} changed this case first ({handled.action.replace('_', ' ')}"
-            + (f", {handled.at:%Y-%m-%d %H:%M} UTC" if handled.at else "")
-            + ").",
-            "error",
-        )
-        return back
-    except casework.TransitionNotAllowed as refused:
-        flash(
-            f"Not saved: a case that is {refused.from_state.replace('_', ' ')} cannot be moved to {refused.to_state.replace('_', ' ')}.",
-            "error",
-        )
-        return back
-    except (casework.NotPermitted, ValueError) as refused:
-        flash(f"Not saved: {refused}.", "error")
-        return back
-    if done is None:
-        return back
-    flash(done, "success")
-    if current_user.role == "physician" and action == "physician-decline":
-        return redirect(url_for(".physician"))
-    return back
+    form = case_action_form(action, submitted=True)
+    if isinstance(form, AssignForm):
+        physicians = assignable_physicians(services().sessions, case_id)
+        form.physician.choices = [(p.id, p.name) for p in physicians]
+    status = 422
+    if form.validate_on_submit():
+        try:
+            done = _act(action, form, case_id)
+        except casework.InvalidAction as invalid:
+            _show_beside(form, invalid.field, str(invalid))
+        except _REFUSALS as refused:
+            status = _refuse(form, refused)
+        else:
+            flash(done, "success")
+            if action == "physician-decline":  # the case is no longer theirs to see
+                return redirect(url_for(".physician"))
+            return redirect(url_for(".case_page", public_id=public_id))
+    return _render_case(public_id, Refusal(action, form, status))
 
 
-def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None:
+def _act(action: str, form: Any, case_id: int) -> str:
+    """Run a validated action; returns what to tell the staff member."""
     ldn = services()
-    sessions = ldn.sessions
+    sessions, staff_id, version = ldn.sessions, current_user.id, _version(form)
     if action == "accept":
-        form = AcceptForm(prefix="accept")
-        if not form.validate_on_submit():
-            abort(400)
-        casework.accept(sessions, staff_id, case_id, _version(form), ldn.send_webhook)
+        casework.accept(
+            sessions, staff_id, case_id, version, ldn.send_webhook, note=form.note.data or ""
+        )
         return "You accepted this case."
     if action == "note":
-        form = NoteForm(prefix="note")
-        if not form.validate_on_submit():
-            _form_error(form)
-            return None
         casework.add_note(sessions, staff_id, case_id, form.note.data or "")
         return "Note added."
     if action == "assign":
-        form = AssignForm(prefix="assign")
-        form.physician.choices = [(p.id, p.name) for p in assignable_physicians(sessions, case_id)]
-        if not form.validate_on_submit():
-            _form_error(form)
-            return None
         casework.assign(
-            sessions, staff_id, case_id, _version(form), form.physician.data, form.reason.data or ""
+            sessions, staff_id, case_id, version, form.physician.data, form.reason.data or ""
         )
         return "Case assigned."
     if action == "reroute":
-        form = RerouteForm(prefix="reroute")
-        if not form.validate_on_submit():
-            _form_error(form)
-            return None
         casework.reroute(
-            sessions, staff_id, case_id, _version(form), form.queue.data, form.reason.data or ""
+            sessions, staff_id, case_id, version, form.queue.data, form.reason.data or ""
         )
         return f"Case moved to the {form.queue.data} queue."
     if action == "request-info":
-        form = RequestInfoForm(prefix="info")
-        if not form.validate_on_submit():
-            _form_error(form)
-            return None
         casework.request_info(
             sessions,
             staff_id,
             case_id,
-            _version(form),
+            version,
             form.steps.data or [],
             form.reason.data or "",
             ldn.outbox,
@@ -452,13 +484,7 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         )
         return "The patient was asked for more information."
     if action == "retry":
-        form = ReasonForm(prefix="act")
-        if not form.validate_on_submit():
-            _form_error(form)
-            return None
-        casework.retry_screening(
-            sessions, staff_id, case_id, _version(form), form.reason.data or ""
-        )
+        casework.retry_screening(sessions, staff_id, case_id, version, form.reason.data or "")
         ldn.enqueue(case_id)  # after the commit, so the worker finds the case received
         return "The case was sent through screening again."
     simple: dict[str, tuple[Callable[..., object], str]] = {
@@ -466,20 +492,9 @@ def _act(action: str, staff_id: int, case_id: int, public_id: str) -> str | None
         "waitlist": (casework.waitlist, "Case moved to the waitlist."),
         "physician-decline": (casework.physician_decline, "Case returned to the coordinators."),
     }
-    if action not in simple:
-        abort(404)
-    form = ReasonForm(prefix="act")
-    if not form.validate_on_submit():
-        _form_error(form)
-        return None
     function, message = simple[action]
-    function(sessions, staff_id, case_id, _version(form), form.reason.data or "")
+    function(sessions, staff_id, case_id, version, form.reason.data or "")
     return message
-
-
-def _form_error(form: Any) -> None:
-    messages = [message for errors in form.errors.values() for message in errors]
-    flash("Not saved: " + " ".join(messages), "error")
 
 
 def _version(form: Any) -> int | None:

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from intake.api.redis_client import redis_client
 from intake.services import services
 from intake.staff.auth import role_required
+from intake.staff.forms import SummarisedForm
 from intake.staff.views import bp
 from workflows.messaging import webhook_admin, webhooks
 from workflows.platform.orm import utcnow
@@ -30,7 +31,7 @@ from workflows.staff.accounts import StaffNotFound
 __all__ = ["EndpointForm", "EndpointActionForm"]
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(SummarisedForm):
     url = URLField(
         "Endpoint address (https://)",
         [InputRequired("Enter the endpoint's address (https://...)."), Length(max=500)],
@@ -94,6 +95,11 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
     if status not in (None, *webhooks.DeliveryStatus.ALL):
         status = None
     page = webhook_admin.read_webhooks_page(services().sessions, status)
+    form.url.description = "For example https://crm.practice.example/hooks/ldn" + (
+        ". Development: http://127.0.0.1 is allowed too."
+        if services().settings.webhook_allow_local_http
+        else "."
+    )
     return render_template(
         "staff/webhooks.html",
         form=form,
@@ -114,7 +120,7 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
 def webhooks_page() -> ResponseReturnValue:
     shown = request.args.get("shown")
     return _page(
-        EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES)),
+        EndpointForm(formdata=None, events=list(webhooks.EVENT_TYPES), html_id="wh"),
         _take_over(shown) if shown else None,
     )
 
@@ -122,7 +128,7 @@ def webhooks_page() -> ResponseReturnValue:
 @bp.post("/admin/webhooks")
 @role_required("admin")
 def webhook_register() -> ResponseReturnValue:
-    form = EndpointForm()
+    form = EndpointForm(html_id="wh")
     if not form.validate_on_submit():
         return _page(form), 400
     ldn = services()
@@ -136,7 +142,8 @@ def webhook_register() -> ResponseReturnValue:
             ldn.settings.webhook_allow_local_http,
         )
     except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
-        form.url.errors = [*form.url.errors, str(invalid)]
+        field = form.events if isinstance(invalid, webhooks.InvalidEventTypes) else form.url
+        field.errors = [*field.errors, str(invalid)]
         return _page(form), 400
     except StaffNotFound:
         abort(403)

@@ -327,9 +327,42 @@ def coordinator_case_identify_errors(site: Site, page: Any) -> None:
 
 
 def coordinator_case_details_open(page: Any) -> None:
-    closed = page.locator("details:not([open]) > summary")
-    while closed.count():
-        closed.first.click()
+    # Opened without a click, which would take the focus from the error summary.
+    page.locator("details").evaluate_all(
+        "all => all.forEach((details) => { details.open = true; })"
+    )
+
+
+def coordinator_case_action_errors(site: Site, page: Any) -> None:
+    """A coordinator's request for information sent with nothing in it: the form open with its
+    errors beside the steps and the reason, the summary at the top; every other form open too."""
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/cases/{site.opioid_case}")
+    page.locator("#info-action").evaluate("details => { details.open = true; }")
+    page.locator("#info-steps input:checked").uncheck()  # the medications step is pre-ticked
+    page.get_by_role("button", name="Send the request").click()
+    page.wait_for_load_state()
+    assert page.locator("#info-action .field-error").count() == 2
+    coordinator_case_details_open(page)
+
+
+def physician_case_decline_errors(site: Site, page: Any) -> None:
+    """A physician's decline sent without its reason."""
+    physician_case(site, page)
+    page.get_by_role("button", name="Decline and return to coordinators").click()
+    page.wait_for_load_state()
+    assert page.locator("#physician-decline-reason-error").is_visible()
+
+
+def webhooks_errors(site: Site, page: Any) -> None:
+    """The admin's webhook registration sent with no address and no event."""
+    site.staff(page, "admin@test")
+    page.goto(f"{site.base}/staff/admin/webhooks")
+    for box in page.locator("#wh-events input[type=checkbox]").all():
+        box.uncheck()
+    page.get_by_role("button", name="Register endpoint").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() == 2
 
 
 DUPLICATE_SURNAMES = ["Dupont", "Durand", "Duval", "Dumas"]
@@ -439,10 +472,13 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-case-possible-duplicate": coordinator_case_possible_duplicate,
     "staff-case-merged": coordinator_case_merged,
     "staff-case-answered": coordinator_case_answered,
+    "staff-case-action-errors": coordinator_case_action_errors,
     "staff-dashboard": dashboard,
+    "staff-webhooks-errors": webhooks_errors,
     "physician-cases": physician_list,
     "physician-search": physician_search,
     "physician-case": physician_case,
+    "physician-case-decline-errors": physician_case_decline_errors,
 }
 
 
@@ -507,7 +543,9 @@ def test_each_step_exposes_which_answers_are_required(
 
 @pytest.mark.parametrize(
     "opened",
-    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors", "amend-send-errors"],
+    [f"step-{slug}-errors" for slug in STEPS]
+    + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
+    + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"],
     indirect=True,
     scope="module",
 )
@@ -520,7 +558,13 @@ def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(open
 
 def test_screenshots_of_checked_pages(site: Site) -> None:
     """Pages after the accessibility fixes, for a person to look at."""
-    for name in ("step-history-errors", "staff-queue", "staff-case", "confirmation"):
+    for name in (
+        "step-history-errors",
+        "staff-queue",
+        "staff-case",
+        "staff-case-action-errors",
+        "confirmation",
+    ):
         page = site.new_page()
         PAGES[name](site, page)
         path = screenshot(page, f"30-a11y-{name}")

@@ -121,8 +121,9 @@ def test_a_duplicate_is_marked_on_both_cases_merged_and_another_dismissed(
     )
     phone.locator("summary", has_text="Dismiss the mark").click()
     phone.get_by_role("button", name="Dismiss the mark").click()  # no reason yet
-    expect(phone.get_by_text("Not saved: Give a reason")).to_be_visible()
-    phone.locator("summary", has_text="Dismiss the mark").click()
+    # The page comes back with the form open, the error in the summary and beside the box.
+    expect(phone.locator(".error-summary")).to_contain_text("Give a reason")
+    expect(phone.locator(".error-summary")).to_be_focused()
     phone.locator(".duplicate-mark").get_by_label("Reason").last.fill(
         "Two people: father and daughter, same name."
     )

@@ -97,8 +97,9 @@ def test_assigning_needs_a_licence_in_the_patient_state(
 ) -> None:
     case = routed_case(app, base_intake)
     sessions = app.extensions["ldn"].sessions
-    with pytest.raises(casework.NotPermitted):
+    with pytest.raises(casework.InvalidAction, match="not licensed in TX") as refused:
         casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_il"], "try")
+    assert refused.value.field == "physician"  # the page shows it beside the choice
     casework.assign(sessions, staff["coordinator"], case.id, None, staff["dr_tx"], "licensed in TX")
     assert stored_case(app, case.id).assignee_id == staff["dr_tx"]
 

@@ -319,8 +319,13 @@ def test_a_merge_without_a_reason_keeps_the_case_open_and_says_why(
         f"duplicates/{mark_id}/merge",
         **{f"merge{mark_id}-close": "other", f"merge{mark_id}-reason": ""},
     )
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Not saved: Give a reason" in page
+    # The page comes back with the merge form open, the error beside the reason and in the
+    # summary, and the choice kept.
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Give a reason: it goes into both histories." in page
+    assert re.search(r'<details class="action"[^>]*open><summary>Merge the two cases', page)
+    assert re.search(r'value="other"[^>]*checked|checked[^>]*value="other"', page)
     assert stored_case(app, first.id).status == "routed"
 
 

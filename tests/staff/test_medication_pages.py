@@ -78,7 +78,7 @@ def test_asking_the_patient_opens_the_medications_step(
     assert 'value="medications"' in checkbox and "checked" in checkbox
     other = re.search(r'<input[^>]*id="info-steps-0"[^>]*>', page).group(0)
     assert "checked" not in other
-    assert '<details class="action" open><summary>Ask the patient' in page
+    assert '<details class="action" id="info-action" open><summary>Ask the patient' in page
 
 
 def test_recording_an_identification_rescreens_and_shows_who_recorded_it(
@@ -160,7 +160,7 @@ def test_a_physician_is_told_only_coordinators_record_identifications(
     page = doctor.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
     assert "Correct the reading of" not in page  # no form offered
     response = identify(doctor, case, index=0, ingredients="liothyronine", reason="I know it")
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert "Not saved: physician may not do this." in response.get_data(as_text=True)
     assert stored_case(app, case.id).status == "routed"
 
@@ -175,9 +175,9 @@ def test_a_stale_page_is_told_who_changed_the_case(
         app.extensions["ldn"].sessions, staff["admin"], unknown_case.id, None, "coordinator", "x"
     )
     response = identify(coordinator, unknown_case, other="lisinopril", reason="label")
-    assert response.status_code == 422
+    assert response.status_code == 409  # a conflict: someone else acted first
     page = response.get_data(as_text=True)
-    assert "Not saved: Ada Admin changed this case first (rerouted)" in page
+    assert "Not saved: Ada Admin changed this case first (rerouted, " in page
     assert 'value="lisinopril"' in page
 
 

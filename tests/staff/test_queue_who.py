@@ -185,8 +185,8 @@ def test_assign_is_offered_only_where_a_physician_licensed_there_has_room(
     login(client, "coord@test")
 
     queue = client.get("/staff/queue").get_data(as_text=True)
-    assert f'href="/staff/cases/{texas.public_id}#assign">Assign' in queue
-    assert f'href="/staff/cases/{ontario.public_id}#assign"' not in queue
+    assert f'href="/staff/cases/{texas.public_id}#assign-action">Assign' in queue
+    assert f'href="/staff/cases/{ontario.public_id}#assign-action"' not in queue
     texas_page = client.get(f"/staff/cases/{texas.public_id}").get_data(as_text=True)
     assert 'action="/staff/cases/' + texas.public_id + '/assign"' in texas_page
     ontario_page = client.get(f"/staff/cases/{ontario.public_id}").get_data(as_text=True)

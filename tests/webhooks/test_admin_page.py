@@ -181,3 +181,13 @@ def test_a_test_event_reaches_the_receiver_signed_and_the_page_lists_its_outcome
     assert request.payload["id"] in page
     assert request.payload["id"] not in listed("failed")
     assert "No deliveries with this outcome." in listed("failed")
+
+
+def test_a_refused_registration_links_each_error_in_the_summary_to_its_field(admin: Any) -> None:
+    response = register(admin, "", ())
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)[0]
+    assert re.findall(r'<a href="#([^"]+)">', summary) == ["wh-url", "wh-events-0"]
+    assert 'id="wh-url-error"' in page and 'id="wh-events-error"' in page
+    assert "<title>Error: Webhooks" in page

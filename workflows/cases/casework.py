@@ -35,6 +35,7 @@ __all__ = [
     "TransitionNotAllowed",
     "CaseAlreadyHandled",
     "NotPermitted",
+    "InvalidAction",
     "CaseNotFound",
     "SERVICE_TARGETS",
     "AMENDABLE_STEPS",
@@ -72,6 +73,16 @@ class NotPermitted(Exception):
 class NothingToSend(ValueError):
     """A patient's update that changes no answer and answers nothing: the care team would
     receive nothing, so the patient is told instead of the case going round again."""
+
+
+class InvalidAction(ValueError):
+    """An action refused for what was typed in it. ``field`` names the input (reason, note,
+    physician, queue, steps) so that the page can show the message beside it and keep the
+    rest of what was typed; the message is a sentence fragment, as the other errors here."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _actor(db: Session, staff_id: int) -> StaffUser:
@@ -131,10 +142,13 @@ class Action:
                 raise _last_change(db, case) from None
 
 
-def _require_reason(reason: str) -> str:
+def _require_reason(reason: str, field: str = "reason") -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ValueError("a reason is required")
+        # Spaces alone pass a form's "required" check: this is the rule that counts.
+        if field == "note":
+            raise InvalidAction(field, "write the note")
+        raise InvalidAction(field, "give a reason: it goes into the case history")
     return reason
 
 
@@ -156,11 +170,14 @@ def assign(
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
         physician = db.get(StaffUser, physician_id)
+        # What was chosen, not who chose it: shown beside the physician field.
         if physician is None or physician.role != Role.PHYSICIAN:
-            raise NotPermitted("not a physician")
+            raise InvalidAction("physician", "choose a physician from the list")
         if case.patient_state not in physician.states:
-            raise NotPermitted(
+            raise InvalidAction(
+                "physician",
                 f"{physician.name} is not licensed in {case.patient_state or 'the patient state'}"
+                ": choose a physician licensed there",
             )
         transition(case, S.ASSIGNED)
         case.assignee_id, case.queue = physician.id, "physician"
@@ -175,7 +192,11 @@ def accept(
     case_id: int,
     version: int | None,
     send_webhook: Callable[[int], None] | None = None,
+    note: str = "",
 ) -> None:
+    """A physician takes the case; ``note`` (optional) goes into the case history."""
+    note = " ".join((note or "").split())
+
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.PHYSICIAN)
         if case.status == S.ACCEPTED:
@@ -185,7 +206,7 @@ def accept(
         transition(case, S.ACCEPTED)
         case.assignee_id, case.accepted_at = user.id, utcnow()
         webhooks.record_event(db, case, "case.accepted", send_soon=send_webhook)
-        return {}
+        return {"note": note} if note else {}
 
     Action(sessions).run(staff_id, case_id, version, "accepted", change)
 
@@ -255,7 +276,7 @@ def reroute(
 ) -> None:
     reason = _require_reason(reason)
     if queue not in ("physician", "coordinator", "waitlist"):
-        raise ValueError("unknown queue")
+        raise InvalidAction("queue", "choose the physician, coordinator or waitlist queue")
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         _require_role(user, Role.COORDINATOR, Role.ADMIN)
@@ -288,7 +309,7 @@ def retry_screening(
 
 
 def add_note(sessions: sessionmaker[Session], staff_id: int, case_id: int, text: str) -> None:
-    text = _require_reason(text)
+    text = _require_reason(text, field="note")
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
         return {"note": text}
@@ -313,12 +334,16 @@ def request_info(
     reason = _require_reason(reason)
     message = (message or "").strip()
     if not message:
-        raise ValueError("write the message to the patient: what the care team needs to know")
+        raise InvalidAction(
+            "message", "write the message to the patient: what the care team needs to know"
+        )
     if len(message) > MESSAGE_MAX:
-        raise ValueError(f"the message to the patient is longer than {MESSAGE_MAX} characters")
+        raise InvalidAction(
+            "message", f"the message to the patient is longer than {MESSAGE_MAX} characters"
+        )
     chosen = [step for step in AMENDABLE_STEPS if step in set(steps)]
     if not chosen:
-        raise ValueError("choose at least one step for the patient to amend")
+        raise InvalidAction("steps", "choose at least one step for the patient to amend")
     token = new_token()
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
