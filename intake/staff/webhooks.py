@@ -104,7 +104,9 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
         statuses=webhooks.DeliveryStatus.ALL,
         new_secret=new_secret,
         event_types=webhooks.EVENT_TYPES,
-        allow_local_http=services().settings.webhook_allow_local_http,
+        allow_local_http=services().settings.webhook_allow_local_http
+        and services().settings.is_development,
+        allow_loopback=services().settings.is_development,
         now=utcnow(),
     )
 
@@ -134,6 +136,7 @@ def webhook_register() -> ResponseReturnValue:
             form.description.data or "",
             form.events.data or [],
             ldn.settings.webhook_allow_local_http,
+            allow_loopback=ldn.settings.is_development,
         )
     except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
         form.url.errors = [*form.url.errors, str(invalid)]
