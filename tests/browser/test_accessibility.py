@@ -303,6 +303,20 @@ def physician_case(site: Site, page: Any) -> None:
     assert page.get_by_role("button", name="Accept this case").is_visible()
 
 
+def admin_webhooks(site: Site, page: Any) -> None:
+    site.staff(page, "admin@test")
+    page.goto(f"{site.base}/staff/admin/webhooks")
+
+
+def admin_webhook_address_refused(site: Site, page: Any) -> None:
+    """An endpoint inside the network, refused with its reason (issue 16, item 6)."""
+    admin_webhooks(site, page)
+    page.get_by_label("Endpoint address (https://)").fill("https://169.254.169.254/latest")
+    page.get_by_role("button", name="Register endpoint").click()
+    page.wait_for_load_state()
+    assert page.locator("#wh-url-error").is_visible()
+
+
 PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
@@ -323,6 +337,8 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
     "physician-case": physician_case,
+    "staff-admin-webhooks": admin_webhooks,
+    "staff-admin-webhooks-address-refused": admin_webhook_address_refused,
 }
 
 
@@ -387,7 +403,8 @@ def test_each_step_exposes_which_answers_are_required(
 
 @pytest.mark.parametrize(
     "opened",
-    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors"],
+    [f"step-{slug}-errors" for slug in STEPS]
+    + ["amend-step-errors", "staff-admin-webhooks-address-refused"],
     indirect=True,
     scope="module",
 )
@@ -400,7 +417,13 @@ def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(open
 
 def test_screenshots_of_checked_pages(site: Site) -> None:
     """Pages after the accessibility fixes, for a person to look at."""
-    for name in ("step-history-errors", "staff-queue", "staff-case", "confirmation"):
+    for name in (
+        "step-history-errors",
+        "staff-queue",
+        "staff-case",
+        "confirmation",
+        "staff-admin-webhooks-address-refused",
+    ):
         page = site.new_page()
         PAGES[name](site, page)
         path = screenshot(page, f"30-a11y-{name}")
