@@ -110,7 +110,9 @@ def _page(form: EndpointForm, new_secret: tuple[int, str] | None = None) -> str:
         statuses=webhooks.DeliveryStatus.ALL,
         new_secret=new_secret,
         event_types=webhooks.EVENT_TYPES,
-        allow_local_http=services().settings.webhook_allow_local_http,
+        allow_local_http=services().settings.webhook_allow_local_http
+        and services().settings.is_development,
+        allow_loopback=services().settings.is_development,
         now=utcnow(),
     )
 
@@ -140,6 +142,7 @@ def webhook_register() -> ResponseReturnValue:
             form.description.data or "",
             form.events.data or [],
             ldn.settings.webhook_allow_local_http,
+            allow_loopback=ldn.settings.is_development,
         )
     except (webhooks.InvalidWebhookUrl, webhooks.InvalidEventTypes) as invalid:
         field = form.events if isinstance(invalid, webhooks.InvalidEventTypes) else form.url

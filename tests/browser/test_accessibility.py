@@ -447,6 +447,20 @@ def physician_case(site: Site, page: Any) -> None:
     assert page.get_by_role("button", name="Accept this case").is_visible()
 
 
+def admin_webhooks(site: Site, page: Any) -> None:
+    site.staff(page, "admin@test")
+    page.goto(f"{site.base}/staff/admin/webhooks")
+
+
+def admin_webhook_address_refused(site: Site, page: Any) -> None:
+    """An endpoint inside the network, refused with its reason (issue 16, item 6)."""
+    admin_webhooks(site, page)
+    page.get_by_label("Endpoint address (https://)").fill("https://169.254.169.254/latest")
+    page.get_by_role("button", name="Register endpoint").click()
+    page.wait_for_load_state()
+    assert page.locator("#wh-url-error").is_visible()
+
+
 PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
@@ -479,6 +493,8 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "physician-search": physician_search,
     "physician-case": physician_case,
     "physician-case-decline-errors": physician_case_decline_errors,
+    "staff-admin-webhooks": admin_webhooks,
+    "staff-admin-webhooks-address-refused": admin_webhook_address_refused,
 }
 
 
@@ -545,7 +561,8 @@ def test_each_step_exposes_which_answers_are_required(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
-    + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"],
+    + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
+    + ["staff-admin-webhooks-address-refused"],
     indirect=True,
     scope="module",
 )
@@ -564,6 +581,7 @@ def test_screenshots_of_checked_pages(site: Site) -> None:
         "staff-case",
         "staff-case-action-errors",
         "confirmation",
+        "staff-admin-webhooks-address-refused",
     ):
         page = site.new_page()
         PAGES[name](site, page)

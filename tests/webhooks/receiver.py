@@ -15,16 +15,20 @@ from typing import Any
 
 from workflows.messaging.webhooks import verify_signature
 
-__all__ = ["Received", "Receiver", "make_certificate", "app_trusting"]
+__all__ = ["RECEIVER_NAME", "Received", "Receiver", "make_certificate", "app_trusting"]
+
+RECEIVER_NAME = "webhooks.receiver.test"  # .test never resolves (RFC 6761): tests resolve it
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (openssl CLI): (certificate, key)."""
+    """A self-signed certificate for 127.0.0.1 and for RECEIVER_NAME (openssl CLI), the name a
+    test's resolver points at 127.0.0.1: (certificate, key)."""
     certificate, key = folder / "receiver.pem", folder / "receiver.key"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-keyout", str(key), "-out", str(certificate),
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+         "-subj", "/CN=127.0.0.1",
+         "-addext", f"subjectAltName=IP:127.0.0.1,DNS:{RECEIVER_NAME}"],
         check=True,
         capture_output=True,
     )  # fmt: skip

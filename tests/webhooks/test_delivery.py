@@ -39,7 +39,12 @@ def register(app: Any, url: str, events: tuple[str, ...] = webhooks.EVENT_TYPES)
     """An endpoint registered by the admin of make_staff: (id, secret)."""
     with app.extensions["ldn"].sessions.begin() as db:
         admin = db.scalars(select(StaffUser).where(StaffUser.email == "admin@test")).one()
-        endpoint = webhooks.register_endpoint(db, admin, url, "test receiver", events)
+        # The test app is a development one (loopback-bound, http PUBLIC_URL): the receiver on
+        # 127.0.0.1 may be called (tests/security/test_webhook_addresses.py: elsewhere not).
+        assert app.extensions["ldn"].settings.is_development
+        endpoint = webhooks.register_endpoint(
+            db, admin, url, "test receiver", events, allow_loopback=True
+        )
         return endpoint.id, endpoint.secret
 
 
@@ -66,7 +71,9 @@ def delivery(app: Any, delivery_id: int) -> WebhookDelivery:
 
 
 def sender_for(app: Any) -> webhooks.HttpsSender:
-    return webhooks.HttpsSender(ca_bundle=app.extensions["ldn"].settings.webhook_ca_bundle)
+    return webhooks.HttpsSender(
+        ca_bundle=app.extensions["ldn"].settings.webhook_ca_bundle, allow_loopback=True
+    )
 
 
 def test_a_routed_case_sends_a_signed_webhook_without_personal_data(
@@ -280,7 +287,7 @@ def test_tls_is_verified_a_receiver_with_an_untrusted_certificate_fails(
     register(app, receiver.url())
     case = routed_case(app, base_intake)
     (pending,) = deliveries(app, case_id=case.id)
-    untrusting = webhooks.HttpsSender(ca_bundle=None)
+    untrusting = webhooks.HttpsSender(ca_bundle=None, allow_loopback=True)
     with pytest.raises(ssl.SSLCertVerificationError):
         untrusting.post(receiver.url(), b"{}", {})
     assert webhooks.deliver(app.extensions["ldn"].sessions, pending.id, untrusting) == "failed"
@@ -312,17 +319,26 @@ def test_plain_http_to_the_loopback_is_delivered_only_where_development_allows_i
         with app.extensions["ldn"].sessions.begin() as db:
             admin = db.scalars(select(StaffUser).where(StaffUser.email == "admin@test")).one()
             with pytest.raises(webhooks.InvalidWebhookUrl, match="https://"):
-                webhooks.register_endpoint(db, admin, plain.url(), "", ["case.routed"])
+                webhooks.register_endpoint(
+                    db, admin, plain.url(), "", ["case.routed"], allow_loopback=True
+                )
             webhooks.register_endpoint(
-                db, admin, plain.url(), "dev", ["case.routed"], allow_local_http=True
+                db,
+                admin,
+                plain.url(),
+                "dev",
+                ["case.routed"],
+                allow_local_http=True,
+                allow_loopback=True,
             )
         first, second = routed_case(app, base_intake), routed_case(app, base_intake)
         sessions = app.extensions["ldn"].sessions
         (refused,) = deliveries(app, case_id=first.id)
-        assert webhooks.deliver(sessions, refused.id, webhooks.HttpsSender()) == "failed"
+        https_only = webhooks.HttpsSender(allow_loopback=True)
+        assert webhooks.deliver(sessions, refused.id, https_only) == "failed"
         assert delivery(app, refused.id).last_error == "InvalidWebhookUrl"
         (allowed,) = deliveries(app, case_id=second.id)
-        dev_sender = webhooks.HttpsSender(allow_local_http=True)
+        dev_sender = webhooks.HttpsSender(allow_local_http=True, allow_loopback=True)
         assert webhooks.deliver(sessions, allowed.id, dev_sender) == "delivered"
         assert [r.payload["case"]["id"] for r in plain.received()] == [second.public_id]
     finally:

@@ -167,6 +167,7 @@ def deliver_webhook(self: Task, delivery_id: int) -> None:
         ca_bundle=settings.webhook_ca_bundle,
         timeout=settings.webhook_timeout_seconds,
         allow_local_http=settings.webhook_allow_local_http,
+        allow_loopback=settings.is_development,
     )
     webhooks.deliver(_sessions(self.app), delivery_id, sender)
 

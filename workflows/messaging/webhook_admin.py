@@ -45,12 +45,21 @@ def register(
     description: str,
     event_types: Iterable[str],
     allow_local_http: bool,
+    allow_loopback: bool = False,
 ) -> tuple[int, str]:
     """A new endpoint: its id and its secret, to show the admin once. Raises
-    InvalidWebhookUrl, InvalidEventTypes or StaffNotFound (nothing is saved)."""
+    InvalidWebhookUrl (AddressNotAllowed for an address inside the network),
+    InvalidEventTypes or StaffNotFound (nothing is saved). ``allow_loopback``: development
+    only (Settings.is_development)."""
     with sessions.begin() as db:
         endpoint = webhooks.register_endpoint(
-            db, acting_staff(db, admin_id), url, description, event_types, allow_local_http
+            db,
+            acting_staff(db, admin_id),
+            url,
+            description,
+            event_types,
+            allow_local_http,
+            allow_loopback,
         )
         return endpoint.id, endpoint.secret
 

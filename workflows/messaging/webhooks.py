@@ -6,6 +6,11 @@ if the state change committed). ``deliver`` sends one delivery, signed with HMAC
 ``"{timestamp}.{body}"``, and records the outcome: delivered on 2xx, otherwise failed with the
 status code or the error's class name, retried with exponential backoff until three days after
 the event, then abandoned. Payloads carry ids and codes only, never personal data.
+
+Endpoints may only be public addresses (address_policy.py): checked for every address the name
+resolves to at registration, and again for the address each delivery dials (the connection is
+made to that checked address, so a name re-pointed inside the network in between is refused).
+Development (Settings.is_development) may call this machine's loopback as well.
 """
 
 from __future__ import annotations
@@ -17,17 +22,19 @@ import ipaddress
 import json
 import random
 import secrets
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.messaging.address_policy import Resolver, first_refused, resolve_host
 from workflows.messaging.models import WebhookDelivery, WebhookEndpoint
 from workflows.platform.after_commit import call_after_commit
 from workflows.platform.database import rows_changed
@@ -42,11 +49,13 @@ __all__ = [
     "RETRY_WINDOW",
     "DeliveryStatus",
     "InvalidWebhookUrl",
+    "AddressNotAllowed",
     "InvalidEventTypes",
     "EndpointNotFound",
     "Sender",
     "HttpsSender",
     "validate_url",
+    "check_destination",
     "register_endpoint",
     "deactivate_endpoint",
     "rotate_secret",
@@ -90,6 +99,20 @@ class DeliveryStatus:
 
 class InvalidWebhookUrl(ValueError):
     """The address cannot take deliveries; the message says why, for the admin."""
+
+
+class AddressNotAllowed(InvalidWebhookUrl):
+    """The host is, or resolves to, an address inside the network (address_policy.may_dial).
+    A delivery refused for it records this class name and makes no connection at all."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host, self.address = host, address
+        where = (
+            f"{address} is an address"
+            if host.strip("[]") == address
+            else f"{host} resolves to {address}, an address"
+        )
+        super().__init__(f"{where} inside the network; webhooks may only call public addresses.")
 
 
 class InvalidEventTypes(ValueError):
@@ -146,6 +169,26 @@ def validate_url(url: str, allow_local_http: bool = False) -> str:
     return url
 
 
+def _default_port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def check_destination(
+    url: str, allow_loopback: bool = False, resolve: Resolver = resolve_host
+) -> None:
+    """AddressNotAllowed if the URL's host is, or resolves to, any address a delivery may not
+    dial. A name that does not resolve (yet) passes: every delivery checks again anyway."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        addresses = resolve(host, _default_port(parts))
+    except (OSError, UnicodeError):
+        return
+    refused = first_refused(addresses, allow_loopback)
+    if refused is not None:
+        raise AddressNotAllowed(host, refused)
+
+
 def _event_types(chosen: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(chosen))
     unknown = [event for event in chosen if event not in EVENT_TYPES]
@@ -168,10 +211,16 @@ def register_endpoint(
     description: str,
     event_types: Iterable[str],
     allow_local_http: bool = False,
+    allow_loopback: bool = False,
+    resolve: Resolver = resolve_host,
 ) -> WebhookEndpoint:
-    """A new active endpoint with a fresh secret (show it to the admin once)."""
+    """A new active endpoint with a fresh secret (show it to the admin once). Raises
+    InvalidWebhookUrl (AddressNotAllowed for an address inside the network) or
+    InvalidEventTypes."""
+    url = validate_url(url, allow_local_http)
+    check_destination(url, allow_loopback, resolve)
     endpoint = WebhookEndpoint(
-        url=validate_url(url, allow_local_http),
+        url=url,
         description=" ".join((description or "").split())[:200],
         secret=new_secret(),
         event_types={"events": _event_types(event_types)},
@@ -388,31 +437,86 @@ class Sender(Protocol):
         ...
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP (development's loopback) to the address ``dial`` chose and checked."""
+
+    def __init__(
+        self, host: str, port: int, timeout: float, dial: Callable[[str, int], socket.socket]
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._dial = dial
+
+    def connect(self) -> None:
+        self.sock = self._dial(self.host, self.port)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the address ``dial`` chose and checked, verified (and SNI sent) for the host
+    name of the URL: the name's certificate, the checked address's socket."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float,
+        context: ssl.SSLContext,
+        dial: Callable[[str, int], socket.socket],
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._tls = context
+        self._dial = dial
+
+    def connect(self) -> None:
+        self.sock = self._tls.wrap_socket(
+            self._dial(self.host, self.port), server_hostname=self.host
+        )
+
+
 @dataclass(frozen=True)
 class HttpsSender:
     """POSTs with TLS verified against the system's CAs plus ``ca_bundle``; never follows a
-    redirect (a 3xx is a failure) and reads no more of the answer than its status."""
+    redirect (a 3xx is a failure) and reads no more of the answer than its status.
+
+    Each POST resolves the host with ``resolve``, refuses (AddressNotAllowed, before any
+    connection) if any address is not public (``allow_loopback``: this machine's too, for
+    development), then connects to the checked address itself: a second lookup, which a name
+    re-pointed in between could answer differently, never happens."""
 
     ca_bundle: str | None = None
     timeout: float = 10.0
     allow_local_http: bool = False
+    allow_loopback: bool = False
+    resolve: Resolver = resolve_host
+
+    def _dial(self, host: str, port: int) -> socket.socket:
+        addresses = self.resolve(host, port)
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "the name resolves to no address")
+        refused = first_refused(addresses, self.allow_loopback)
+        if refused is not None:
+            raise AddressNotAllowed(host, refused)
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, port), timeout=self.timeout)
+            except OSError as error:
+                failure = error
+        assert failure is not None
+        raise failure
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         validate_url(url, self.allow_local_http)
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host, port = parts.hostname or "", _default_port(parts)
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             context = ssl.create_default_context()
             if self.ca_bundle:
                 context.load_verify_locations(cafile=self.ca_bundle)
-            connection = http.client.HTTPSConnection(
-                parts.hostname or "", parts.port, timeout=self.timeout, context=context
-            )
+            connection = _PinnedHTTPSConnection(host, port, self.timeout, context, self._dial)
         else:
-            connection = http.client.HTTPConnection(
-                parts.hostname or "", parts.port, timeout=self.timeout
-            )
+            connection = _PinnedHTTPConnection(host, port, self.timeout, self._dial)
         try:
             connection.request("POST", path, body=body, headers=dict(headers))
             return connection.getresponse().status

@@ -60,10 +60,21 @@ class Settings:
     log_format: str = "json"  # one JSON object per line; "text" for a developer's terminal
 
     @property
+    def is_development(self) -> bool:
+        """A developer's own machine: the server listens on the loopback only and PUBLIC_URL is
+        not https. Development aids (/dev/outbox, webhooks to this machine) exist only here."""
+        return self.not_development_because is None
+
+    @property
     def dev_outbox_refusal(self) -> str | None:
         """Why /dev/outbox stays off although LDN_DEV_OUTBOX=1 asks for it, or None. The page
         lists every patient's address and live resume and amend links (bearer tokens): it is
         for a developer's own machine only."""
+        return self.not_development_because
+
+    @property
+    def not_development_because(self) -> str | None:
+        """Why this is not a development machine, or None when it is."""
         if self.public_url.startswith("https://"):
             return "PUBLIC_URL is https, so this is not a development machine"
         if not is_loopback(self.host):
