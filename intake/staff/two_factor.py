@@ -15,7 +15,13 @@ from markupsafe import Markup
 
 from intake.security import TWO_FACTOR_LIMIT, limiter
 from intake.services import services
-from intake.staff.auth import SESSION_ID, end_this_session, idle_too_long, role_required
+from intake.staff.auth import (
+    SESSION_ID,
+    end_this_session,
+    idle_too_long,
+    role_required,
+    session_ended_message,
+)
 from intake.staff.forms import (
     CodeForm,
     EnrolFromSessionForm,
@@ -172,7 +178,7 @@ def two_factor_enrol() -> ResponseReturnValue:
     else:
         pending = pending_sign_in()
         if pending is None or not pending.must_enrol:
-            return _start_over("Please sign in to see this page.")
+            return _start_over(session_ended_message() or "Please sign in to see this page.")
         staff_id, role, done_page = pending.staff_id, "", pending.next_page or None
         form = CodeForm()
     sessions, box = services().sessions, services().totp_secrets
@@ -209,7 +215,7 @@ def two_factor_enrol() -> ResponseReturnValue:
         enrolment=enrolment,
         qr=qr_svg(enrolment.uri),
         required=pending is not None or must_enrol(role),
-    ), (400 if error else 200)
+    ), (400 if error or form.errors else 200)
 
 
 def _show_recovery_codes(codes: list[str], next_page: str, first: bool) -> ResponseReturnValue:
