@@ -303,6 +303,28 @@ def physician_case(site: Site, page: Any) -> None:
     assert page.get_by_role("button", name="Accept this case").is_visible()
 
 
+def staff_account(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/account")
+    assert page.get_by_role("button", name="Change password").is_visible()
+
+
+def staff_account_password_errors(site: Site, page: Any) -> None:
+    """The password form sent empty: nothing is checked against the account (no failed
+    sign-in is counted), only the form's own errors."""
+    staff_account(site, page)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+
+
+def staff_enrol_with_password(site: Site, page: Any) -> None:
+    """A signed-in coordinator setting up two-factor sign-in: the password is asked too."""
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/two-factor/enrol")
+    assert page.get_by_label("Your password").is_visible()
+
+
 PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
@@ -323,6 +345,9 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "staff-dashboard": dashboard,
     "physician-cases": physician_list,
     "physician-case": physician_case,
+    "staff-account": staff_account,
+    "staff-account-password-errors": staff_account_password_errors,
+    "staff-enrol-with-password": staff_enrol_with_password,
 }
 
 
@@ -387,7 +412,8 @@ def test_each_step_exposes_which_answers_are_required(
 
 @pytest.mark.parametrize(
     "opened",
-    [f"step-{slug}-errors" for slug in STEPS] + ["amend-step-errors"],
+    [f"step-{slug}-errors" for slug in STEPS]
+    + ["amend-step-errors", "staff-account-password-errors"],
     indirect=True,
     scope="module",
 )
