@@ -202,6 +202,8 @@ def two_factor_enrol() -> ResponseReturnValue:
                     principal = principal_for(staff_id)
                     done_page = sign_in(principal, done_page)
                 return _show_recovery_codes(codes, done_page or url_for(".account"), first=True)
+        elif form.errors:  # a field left empty or malformed: say so at the top too
+            error = " ".join(message for errors in form.errors.values() for message in errors)
         enrolment = start_enrolment(sessions, box, staff_id)
     except AlreadyEnrolled:
         if pending is not None:
@@ -215,7 +217,7 @@ def two_factor_enrol() -> ResponseReturnValue:
         enrolment=enrolment,
         qr=qr_svg(enrolment.uri),
         required=pending is not None or must_enrol(role),
-    ), (400 if error or form.errors else 200)
+    ), (400 if error else 200)
 
 
 def _show_recovery_codes(codes: list[str], next_page: str, first: bool) -> ResponseReturnValue:
