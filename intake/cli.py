@@ -1,5 +1,5 @@
 """Command line: `flask --app intake staff add ...`, `staff token`, `staff reset-2fa`,
-`seed-demo`, `rescreen`."""
+`staff set-password`, `seed-demo`, `rescreen`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from flask.cli import AppGroup
 
 from intake.services import services
 from workflows.staff.accounts import (
+    WeakPassword,
     create_staff,
     describe_demo_logins,
     issue_api_token,
     seed_demo_accounts,
+    set_password,
 )
 from workflows.staff.models import Role
 from workflows.staff.two_factor import NoSuchStaff, reset_two_factor
@@ -61,6 +63,19 @@ def register(app: Flask) -> None:
             )
         else:
             click.echo(f"two-factor sign-in reset for {email}: they sign in with a password only")
+
+    @staff.command("set-password")
+    @click.argument("email")
+    @click.password_option(help="At least 12 characters.")
+    def set_password_command(email: str, password: str) -> None:
+        """Set an account's password (forgotten, or leaked): every session of it ends."""
+        try:
+            set_password(services().sessions, email, password)
+        except WeakPassword as weak:
+            raise click.ClickException(str(weak)) from None
+        except LookupError:
+            raise click.ClickException(f"there is no staff account {email}") from None
+        click.echo(f"password set for {email}; every session of the account was signed out")
 
     app.cli.add_command(staff)
 

@@ -20,7 +20,7 @@ from wtforms import (
 
 # types-WTForms 3.2 predates SelectChoice (WTForms 3.3): its stubs do not know it.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflows.cases.casework import AMENDABLE_STEPS, MESSAGE_MAX
@@ -200,6 +200,38 @@ class CodeForm(FlaskForm):
             Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="The code is 6 digits, such as 492 039."),
         ],
         description="Open the app and type the 6 digits it shows for Riverbend Integrative Health.",
+    )
+
+
+class EnrolFromSessionForm(CodeForm):
+    """Setting up an authenticator from a signed-in browser (not straight after the password):
+    the password again, so that a session alone, left open or stolen, cannot put a new
+    authenticator on the account."""
+
+    password = PasswordField(
+        "Your password",
+        [InputRequired("Enter your password: setting up two-factor sign-in needs it.")],
+        description="The password you sign in with. A signed-in browser alone cannot set up "
+        "an authenticator.",
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", [InputRequired("Enter your current password.")])
+    new = PasswordField(
+        "New password",
+        [
+            InputRequired("Enter a new password."),
+            Length(min=12, message="Use at least 12 characters for the new password."),
+        ],
+        description="At least 12 characters; a few unrelated words are easy to remember.",
+    )
+    repeat = PasswordField(
+        "New password again",
+        [
+            InputRequired("Type the new password again."),
+            EqualTo("new", message="The two new passwords are not the same: type them again."),
+        ],
     )
 
 

@@ -5,6 +5,9 @@ Between the password and the second factor nobody is signed in: the session hold
 the account must first enrol) for five minutes. Flask-Login's session starts only once the
 second factor is passed, so no page, API call or template can mistake a half-signed-in
 visitor for staff.
+
+Passing the last factor opens a session on the server too (workflows/staff/web_sessions.py):
+its id goes into the cookie, and the session ends when that row does.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user
 
 from intake.services import services
-from intake.staff.auth import Principal
+from intake.staff.auth import SESSION_ID, Principal
 from workflows.platform.orm import utcnow
 from workflows.staff.accounts import staff_account
 from workflows.staff.models import StaffUser
 from workflows.staff.two_factor import must_enrol
+from workflows.staff.web_sessions import close_session, open_session
 
 __all__ = [
     "PENDING_LIFETIME",
@@ -58,7 +62,9 @@ def landing_page(role: str) -> str:
 def start_sign_in(user: StaffUser, next_page: str | None) -> ResponseReturnValue:
     """After the right password: sign in now, or ask for the second factor (or, for a physician
     or admin without one, enrolment) first."""
-    session.clear()  # a new session at each sign-in: nothing from before survives
+    # A new session at each sign-in: nothing from before survives, on the server either.
+    close_session(services().sessions, session.get(SESSION_ID))
+    session.clear()
     enrolled = user.totp_enabled_at is not None
     if not enrolled and not must_enrol(user.role):
         return redirect(sign_in(Principal.of(user), next_page))
@@ -88,9 +94,11 @@ def forget_pending() -> None:
 
 
 def sign_in(principal: Principal, next_page: str | None = None) -> str:
-    """Start the Flask-Login session; returns the page to go to."""
+    """Start the Flask-Login session and its row on the server; returns the page to go to."""
+    close_session(services().sessions, session.get(SESSION_ID))
     session.clear()
     login_user(principal)
+    session[SESSION_ID] = open_session(services().sessions, principal.id)
     session.permanent = True
     session["staff_seen"] = utcnow().timestamp()
     return next_page or landing_page(principal.role)

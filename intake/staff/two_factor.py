@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from markupsafe import Markup
 
 from intake.security import TWO_FACTOR_LIMIT, limiter
 from intake.services import services
-from intake.staff.auth import idle_too_long, role_required
-from intake.staff.forms import CodeForm, RecoveryCodeForm, ResetForm
+from intake.staff.auth import (
+    SESSION_ID,
+    end_this_session,
+    idle_too_long,
+    role_required,
+    session_ended_message,
+)
+from intake.staff.forms import (
+    CodeForm,
+    EnrolFromSessionForm,
+    PasswordChangeForm,
+    RecoveryCodeForm,
+    ResetForm,
+)
 from intake.staff.signin import (
     forget_pending,
     locked_message,
@@ -25,7 +37,14 @@ from intake.staff.signin import (
     sign_in,
 )
 from intake.staff.views import ANY_STAFF, bp
-from workflows.staff.accounts import TooManyFailedLogins, staff_email
+from workflows.staff.accounts import (
+    InvalidLogin,
+    TooManyFailedLogins,
+    WeakPassword,
+    change_password,
+    confirm_password,
+    staff_email,
+)
 from workflows.staff.two_factor import (
     AlreadyEnrolled,
     NoEnrolmentStarted,
@@ -137,27 +156,45 @@ def _second_step(use_recovery_code: bool) -> ResponseReturnValue:
 @bp.route("/two-factor/enrol", methods=["GET", "POST"])
 @_code_limit
 def two_factor_enrol() -> ResponseReturnValue:
-    """Forced (a pending sign-in of a physician or admin) or voluntary (a signed-in account)."""
+    """Forced (a pending sign-in of a physician or admin, right after the password) or
+    voluntary (a signed-in coordinator, who types the password again here)."""
     done_page: str | None
+    form: CodeForm
     if current_user.is_authenticated:
         if idle_too_long():
-            logout_user()
-            session.clear()
+            end_this_session()
             return _start_over("You were signed out after 15 minutes without activity.")
+        if current_user.needs_enrolment:
+            # A physician or admin whose second factor was removed under this session: the
+            # new one is set up after the password, at sign-in, not from an open session.
+            end_this_session()
+            return _start_over(
+                "Two-factor sign-in was reset for your account: sign in with your password "
+                "to set it up again."
+            )
         staff_id, role, done_page = current_user.id, current_user.role, url_for(".account")
         pending = None
+        form = EnrolFromSessionForm()
     else:
         pending = pending_sign_in()
         if pending is None or not pending.must_enrol:
-            return _start_over("Please sign in to see this page.")
+            return _start_over(session_ended_message() or "Please sign in to see this page.")
         staff_id, role, done_page = pending.staff_id, "", pending.next_page or None
+        form = CodeForm()
     sessions, box = services().sessions, services().totp_secrets
-    form = CodeForm()
     error = None
     try:
         if form.validate_on_submit():
             try:
+                if isinstance(form, EnrolFromSessionForm):
+                    confirm_password(sessions, staff_id, form.password.data or "")
                 codes = confirm_enrolment(sessions, box, staff_id, form.code.data or "")
+            except TooManyFailedLogins as locked:
+                end_this_session()
+                return _start_over(locked_message(locked.resets_in), "error")
+            except InvalidLogin:
+                error = "Your password is not right: nothing was set up. Type it again."
+                form.password.errors = [error]
             except (WrongCode, NoEnrolmentStarted):
                 error = WRONG_CODE
             else:
@@ -165,6 +202,8 @@ def two_factor_enrol() -> ResponseReturnValue:
                     principal = principal_for(staff_id)
                     done_page = sign_in(principal, done_page)
                 return _show_recovery_codes(codes, done_page or url_for(".account"), first=True)
+        elif form.errors:  # a field left empty or malformed: say so at the top too
+            error = " ".join(message for errors in form.errors.values() for message in errors)
         enrolment = start_enrolment(sessions, box, staff_id)
     except AlreadyEnrolled:
         if pending is not None:
@@ -195,13 +234,52 @@ def _show_recovery_codes(codes: list[str], next_page: str, first: bool) -> Respo
 @bp.get("/account")
 @role_required(*ANY_STAFF)
 def account() -> ResponseReturnValue:
+    return _account_page(PasswordChangeForm(prefix="password"))
+
+
+def _account_page(
+    password_form: PasswordChangeForm, password_error: str | None = None
+) -> ResponseReturnValue:
     status = two_factor_status(services().sessions, current_user.id)
     return render_template(
         "staff/account.html",
         status=status,
         form=CodeForm(prefix="regenerate"),
+        password_form=password_form,
+        password_error=password_error,
         required=must_enrol(current_user.role),
-    )
+    ), (400 if password_error else 200)
+
+
+@bp.post("/account/password")
+@role_required(*ANY_STAFF)
+@_code_limit
+def change_own_password() -> ResponseReturnValue:
+    """A new password, for the current one: every other browser signed in to the account is
+    signed out; this one stays."""
+    form = PasswordChangeForm(prefix="password")
+    if not form.validate_on_submit():
+        return _account_page(form, "Your password was not changed: correct what is marked.")
+    try:
+        change_password(
+            services().sessions,
+            current_user.id,
+            form.current.data or "",
+            form.new.data or "",
+            keep_session=session.get(SESSION_ID),
+        )
+    except TooManyFailedLogins as locked:
+        end_this_session()
+        flash(locked_message(locked.resets_in), "error")
+        return redirect(url_for(".login"))
+    except InvalidLogin:
+        form.current.errors = ["Your current password is not right."]
+        return _account_page(form, "Your password was not changed: correct what is marked.")
+    except WeakPassword:
+        form.new.errors = ["Use at least 12 characters for the new password."]
+        return _account_page(form, "Your password was not changed: correct what is marked.")
+    flash("Your password was changed. Every other browser signed in was signed out.", "info")
+    return redirect(url_for(".account"))
 
 
 @bp.post("/account/recovery-codes")
@@ -220,8 +298,7 @@ def new_recovery_codes() -> ResponseReturnValue:
             services().sessions, services().totp_secrets, current_user.id, form.code.data or ""
         )
     except TooManyFailedLogins as locked:
-        logout_user()
-        session.clear()
+        end_this_session()
         flash(locked_message(locked.resets_in), "error")
         return redirect(url_for(".login"))
     except WrongCode:

@@ -19,11 +19,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from intake.api.redis_client import redis_client
 from intake.change_words import change_vocabulary
@@ -31,7 +30,7 @@ from intake.external_links import external_url
 from intake.redirect_targets import local_path
 from intake.security import LOGIN_LIMIT, limiter
 from intake.services import services
-from intake.staff.auth import role_required
+from intake.staff.auth import end_this_session, role_required
 from intake.staff.dashboard import dashboard_page
 from intake.staff.forms import (
     CASE_ACTIONS,
@@ -90,8 +89,8 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
+    """Ends this browser's session on the server too (other browsers of the account stay)."""
+    end_this_session()
     return redirect(url_for(".login"))
 
 

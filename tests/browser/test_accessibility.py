@@ -461,6 +461,28 @@ def admin_webhook_address_refused(site: Site, page: Any) -> None:
     assert page.locator("#wh-url-error").is_visible()
 
 
+def staff_account(site: Site, page: Any) -> None:
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/account")
+    assert page.get_by_role("button", name="Change password").is_visible()
+
+
+def staff_account_password_errors(site: Site, page: Any) -> None:
+    """The password form sent empty: nothing is checked against the account (no failed
+    sign-in is counted), only the form's own errors."""
+    staff_account(site, page)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+
+
+def staff_enrol_with_password(site: Site, page: Any) -> None:
+    """A signed-in coordinator setting up two-factor sign-in: the password is asked too."""
+    site.staff(page, "coord@test")
+    page.goto(f"{site.base}/staff/two-factor/enrol")
+    assert page.get_by_label("Your password").is_visible()
+
+
 PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
@@ -495,6 +517,9 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "physician-case-decline-errors": physician_case_decline_errors,
     "staff-admin-webhooks": admin_webhooks,
     "staff-admin-webhooks-address-refused": admin_webhook_address_refused,
+    "staff-account": staff_account,
+    "staff-account-password-errors": staff_account_password_errors,
+    "staff-enrol-with-password": staff_enrol_with_password,
 }
 
 
@@ -562,7 +587,7 @@ def test_each_step_exposes_which_answers_are_required(
     [f"step-{slug}-errors" for slug in STEPS]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
     + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
-    + ["staff-admin-webhooks-address-refused"],
+    + ["staff-admin-webhooks-address-refused", "staff-account-password-errors"],
     indirect=True,
     scope="module",
 )

@@ -85,3 +85,42 @@ def test_an_admin_resets_a_lost_phone_from_the_staff_page(
     page.get_by_role("button", name="Reset two-factor sign-in of tx@test").click()
     expect(page.get_by_text("Two-factor sign-in reset for tx@test")).to_be_visible()
     expect(page.get_by_role("button", name="Reset two-factor sign-in of tx@test")).to_have_count(0)
+
+
+def test_a_coordinator_enrols_with_the_password_and_changes_it(
+    browser: Any, live_server: str, app: Any
+) -> None:
+    """From a signed-in session, a new authenticator needs the password too; a new password
+    signs out the account's other browsers and keeps this one."""
+    make_staff(app)
+    other = browser.new_context().new_page()
+    sign_in_staff(other, live_server, app, "coord@test")
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    sign_in_staff(page, live_server, app, "coord@test")
+    page.get_by_role("link", name="Account").click()
+    page.get_by_role("link", name="Set up two-factor sign-in").click()
+    expect(page.get_by_label("Your password")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    code = pyotp.TOTP(secret).now()
+    page.get_by_label("Code from your authenticator app").fill(code)
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not set up yet")
+    expect(page.get_by_label("Code from your authenticator app")).to_have_value(code)  # kept
+    screenshot(page, "35-staff-enrol-asks-for-the-password")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
+    page.get_by_role("link", name="I have saved them, continue").click()
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase here")
+    page.get_by_label("New password again").fill("a brand new passphrase here")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password was changed.")).to_be_visible()
+    screenshot(page, "36-staff-password-changed")
+
+    other.reload()
+    expect(other.get_by_text("Your session has ended")).to_be_visible()
+    expect(other.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+    screenshot(other, "37-staff-session-ended")

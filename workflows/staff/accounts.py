@@ -1,4 +1,5 @@
-"""Staff accounts: argon2id passwords, lock-out after repeated failures, API tokens."""
+"""Staff accounts: argon2id passwords (and changing them), lock-out after repeated failures,
+API tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
+from workflows.staff import audit
 from workflows.staff.models import Role, StaffUser
+from workflows.staff.web_sessions import end_sessions
 
 __all__ = [
     "MAX_FAILED_LOGINS",
@@ -27,6 +30,11 @@ __all__ = [
     "count_failed_attempt",
     "create_staff",
     "authenticate",
+    "MIN_PASSWORD_LENGTH",
+    "WeakPassword",
+    "confirm_password",
+    "change_password",
+    "set_password",
     "issue_api_token",
     "staff_for_token",
     "DEMO_ACCOUNTS",
@@ -35,6 +43,7 @@ __all__ = [
 ]
 
 MAX_FAILED_LOGINS = 5
+MIN_PASSWORD_LENGTH = 12
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
 
@@ -52,6 +61,13 @@ class InvalidLogin(Exception):
     """Wrong email or password (never says which)."""
 
 
+class WeakPassword(ValueError):
+    """A new password that is too short (the message says how long it must be)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+
+
 class TooManyFailedLogins(Exception):
     def __init__(self, resets_in: timedelta) -> None:
         super().__init__(f"locked for {resets_in}")
@@ -67,8 +83,8 @@ def create_staff(
     states: list[str] | None = None,
     capacity: int = 0,
 ) -> int:
-    if len(password) < 12:
-        raise ValueError("passwords need at least 12 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
     with sessions.begin() as db:
         user = StaffUser(
             email=email.strip().lower(),
@@ -115,6 +131,74 @@ def authenticate(
     if failure is not None:
         raise failure  # after the commit: the failure count must stick
     return user_id
+
+
+def confirm_password(
+    sessions: sessionmaker[Session], staff_id: int, password: str, now: datetime | None = None
+) -> None:
+    """A signed-in staff member types their password again before a change that a stolen
+    session must not make (a new authenticator). Wrong: InvalidLogin, counted with failed
+    sign-ins (the fifth locks the account: TooManyFailedLogins)."""
+    now = now or utcnow()
+    with sessions.begin() as db:
+        user = db.get_one(StaffUser, staff_id)
+        failure = _check_password(user, password, now)
+    if failure is not None:
+        raise failure  # after the commit: the failure count must stick
+
+
+def _check_password(user: StaffUser, password: str, now: datetime) -> Exception | None:
+    """None if ``password`` is the account's; else the exception to raise after the commit."""
+    refuse_if_locked(user, now)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return count_failed_attempt(user, now)
+    return None
+
+
+def change_password(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    current: str,
+    new: str,
+    keep_session: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A staff member changes their own password, typing the current one (InvalidLogin,
+    counted, if wrong; WeakPassword if the new one is too short). Every other session of the
+    account ends: whoever else knew the old password is signed out. ``keep_session``: the id
+    of the session making the change, which stays signed in."""
+    now = now or utcnow()
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
+    with sessions.begin() as db:
+        user = db.get_one(StaffUser, staff_id)
+        failure = _check_password(user, current, now)
+        if failure is None:
+            user.password_hash = _hasher.hash(new)
+            end_sessions(db, user.id, keep=keep_session)
+            audit.record(db, user, "password_changed", by="self")
+    if failure is not None:
+        raise failure
+
+
+def set_password(sessions: sessionmaker[Session], email: str, new: str) -> None:
+    """An operator sets an account's password (the command line): every session of the
+    account ends. LookupError if there is no such account; WeakPassword if too short."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
+    with sessions.begin() as db:
+        user = db.scalars(
+            select(StaffUser).where(StaffUser.email == email.strip().lower())
+        ).one_or_none()
+        if user is None:
+            raise LookupError(email)
+        user.password_hash = _hasher.hash(new)
+        user.failed_logins = 0
+        user.locked_until = None
+        end_sessions(db, user.id)
+        audit.record(db, None, "password_changed", account=user.email, by="cli")
 
 
 def refuse_if_locked(user: StaffUser, now: datetime) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.platform.orm import Base, utcnow
 
-__all__ = ["AuditEntry", "RecoveryCode", "Role", "StaffUser"]
+__all__ = ["AuditEntry", "RecoveryCode", "Role", "StaffSession", "StaffUser"]
 
 
 class Role(StrEnum):
@@ -73,3 +73,19 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """One signed-in browser of a staff member. The cookie carries a random id; only its hash is
+    stored here, and a cookie whose row is gone is signed out on its next request. Signing out
+    deletes the row of that browser; a two-factor reset, a password change or deactivation
+    delete every row of the account (the password change keeps the browser that made it)."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # When the password (and second factor) were last typed: the absolute lifetime counts from
+    # here, whatever the activity since.
+    signed_in_at: Mapped[datetime] = mapped_column(default=utcnow)

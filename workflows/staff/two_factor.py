@@ -33,6 +33,7 @@ from workflows.platform.tokens import hash_token
 from workflows.staff import audit
 from workflows.staff.accounts import TooManyFailedLogins, count_failed_attempt, refuse_if_locked
 from workflows.staff.models import RecoveryCode, Role, StaffUser
+from workflows.staff.web_sessions import end_sessions
 
 __all__ = [
     "ISSUER",
@@ -419,7 +420,9 @@ class Reset:
 def reset_two_factor(
     sessions: sessionmaker[Session], email: str, by: str = "cli", actor_id: int | None = None
 ) -> Reset:
-    """Remove an account's second factor and recovery codes (a lost phone). A physician or
+    """Remove an account's second factor and recovery codes (a lost phone), and end every
+    session of the account: whoever holds the lost phone may hold a signed-in browser too, and
+    the new authenticator is set up only after the password is typed again. A physician or
     admin enrols again at the next sign-in. ``actor_id``: the admin who did it (None: the
     command line, audited as "system")."""
     with sessions.begin() as db:
@@ -433,6 +436,7 @@ def reset_two_factor(
         user.totp_enabled_at = None
         user.totp_last_step = None
         db.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+        end_sessions(db, user.id)
         actor = db.get(StaffUser, actor_id) if actor_id is not None else None
         audit.record(
             db, actor, "two_factor_reset", account=user.email, by=by, was_enabled=was_enabled
