@@ -242,8 +242,8 @@ def _offered_actions(case: Any, may_accept: bool) -> list[str]:
     if current_user.role == "physician":
         deciding = may_accept and case.status in ("routed", "assigned")
         return [*(["accept", "physician-decline"] if deciding else []), "note"]
-    retry = ["retry"] if case.status == "screening_failed" else []
-    return [*retry, "assign", "request-info", "reroute", "waitlist", "decline", "note"]
+    # Only what the case's state allows: a withdrawn, declined or accepted case offers a note.
+    return [*casework.possible_actions(case.status), "note"]
 
 
 def _render_case(public_id: str, refused: Refusal | None = None) -> ResponseReturnValue:

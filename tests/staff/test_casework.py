@@ -342,3 +342,39 @@ def test_a_case_that_failed_screening_can_be_retried_by_a_coordinator(
     pipeline.process(sessions, case_id, DatabaseOutbox())
     assert stored_case(app, case_id).status == "routed"
     assert "screening_retried" in case_actions(app, case_id)
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        ("routed", ["assign", "request-info", "reroute", "waitlist", "decline"]),
+        ("assigned", ["assign", "request-info", "reroute"]),
+        ("screening_failed", ["retry", "reroute", "waitlist", "decline"]),
+        ("waitlisted", ["reroute", "decline"]),
+        ("needs_info", ["reroute", "decline"]),
+        ("withdrawn", []),
+        ("declined", []),
+        ("accepted", []),
+    ],
+)
+def test_the_case_page_offers_only_what_the_case_state_allows(
+    status: str, actions: list[str]
+) -> None:
+    assert casework.possible_actions(status) == actions
+
+
+def test_a_closed_case_page_offers_a_note_and_no_action(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    casework.decline(app.extensions["ldn"].sessions, staff["coordinator"], case.id, None, "Test")
+    client = app.test_client()
+    login(client, "coord@test")
+    page = client.get(f"/staff/cases/{case.public_id}").get_data(as_text=True)
+    assert "Add a note" in page
+    for label in [
+        "Assign to a physician",
+        "Ask the patient for more information",
+        "Decline</summary>",
+    ]:
+        assert label not in page

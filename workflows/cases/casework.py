@@ -19,7 +19,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.cases import drafts
 from workflows.cases.amendments import hard_stops_of, intake_changes
-from workflows.cases.lifecycle import TRANSITIONS, TransitionNotAllowed, transition
+from workflows.cases.lifecycle import (
+    TRANSITIONS,
+    TransitionNotAllowed,
+    possible_actions,
+    transition,
+)
 from workflows.cases.models import Case, CaseEvent, CaseFlag, CaseStatus
 from workflows.cases.patient_fields import main_condition_of, set_patient_fields
 from workflows.messaging import webhooks
@@ -32,6 +37,7 @@ from workflows.staff.models import Role, StaffUser
 
 __all__ = [
     "TRANSITIONS",
+    "possible_actions",
     "TransitionNotAllowed",
     "CaseAlreadyHandled",
     "NotPermitted",

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from workflows.cases.models import OPEN_STATUSES, Case, CaseStatus
 
-__all__ = ["TRANSITIONS", "OPEN_STATES", "TransitionNotAllowed", "transition"]
+__all__ = [
+    "TRANSITIONS",
+    "OPEN_STATES",
+    "TransitionNotAllowed",
+    "transition",
+    "COORDINATOR_ACTIONS",
+    "possible_actions",
+]
 
 S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -41,6 +48,24 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 # The states in which a case waits for a person: the queues and the re-screen read these
 # (defined with the table, whose partial indexes hold only these).
 OPEN_STATES = OPEN_STATUSES
+
+
+# A coordinator's action of the case page and the state it moves the case to: the page offers
+# only the actions the table allows from the case's state (a closed case offers none of them).
+COORDINATOR_ACTIONS: dict[str, CaseStatus] = {
+    "retry": S.RECEIVED,
+    "assign": S.ASSIGNED,
+    "request-info": S.NEEDS_INFO,
+    "reroute": S.ROUTED,
+    "waitlist": S.WAITLISTED,
+    "decline": S.DECLINED,
+}
+
+
+def possible_actions(status: str) -> list[str]:
+    """The coordinator actions a case in ``status`` can take, in the page's order."""
+    allowed = TRANSITIONS[CaseStatus(status)]
+    return [action for action, to in COORDINATOR_ACTIONS.items() if to in allowed]
 
 
 class TransitionNotAllowed(Exception):

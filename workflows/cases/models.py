@@ -7,7 +7,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, literal_column
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.platform.orm import Base, utcnow
@@ -24,6 +33,7 @@ __all__ = [
     "QUEUE_RANK",
     "OPEN_STATUSES",
     "IS_OPEN",
+    "IN_PHYSICIAN_QUEUE",
     "UnidentifiedMedication",
     "UnidentifiedNameTotal",
     "WAITING_SINCE",
@@ -167,6 +177,43 @@ Index("ix_intake_case_open_queue_order", Case.queue, *_ORDER, postgresql_where=I
 Index(
     "ix_intake_case_open_assignee_order", Case.assignee_id, *_ORDER, postgresql_where=IS_OPEN
 ).ddl_if(dialect="postgresql")
+
+
+# A physician's search by name (workflows.cases.search): within the physician queue's routed
+# cases, and within their own cases, each read from an index of those alone in name order, so
+# the search reads a page of matches they may see instead of every match of the name prefix
+# (made on SQLite too: plain column indexes it can reflect).
+IN_PHYSICIAN_QUEUE = and_(
+    Case.status == literal_column("'routed'"), Case.queue == literal_column("'physician'")
+)
+Index(
+    "ix_intake_case_physician_queue_name",
+    Case.name_key,
+    Case.birth_date,
+    postgresql_ops={"name_key": "text_pattern_ops"},
+    postgresql_where=IN_PHYSICIAN_QUEUE,
+    sqlite_where=IN_PHYSICIAN_QUEUE,
+)
+Index(
+    "ix_intake_case_physician_queue_surname",
+    Case.surname_key,
+    postgresql_ops={"surname_key": "text_pattern_ops"},
+    postgresql_where=IN_PHYSICIAN_QUEUE,
+    sqlite_where=IN_PHYSICIAN_QUEUE,
+)
+Index(
+    "ix_intake_case_assignee_name",
+    Case.assignee_id,
+    Case.name_key,
+    Case.birth_date,
+    postgresql_ops={"name_key": "text_pattern_ops"},
+)
+Index(
+    "ix_intake_case_assignee_surname",
+    Case.assignee_id,
+    Case.surname_key,
+    postgresql_ops={"surname_key": "text_pattern_ops"},
+)
 
 
 class CaseFlag(Base):

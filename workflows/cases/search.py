@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from workflows.cases.models import Case, CaseStatus
+from workflows.cases.models import IN_PHYSICIAN_QUEUE, Case, CaseStatus
 from workflows.cases.patient_fields import email_key, person_key
 from workflows.cases.queries import ROW_COLUMNS, QueueRow, rows_with_flags
 from workflows.staff.models import StaffUser
@@ -105,7 +105,12 @@ def search_cases(
     scope = _visible_to(physician) if physician is not None else None
     if search.kind == "name":
         assert isinstance(search.key, str)
-        found = _by_name_prefix(db, search.key, limit + 1, scope)
+        # A physician's two sets of cases each have name indexes of their own (migration
+        # 0014): searching them apart reads a page of each, never the matches they may not see.
+        scopes = _visible_parts(physician) if physician is not None else [None]
+        found = _in_name_order(
+            [row for part in scopes for row in _by_name_prefix(db, search.key, limit + 1, part)]
+        )[: limit + 1]
     else:
         column = {
             "reference": Case.public_id,
@@ -132,10 +137,14 @@ def _by_name_prefix(
         ordering = [_index_order(db, column.key), *then, Case.id]
         for row in db.execute(query.order_by(*ordering).limit(limit)):
             found.setdefault(row.id, row)
-    rows = sorted(
-        found.values(), key=lambda row: (row.name_key or "", row.birth_date or date.min, row.id)
+    return _in_name_order(list(found.values()))[:limit]
+
+
+def _in_name_order(rows: list[Any]) -> list[Any]:
+    unique = {row.id: row for row in rows}
+    return sorted(
+        unique.values(), key=lambda row: (row.name_key or "", row.birth_date or date.min, row.id)
     )
-    return rows[:limit]
 
 
 def _starts_with(db: Session, column: Any, prefix: str) -> ColumnElement[bool]:
@@ -156,6 +165,20 @@ def _index_order(db: Session, name: str) -> Any:
     if db.get_bind().dialect.name == "postgresql":
         return text(f"intake_case.{name} USING ~<~")
     return literal_column(f"intake_case.{name}")
+
+
+def _visible_parts(physician: StaffUser) -> list[ColumnElement[bool]]:
+    """_visible_to as its two parts: the physician queue's routed cases (written as the
+    partial indexes' own condition) and the physician's own, each in their states."""
+    states = Case.patient_state.in_(physician.states)
+    return [
+        and_(IN_PHYSICIAN_QUEUE, states),
+        and_(
+            Case.assignee_id == physician.id,
+            Case.status.in_([CaseStatus.ASSIGNED.value, CaseStatus.ACCEPTED.value]),
+            states,
+        ),
+    ]
 
 
 def _visible_to(physician: StaffUser) -> ColumnElement[bool]:
