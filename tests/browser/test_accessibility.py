@@ -335,14 +335,15 @@ def coordinator_case_details_open(page: Any) -> None:
 
 def coordinator_case_action_errors(site: Site, page: Any) -> None:
     """A coordinator's request for information sent with nothing in it: the form open with its
-    errors beside the steps and the reason, the summary at the top; every other form open too."""
+    errors beside the steps, the message and the reason, the summary at the top; every other
+    form open too."""
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/cases/{site.opioid_case}")
     page.locator("#info-action").evaluate("details => { details.open = true; }")
     page.locator("#info-steps input:checked").uncheck()  # the medications step is pre-ticked
     page.get_by_role("button", name="Send the request").click()
     page.wait_for_load_state()
-    assert page.locator("#info-action .field-error").count() == 2
+    assert page.locator("#info-action .field-error").count() == 3
     coordinator_case_details_open(page)
 
 

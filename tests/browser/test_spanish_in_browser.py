@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
@@ -24,7 +25,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     switch = page.get_by_role("navigation", name="Language").get_by_role("link")
     assert switch.get_attribute("hreflang") == "es" and switch.get_attribute("lang") == "es"
     switch.click()
-    assert html_lang(page) == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")  # waits for the new page
     page.get_by_role("link", name="Comenzar ahora").click()
 
     # Step 1 in Spanish, first with mistakes: the errors are Spanish too.
@@ -57,8 +58,8 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     switch = page.get_by_role("group", name="Idioma").get_by_role("button")
     assert switch.get_attribute("lang") == "en"
     switch.click()
-    assert page.get_by_text("Step 3 of 7").is_visible()
-    assert html_lang(page) == "en"
+    expect(page.get_by_text("Step 3 of 7")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.get_by_label("Medication or supplement").input_value() == "oxicodona"
     assert page.get_by_label("Dose (optional)").input_value() == "5 mg dos veces al día"
     screenshot(page, "es-03-switched-to-english")
