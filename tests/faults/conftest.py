@@ -59,6 +59,15 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
+def another_patient(base_intake: dict[str, Any], n: int) -> dict[str, Any]:
+    """The intake as patient number ``n`` sends it: a different patient each time, as real
+    traffic is (the same one would be marked a possible duplicate of every other, events that
+    are not the pipeline's steps)."""
+    patient = {**base_intake["patient"], "email": f"patient{n}@example.org"}
+    patient["last_name"] = f"Patient{n}"
+    return {**base_intake, "patient": patient}
+
+
 def submit_many(
     app: Any,
     base_intake: dict[str, Any],
@@ -68,7 +77,8 @@ def submit_many(
     services = app.extensions["ldn"]
     ids = []
     for n in range(count):
-        ids.append(submit_intake(services.sessions, base_intake, TODAY, services.enqueue).id)
+        document = another_patient(base_intake, n)
+        ids.append(submit_intake(services.sessions, document, TODAY, services.enqueue).id)
         between(n + 1)
     return ids
 

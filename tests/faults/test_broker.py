@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import wait_until
-from tests.faults.conftest import notified_count
+from tests.faults.conftest import another_patient, notified_count
 from workflows.cases.models import Case
 
 pytestmark = pytest.mark.production(reason="needs a redis-server the test can kill")
@@ -31,7 +31,7 @@ def test_redis_killed_and_restarted_during_100_submissions(
         if n == 70:
             redis_server.start()
             restarted = time.monotonic()
-        response = client.post("/api/v1/intakes", json=base_intake)
+        response = client.post("/api/v1/intakes", json=another_patient(base_intake, n))
         codes.append(response.status_code)
         assert response.status_code == 202, (
             n,
