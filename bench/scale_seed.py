@@ -291,11 +291,12 @@ ORDER BY a.at + p.shift
 """,
     """
 INSERT INTO outbox_message (created_at, kind, to_address, subject, body, case_id, sent_at,
-                            transport)
+                            transport, attempts, last_error, next_attempt_at, given_up_at)
 SELECT o.created_at + p.shift, o.kind, o.to_address,
        replace(o.subject, p.template_reference, c.public_id),
        replace(o.body, p.template_reference, c.public_id), p.case_id, o.sent_at + p.shift,
-       o.transport
+       o.transport, o.attempts, o.last_error, o.next_attempt_at + p.shift,
+       o.given_up_at + p.shift
 FROM clone_plan p JOIN outbox_message o ON o.case_id = p.template_id
      JOIN intake_case c ON c.id = p.case_id
 ORDER BY p.case_id, o.id

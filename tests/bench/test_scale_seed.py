@@ -9,10 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bench.scale import ADMIN, COORDINATOR, PHYSICIAN, fresh_amend_token, measured_case, pages
+from bench.scale import (
+    ADMIN,
+    COORDINATOR,
+    PHYSICIAN,
+    fresh_amend_token,
+    measured_case,
+    pages,
+    search_terms,
+)
 from bench.scale_seed import PASSWORD, seed, table_counts
 from tests.conftest import PRODUCTION
-from tests.staff.helpers import login
+from tests.staff.helpers import csrf, login
 from workflows.platform.database import engine_for
 from workflows.screening.codes import codes_of
 from workflows.staff.accounts import issue_api_token
@@ -81,10 +89,17 @@ def test_every_measured_page_answers_on_the_seeded_cases(app: Any, seeded: str) 
         "api-coordinator": issue_api_token(sessions, COORDINATOR),
         "api-physician": issue_api_token(sessions, PHYSICIAN),
     }
-    for page in pages(measured_case(seeded), fresh_amend_token(seeded)):
+    reference = measured_case(seeded)
+    terms = search_terms(seeded, reference)
+    for page in pages(reference, fresh_amend_token(seeded), terms):
         if page.who in bearer:
             headers = {"Authorization": f"Bearer {bearer[page.who]}"}
             answer = clients["patient"].get(page.path, headers=headers)
+        elif page.search is not None:  # posted, as the search box does
+            client = clients[page.who]
+            token = csrf(client, page.path)
+            answer = client.post(page.path, data={"term": page.search, "csrf_token": token})
+            assert "result" in answer.get_data(as_text=True).lower(), page.name
         else:
             answer = clients[page.who].get(page.path)
         assert answer.status_code == page.status, page.name
