@@ -77,22 +77,16 @@ def create_draft(
         return _view(draft), token
 
 
-def find_draft(
-    sessions: sessionmaker[Session], *, draft_id: int | None = None, token: str | None = None
-) -> DraftView | None:
-    """A live draft by id (from the session) or by resume token; expired ones are gone."""
+def _live(draft: Draft) -> bool:
+    """A draft that exists and has not expired (a submitted one never expires)."""
+    return draft.case_id is not None or draft.expires_at >= utcnow()
+
+
+def find_draft(sessions: sessionmaker[Session], *, draft_id: int) -> DraftView | None:
+    """A live draft by id; expired ones are gone. (A resume token opens one: open_link.)"""
     with sessions() as db:
-        if token is not None:
-            draft = db.scalars(
-                select(Draft).where(Draft.token_hash == hash_token(token))
-            ).one_or_none()
-        elif draft_id is not None:
-            draft = db.get(Draft, draft_id)
-        else:
-            return None
-        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
-            return None
-        return _view(draft)
+        draft = db.get(Draft, draft_id)
+        return _view(draft) if draft is not None and _live(draft) else None
 
 
 @dataclass(frozen=True)
@@ -112,7 +106,7 @@ def open_link(sessions: sessionmaker[Session], token: str) -> OpenedLink | None:
         draft = db.scalars(
             select(Draft).where((Draft.token_hash == digest) | (Draft.email_token_hash == digest))
         ).first()
-        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
+        if draft is None or not _live(draft):
             return None
         if draft.token_hash == digest:
             return OpenedLink(_view(draft), token, from_email=False)
@@ -129,7 +123,7 @@ def browser_draft(
     False) when the draft is gone."""
     with sessions() as db:
         draft = db.get(Draft, draft_id)
-        if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
+        if draft is None or not _live(draft):
             return None, False
         if browser_token is None or draft.token_hash != hash_token(browser_token):
             return None, True
