@@ -71,6 +71,11 @@ TASKS_SUCCEEDED = Counter(
     "Celery tasks that returned, by task name: beat's jobs included, so a silent worker shows.",
     ["task"],
 )
+UNIDENTIFIED_MEDICATIONS = Counter(
+    "ldn_unidentified_medications_total",
+    "Medication names screening could not identify, once per case and name. No label: the "
+    "names are what patients typed.",
+)
 SIGN_INS = Counter("ldn_staff_sign_ins_total", "Staff password sign-ins, by outcome.", ["outcome"])
 ACCOUNTS_LOCKED = Counter(
     "ldn_staff_accounts_locked_total", "Staff accounts locked after too many failed sign-ins."
