@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, g, request
 
+from workflows.cases.scrape_figures import StateCollector
 from workflows.platform import metrics
 from workflows.platform.orm import utcnow
 from workflows.platform.settings import Settings
@@ -53,5 +54,5 @@ def init_metrics(app: Flask, settings: Settings) -> None:
                 403, description="Metrics are served to the monitoring network or with its token."
             )
         services = app.extensions["ldn"]
-        state = metrics.StateCollector(services.sessions, utcnow)
+        state = StateCollector(services.sessions, utcnow)
         return Response(metrics.exposition(state), mimetype="text/plain; version=0.0.4")

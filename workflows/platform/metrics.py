@@ -10,14 +10,14 @@ a scrape of any worker adds up (intake/gunicorn_hooks.py). The worker process (C
 its counters in the same directory when it shares the instance folder.
 
 The gauges about cases and deliveries are read from the database when /metrics is scraped
-(`StateCollector`): each is one aggregate over an indexed column, cheap at 1M cases since they
+(workflows/cases/scrape_figures.py): each is one aggregate over an indexed column, cheap at 1M cases since they
 count the open cases (a partial index) and the unsent messages, not the whole table.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.platform.metrics_dir import MULTIPROC_ENV
 
@@ -87,103 +84,6 @@ def record_routed(
 ) -> None:
     CASES_ROUTED.labels(decision or "none", queue or "none").inc()
     SUBMITTED_TO_ROUTED.observe(max(0.0, (routed_at - created_at).total_seconds()))
-
-
-class StateCollector(Collector):
-    """Gauges computed at scrape time from the database (see the module's docstring)."""
-
-    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
-        self.sessions = sessions
-        self.now = now
-
-    def collect(self) -> Iterator[Any]:
-        from workflows.cases.casework import SERVICE_TARGETS
-        from workflows.cases.models import IS_OPEN, WAITING_SINCE, Case, CaseStatus
-        from workflows.messaging.models import OutboxMessage, WebhookDelivery
-
-        now = self.now()
-        open_cases = GaugeMetricFamily(
-            "ldn_open_cases", "Cases waiting for a person, per queue.", labels=["queue"]
-        )
-        oldest = GaugeMetricFamily(
-            "ldn_oldest_open_case_age_seconds",
-            "How long the longest-waiting open case has waited, per queue.",
-            labels=["queue"],
-        )
-        past = GaugeMetricFamily(
-            "ldn_cases_past_target",
-            "Open cases waiting longer than their queue's service target.",
-            labels=["queue"],
-        )
-        failed = GaugeMetricFamily(
-            "ldn_cases_screening_failed", "Cases the pipeline could not screen."
-        )
-        mail = GaugeMetricFamily("ldn_mail_pending", "Mail not sent yet and not given up on.")
-        mail_oldest = GaugeMetricFamily(
-            "ldn_mail_oldest_pending_age_seconds", "Age of the oldest unsent mail."
-        )
-        mail_given_up = GaugeMetricFamily(
-            "ldn_mail_given_up", "Mail given up on after its retries."
-        )
-        hooks = GaugeMetricFamily(
-            "ldn_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
-        )
-        hooks_oldest = GaugeMetricFamily(
-            "ldn_webhook_oldest_pending_age_seconds",
-            "Age of the oldest undelivered webhook delivery.",
-        )
-        with self.sessions() as db:
-            for queue, count, since in db.execute(
-                select(Case.queue, func.count(), func.min(WAITING_SINCE))
-                .where(IS_OPEN)
-                .group_by(Case.queue)
-            ):
-                label = queue or "none"
-                open_cases.add_metric([label], count)
-                oldest.add_metric([label], (now - since).total_seconds() if since else 0)
-            for queue, target in SERVICE_TARGETS.items():
-                late = db.scalar(
-                    select(func.count()).where(
-                        IS_OPEN, Case.queue == queue, WAITING_SINCE < now - target
-                    )
-                )
-                past.add_metric([queue], late or 0)
-            failed.add_metric(
-                [],
-                db.scalar(select(func.count()).where(Case.status == CaseStatus.SCREENING_FAILED))
-                or 0,
-            )
-            unsent = (OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
-            count, first = db.execute(
-                select(func.count(), func.min(OutboxMessage.created_at)).where(*unsent)
-            ).one()
-            mail.add_metric([], count)
-            mail_oldest.add_metric([], (now - first).total_seconds() if first else 0)
-            mail_given_up.add_metric(
-                [],
-                db.scalar(select(func.count()).where(OutboxMessage.given_up_at.is_not(None))) or 0,
-            )
-            for status, n in db.execute(
-                select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
-            ):
-                hooks.add_metric([status], n)
-            first_hook = db.scalar(
-                select(func.min(WebhookDelivery.created_at)).where(
-                    WebhookDelivery.delivered_at.is_(None), WebhookDelivery.status != "failed"
-                )
-            )
-            hooks_oldest.add_metric([], (now - first_hook).total_seconds() if first_hook else 0)
-        yield from (
-            open_cases,
-            oldest,
-            past,
-            failed,
-            mail,
-            mail_oldest,
-            mail_given_up,
-            hooks,
-            hooks_oldest,
-        )
 
 
 class _FilesCollector(Collector):
