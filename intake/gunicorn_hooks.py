@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from workflows.platform.logging_setup import gunicorn_log_config
-from workflows.platform.metrics_dir import use_multiprocess_dir
-from workflows.platform.settings import DEFAULT_INSTANCE, log_format_from
+from workflows.platform.metrics_dir import MULTIPROC_ENV, empty_multiprocess_dir
+from workflows.platform.settings import log_format_from
 
 # Gunicorn 25+ opens a control socket at one fixed path in the user's home; nothing here uses it,
 # and two web processes on one machine (blue/green, a load test beside the service) would race
@@ -30,9 +30,12 @@ def post_worker_init(worker: Any) -> None:
 
 
 def on_starting(server: Any) -> None:
-    """Once, in the arbiter, before any worker imports the app: the workers' counters go to
-    files under instance/prometheus/web/ (emptied here), which any worker's /metrics adds up
-    (workflows/platform/metrics.py). The workers inherit the variable when forked. Not at the
-    module's top: a reload (HUP) reads this file again and would empty the live files."""
-    instance = Path(os.environ.get("LDN_INSTANCE_PATH") or DEFAULT_INSTANCE)
-    use_multiprocess_dir(instance, "web")
+    """Once, in the arbiter, before the workers fork: empty the folder the Procfile names in
+    PROMETHEUS_MULTIPROC_DIR, where each worker writes its counters and which any worker's
+    /metrics adds up (workflows/platform/metrics.py); files of a previous run would add to
+    this one's. The variable comes from the Procfile, not from here: loading this file imports
+    the app's package, and with it prometheus_client, which reads the variable at import. Not
+    at the module's top: a reload (HUP) reads this file again and would empty live files."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        empty_multiprocess_dir(Path(folder))

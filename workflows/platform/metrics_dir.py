@@ -18,8 +18,12 @@ def use_multiprocess_dir(instance: Path, role: str) -> Path:
     left by a previous run would be added to this one's counts. Each role (web, worker) empties
     only its own folder, so the processes may start in any order. Must run before
     prometheus_client is imported: it picks file-backed values at import."""
-    folder = instance / "prometheus" / role
+    folder = empty_multiprocess_dir(instance / "prometheus" / role)
+    os.environ[MULTIPROC_ENV] = str(folder)
+    return folder
+
+
+def empty_multiprocess_dir(folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    os.environ[MULTIPROC_ENV] = str(folder)
     return folder
