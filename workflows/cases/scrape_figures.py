@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.casework import SERVICE_TARGETS
 from workflows.cases.models import IS_OPEN, WAITING_SINCE, Case, CaseStatus
+from workflows.messaging.delivery import SMTP_TRANSPORT
 from workflows.messaging.models import OutboxMessage, WebhookDelivery
+from workflows.messaging.webhooks import DeliveryStatus
 
 __all__ = ["StateCollector"]
 
@@ -52,16 +54,16 @@ class StateCollector(Collector):
         mail_oldest = GaugeMetricFamily(
             "ldn_mail_oldest_pending_age_seconds", "Age of the oldest unsent mail."
         )
-        mail_given_up = GaugeMetricFamily(
-            "ldn_mail_given_up", "Mail given up on after its retries."
-        )
         hooks = GaugeMetricFamily(
-            "ldn_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
+            "ldn_webhook_deliveries_waiting",
+            "Webhook deliveries waiting to be sent, by status (pending, failed).",
+            labels=["status"],
         )
         hooks_oldest = GaugeMetricFamily(
             "ldn_webhook_oldest_pending_age_seconds",
             "Age of the oldest undelivered webhook delivery.",
         )
+        first_hook: datetime | None = None
         with self.sessions() as db:
             for queue, count, since in db.execute(
                 select(Case.queue, func.count(), func.min(WAITING_SINCE))
@@ -83,25 +85,27 @@ class StateCollector(Collector):
                 db.scalar(select(func.count()).where(Case.status == CaseStatus.SCREENING_FAILED))
                 or 0,
             )
-            unsent = (OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
+            # SMTP mail only: with the database outbox (no SMTP_URL) nothing is ever sent.
+            # Both through the partial index of the waiting messages.
+            unsent = (
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.given_up_at.is_(None),
+                OutboxMessage.transport == SMTP_TRANSPORT,
+            )
             count, first = db.execute(
                 select(func.count(), func.min(OutboxMessage.created_at)).where(*unsent)
             ).one()
             mail.add_metric([], count)
             mail_oldest.add_metric([], (now - first).total_seconds() if first else 0)
-            mail_given_up.add_metric(
-                [],
-                db.scalar(select(func.count()).where(OutboxMessage.given_up_at.is_not(None))) or 0,
-            )
-            for status, n in db.execute(
-                select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+            # The due ones only (index ix_webhook_delivery_status_next): never a count of the
+            # millions delivered.
+            for status, n, since in db.execute(
+                select(WebhookDelivery.status, func.count(), func.min(WebhookDelivery.created_at))
+                .where(WebhookDelivery.status.in_(DeliveryStatus.DUE))
+                .group_by(WebhookDelivery.status)
             ):
                 hooks.add_metric([status], n)
-            first_hook = db.scalar(
-                select(func.min(WebhookDelivery.created_at)).where(
-                    WebhookDelivery.delivered_at.is_(None), WebhookDelivery.status != "failed"
-                )
-            )
+                first_hook = since if first_hook is None else min(first_hook, since)
             hooks_oldest.add_metric([], (now - first_hook).total_seconds() if first_hook else 0)
         yield from (
             open_cases,
@@ -110,7 +114,6 @@ class StateCollector(Collector):
             failed,
             mail,
             mail_oldest,
-            mail_given_up,
             hooks,
             hooks_oldest,
         )

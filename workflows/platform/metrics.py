@@ -73,6 +73,16 @@ UNIDENTIFIED_MEDICATIONS = Counter(
     "Medication names screening could not identify, once per case and name. No label: the "
     "names are what patients typed.",
 )
+MAIL_DELIVERIES = Counter(
+    "ldn_mail_deliveries_total",
+    "SMTP delivery attempts by outcome (sent, failed, given_up, busy, nothing_to_send).",
+    ["outcome"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "ldn_webhook_deliveries_total",
+    "Webhook delivery attempts by the delivery's new status (delivered, failed, abandoned).",
+    ["outcome"],
+)
 SIGN_INS = Counter("ldn_staff_sign_ins_total", "Staff password sign-ins, by outcome.", ["outcome"])
 ACCOUNTS_LOCKED = Counter(
     "ldn_staff_accounts_locked_total", "Staff accounts locked after too many failed sign-ins."
