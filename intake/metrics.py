@@ -8,7 +8,7 @@ import ipaddress
 import time
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, g, request
 
 from workflows.cases.scrape_figures import StateCollector
 from workflows.platform import metrics
