@@ -50,8 +50,12 @@ def init_metrics(app: Flask, settings: Settings) -> None:
     @app.get("/metrics")
     def prometheus_metrics() -> Response:
         if not _allowed(settings):
-            abort(
-                403, description="Metrics are served to the monitoring network or with its token."
+            # For Prometheus, not for people: plain text, like the page it refuses, and so in
+            # English only (an operator reads it in the scrape's error).
+            return Response(
+                "403 Forbidden: /metrics answers METRICS_ALLOW networks or METRICS_TOKEN\n",
+                status=403,
+                mimetype="text/plain",
             )
         services = app.extensions["ldn"]
         state = StateCollector(services.sessions, utcnow)
