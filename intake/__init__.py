@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
 from intake.i18n import init_i18n
+from intake.metrics import init_metrics
 from intake.request_ids import init_request_ids
 from intake.security import init_security
 from intake.services import Services
@@ -47,6 +48,8 @@ _SETTING_KEYS = {
     "WEBHOOK_CA_BUNDLE": "webhook_ca_bundle",
     "WEBHOOK_ALLOW_LOCAL_HTTP": "webhook_allow_local_http",
     "PAGE_SIZE": "page_size",
+    "METRICS_TOKEN": "metrics_token",
+    "METRICS_ALLOW": "metrics_allow",
 }
 
 
@@ -98,6 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     init_security(app, settings, app.extensions["ldn"].redis_url)
     register_cli(app)
+    init_metrics(app, settings)
 
     from intake.api import fhir  # noqa: F401 - registers the FHIR routes on the API blueprint
     from intake.api.views import bp as api_bp

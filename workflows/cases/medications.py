@@ -34,6 +34,7 @@ from workflows.cases.models import (
     UnidentifiedMedication,
     UnidentifiedNameTotal,
 )
+from workflows.platform import metrics
 from workflows.platform.after_commit import call_after_commit
 from workflows.platform.orm import utcnow
 from workflows.screening.normalise import fold, tokens
@@ -381,6 +382,8 @@ def record_unidentified(
     new = [(key, typed) for key, typed in typed_by_key.items() if key not in seen]
     db.add_all(UnidentifiedMedication(case_id=case.id, name_key=k, typed=t) for k, t in new)
     _count_sightings(db, [key for key, _ in new])
+    # A count only: the name a patient typed is free text, never a label.
+    metrics.UNIDENTIFIED_MEDICATIONS.inc(len(new))
     return len(new)
 
 

@@ -27,6 +27,7 @@ from workflows.cases.lifecycle import transition
 from workflows.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Draft
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
+from workflows.platform import metrics
 from workflows.platform.database import rows_changed
 from workflows.platform.orm import utcnow
 from workflows.screening import (
@@ -222,6 +223,9 @@ def _route(db: Session, case: Case, send_webhook: Callable[[int], None] | None =
     case.last_error = None
     verify = {"verify_hard_stops_cleared": cleared} if cleared else {}
     _record(db, case, "routed", queue=case.queue, priority=case.priority, **verify)
+    # Counted before the commit: a rolled-back routing is counted and then routed again. Rare
+    # (a version conflict), and the alternative, counting after, loses counts on a crash.
+    metrics.record_routed(case.decision, case.queue, case.created_at, case.routed_at)
     # In this transaction: the delivery exists exactly when the routing committed.
     webhooks.record_event(db, case, "case.routed", send_soon=send_webhook)
     return True

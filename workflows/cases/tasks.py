@@ -24,6 +24,7 @@ from workflows.messaging import delivery, webhooks
 from workflows.messaging.mail import outbox_for
 from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer, send_email
+from workflows.platform import metrics
 from workflows.platform.celery_app import redis_url_of
 from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import (
@@ -122,9 +123,11 @@ def deliver_message(self: Task, message_id: int) -> str:
         send_email(server, settings.mail_from, message.to_address, message.subject, message.body)
 
     first_wait = timedelta(seconds=settings.mail_retry_seconds)
-    return delivery.deliver(
+    outcome = delivery.deliver(
         _sessions(self.app), _send_claims(self.app), send, message_id, first_wait
     )
+    metrics.MAIL_DELIVERIES.labels(outcome).inc()  # a fixed word: sent, failed, given_up, ...
+    return outcome
 
 
 @shared_task(bind=True, name="workflows.deliver_waiting_mail", acks_late=True, ignore_result=True)
@@ -132,7 +135,7 @@ def deliver_waiting_mail(self: Task) -> int:
     """Beat's sweep: a task per unsent message whose backoff has passed."""
     if not _settings(self.app).smtp_url:
         return 0
-    delivery.give_up_expired(_sessions(self.app))
+    metrics.MAIL_DELIVERIES.labels("given_up").inc(delivery.give_up_expired(_sessions(self.app)))
     due = delivery.due_message_ids(_sessions(self.app))
     for message_id in due:
         self.app.send_task("workflows.deliver_message", args=[message_id])
@@ -169,7 +172,9 @@ def deliver_webhook(self: Task, delivery_id: int) -> None:
         allow_local_http=settings.webhook_allow_local_http,
         allow_loopback=settings.is_development,
     )
-    webhooks.deliver(_sessions(self.app), delivery_id, sender)
+    outcome = webhooks.deliver(_sessions(self.app), delivery_id, sender)
+    if outcome is not None:  # None: nothing was due; a status word otherwise
+        metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
 
 
 @shared_task(bind=True, name="workflows.enqueue_due_webhooks", acks_late=True)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from celery import Celery
 
 from workflows.messaging.smtp import SmtpServer
+from workflows.platform import metrics
 from workflows.platform.embedded_redis import embedded_redis_url
 from workflows.platform.settings import Settings
 
@@ -26,6 +27,7 @@ def make_celery(settings: Settings) -> Celery:
     if settings.smtp_url:
         SmtpServer.from_url(settings.smtp_url)  # a malformed SMTP_URL stops the worker at start
     url = redis_url_of(settings)
+    metrics.connect_task_signals()
     app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.cases.tasks"])
     app.conf.update(
         task_serializer="json",

@@ -58,6 +58,11 @@ class Settings:
     webhook_allow_local_http: bool = False
     webhook_timeout_seconds: float = 10.0
     log_format: str = "json"  # one JSON object per line; "text" for a developer's terminal
+    # /metrics (workflows/platform/metrics.py): clients in these networks scrape without a
+    # token; any other client needs "Authorization: Bearer METRICS_TOKEN". Without a token set,
+    # only the allowed networks may scrape. The default, the loopback, suits `make run`.
+    metrics_token: str | None = None
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
     @property
     def is_development(self) -> bool:
@@ -119,8 +124,23 @@ class Settings:
             webhook_ca_bundle=environ.get("LDN_WEBHOOK_CA_BUNDLE") or None,
             webhook_allow_local_http=environ.get("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
             log_format=log_format_from(environ),
+            metrics_token=environ.get("METRICS_TOKEN") or None,
+            metrics_allow=_networks(environ.get("METRICS_ALLOW", "127.0.0.0/8,::1/128")),
         )
         return replace(settings, **overrides)
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    """METRICS_ALLOW: comma-separated CIDRs, each checked here so a typo stops the start."""
+    networks = tuple(part.strip() for part in text.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as bad:
+            raise ValueError(
+                f"METRICS_ALLOW: {network!r} is not a network (10.0.0.0/8): {bad}"
+            ) from None
+    return networks
 
 
 def is_loopback(host: str) -> bool:

@@ -7,15 +7,25 @@ Reads the settings from the environment, here at the edge, and nowhere deeper.
 """
 
 import gc
+import sys
 from typing import Any
 
-from celery.signals import setup_logging, worker_init, worker_process_init
-
-from workflows.platform.celery_app import make_celery
-from workflows.platform.logging_setup import configure_logging
+from workflows.platform.metrics_dir import use_multiprocess_dir
 from workflows.platform.settings import Settings
 
 settings = Settings.from_env()
+if "celery" in sys.argv[0]:
+    # Started by the celery command (Procfile): the counters go to files that the web's
+    # /metrics adds up (workflows/platform/metrics.py). Before anything imports
+    # prometheus_client, which chooses file-backed values at import. Beat empties its own
+    # folder, not the worker's, though both load this module.
+    use_multiprocess_dir(settings.instance_path, "beat" if "beat" in sys.argv[1:] else "worker")
+
+from celery.signals import setup_logging, worker_init, worker_process_init  # noqa: E402
+
+from workflows.platform.celery_app import make_celery  # noqa: E402
+from workflows.platform.logging_setup import configure_logging  # noqa: E402
+
 celery = make_celery(settings)
 
 

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.platform import metrics
 from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token, new_token
 from workflows.staff import audit
@@ -113,8 +114,13 @@ def authenticate(
         ).one_or_none()
         if user is None or not user.is_active:
             _hasher.hash(password)  # the same work either way: no timing hint that the email exists
+            metrics.SIGN_INS.labels("unknown_account").inc()
             raise InvalidLogin()
-        refuse_if_locked(user, now)
+        try:
+            refuse_if_locked(user, now)
+        except TooManyFailedLogins:
+            metrics.SIGN_INS.labels("locked").inc()
+            raise
         try:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
@@ -129,7 +135,11 @@ def authenticate(
                 user.password_hash = _hasher.hash(password)
         user_id = user.id
     if failure is not None:
+        metrics.SIGN_INS.labels("wrong_password").inc()
+        if isinstance(failure, TooManyFailedLogins):
+            metrics.ACCOUNTS_LOCKED.inc()
         raise failure  # after the commit: the failure count must stick
+    metrics.SIGN_INS.labels("password_accepted").inc()  # a second factor may follow
     return user_id
 
 
