@@ -93,18 +93,11 @@ def register(app: Flask) -> None:
     def rescreen() -> None:
         """Re-screen open cases screened under another rule set and record what changed."""
         # Imported here: the screening engine is the workers' business, not every web process's.
-        from workflows.cases.rescreen import RESCREEN_PROCESSES, rescreen_open_cases
-        from workflows.cases.rule_preview import record_applied, version_in_use
-        from workflows.screening import default_rules
+        from workflows.cases.rescreen import RESCREEN_PROCESSES
+        from workflows.cases.rule_preview import apply_rule_change
 
-        sessions = services().sessions
-        with sessions() as db:
-            from_version = version_in_use(db)
-        changed = rescreen_open_cases(sessions, processes=RESCREEN_PROCESSES)
-        to_version = default_rules().version
-        if changed or from_version != to_version:
-            record_applied(sessions, _who(), from_version, to_version, len(changed))
-        click.echo(f"re-screened {len(changed)} case(s)")
+        changed = apply_rule_change(services().sessions, _who(), RESCREEN_PROCESSES)
+        click.echo(f"re-screened {changed} case(s)")
 
     rules = AppGroup("rules", help="The screening rule data.")
 

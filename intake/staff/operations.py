@@ -18,7 +18,6 @@ from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.views import bp
 from workflows.cases import casework, operations, rule_preview
-from workflows.screening import default_rules
 from workflows.staff.accounts import StaffNotFound
 
 __all__ = ["RetryForm"]
@@ -45,6 +44,10 @@ def _workers() -> int | None:
 @bp.get("/admin/operations")
 @role_required("admin")
 def operations_page() -> ResponseReturnValue:
+    # Imported here: the rule data is loaded (once per process) when an admin first opens this
+    # page, not by every web process at start.
+    from workflows.screening import default_rules
+
     ldn = services()
     try:
         figures = operations.view_operations(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,13 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases.medications import identifications_for_cases
 from workflows.cases.models import IS_OPEN, Case, RuleChange
 from workflows.platform.orm import utcnow
-from workflows.screening import RuleSet, screen_document
 from workflows.screening.codes import codes_of
 from workflows.staff import audit
 
+if TYPE_CHECKING:
+    from workflows.screening import RuleSet
+
 __all__ = [
+    "apply_rule_change",
     "BATCH_SIZE",
     "CaseChange",
+    "RuleChangeRecord",
     "Preview",
     "preview_rules",
     "read_rule_changes",
@@ -43,6 +47,16 @@ class CaseChange:
     case_id: int
     public_id: str
     changes: list[str]  # "decision eligible -> ineligible", "route ...", "flag added X", ...
+
+
+@dataclass(frozen=True)
+class RuleChangeRecord:
+    kind: str  # "preview" or "applied"
+    at: datetime
+    actor: str
+    from_version: str | None
+    to_version: str
+    summary: dict[str, Any]
 
 
 @dataclass
@@ -100,6 +114,10 @@ def preview_rules(
     """Screen the open cases (and, with ``recent_days``, every case created in those days)
     with ``rules`` without saving anything; list those whose decision, route or flags would
     change, with counts by change."""
+    # Imported here: the web app imports this module for read_rule_changes, and the
+    # screening engine is the workers' (and this command's) business.
+    from workflows.screening import screen_document
+
     chosen: ColumnElement[bool] = IS_OPEN
     if recent_days is not None:
         chosen = IS_OPEN | (Case.created_at >= (now or utcnow()) - timedelta(days=recent_days))
@@ -184,9 +202,27 @@ def record_applied(
         )
 
 
-def read_rule_changes(sessions: sessionmaker[Session]) -> dict[str, RuleChange]:
+def apply_rule_change(sessions: sessionmaker[Session], actor: str, processes: int) -> int:
+    """`flask rescreen`: re-screen the open cases under the current rules, then record the
+    change applied (from the version most open cases had). Returns how many were re-screened."""
+    from workflows.cases.rescreen import rescreen_open_cases
+    from workflows.screening import default_rules
+
+    with sessions() as db:
+        from_version = version_in_use(db)
+    changed = rescreen_open_cases(sessions, processes=processes)
+    to_version = default_rules().version
+    if changed or from_version != to_version:
+        record_applied(sessions, actor, from_version, to_version, len(changed))
+    return len(changed)
+
+
+def read_rule_changes(sessions: sessionmaker[Session]) -> dict[str, RuleChangeRecord]:
     """The last preview and the last change applied, by kind (either may be missing)."""
     with sessions() as db:
-        rows = list(db.scalars(select(RuleChange)))
-        db.expunge_all()
-    return {row.kind: row for row in rows}
+        return {
+            row.kind: RuleChangeRecord(
+                row.kind, row.at, row.actor, row.from_version, row.to_version, row.summary
+            )
+            for row in db.scalars(select(RuleChange))
+        }
