@@ -2,7 +2,8 @@
 
 `flask rules preview` records its summary (counts by change, who, when, from -> to version)
 and `flask rescreen` the change it applied; the admins' operations page shows both. One row
-per kind, replaced each time.
+per kind, replaced each time. The page also counts the messages delivery gave up on, through a
+partial index of those alone (never a scan of every message ever sent).
 
 Revision ID: 0015
 Revises: 0014
@@ -36,7 +37,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("kind"),
     )
+    op.create_index(
+        "ix_outbox_message_given_up",
+        "outbox_message",
+        ["given_up_at"],
+        postgresql_where=sa.text("given_up_at IS NOT NULL"),
+        sqlite_where=sa.text("given_up_at IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_message_given_up", table_name="outbox_message")
     op.drop_table("rule_change")
