@@ -227,3 +227,16 @@ def test_rescreen_records_the_change_it_applied(
             default_rules().version,
         )
         assert applied.summary == {"cases_rescreened": 1}
+
+
+def test_rules_preview_takes_recent_closed_cases_only_when_asked(
+    app: Any, staff: dict[str, int], base_intake: dict[str, Any], tmp_path: Path
+) -> None:
+    closed = _opioid_case(app, base_intake)
+    _set(app, closed.id, status="declined")
+    rules = str(_rules_where_hydrocodone_is_no_opioid(tmp_path))
+    runner = app.test_cli_runner()
+    open_only = runner.invoke(args=["rules", "preview", "--rules", rules])
+    assert "0 of 0 case(s) would change" in open_only.output
+    recent = runner.invoke(args=["rules", "preview", "--rules", rules, "--recent-days", "7"])
+    assert "1 of 1 case(s) would change" in recent.output and closed.public_id in recent.output
