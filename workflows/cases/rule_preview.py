@@ -141,8 +141,13 @@ def preview_rules(
                 break
             recorded = identifications_for_cases(db, [row.id for row in batch])
             for row in batch:
-                new = screen_document(row.intake, rules, identifications=recorded[row.id])
-                changes = _compare(row.screening_result, row.decision, new)
+                try:
+                    new = screen_document(row.intake, rules, identifications=recorded[row.id])
+                except Exception as error:  # noqa: BLE001 - one case must not stop the preview
+                    # The class only: a message may quote the intake.
+                    changes = [f"screening would fail: {type(error).__name__}"]
+                else:
+                    changes = _compare(row.screening_result, row.decision, new)
                 preview.cases_checked += 1
                 if changes:
                     preview.changed.append(CaseChange(row.id, row.public_id, changes))
