@@ -109,6 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from intake.patient import amend  # noqa: F401 - registers the amend routes
     from intake.patient.views import bp as patient_bp
     from intake.staff import duplicates as _duplicate_views  # noqa: F401 - registers its routes
+    from intake.staff import operations as _operation_views  # noqa: F401 - registers its routes
     from intake.staff import two_factor  # noqa: F401 - registers the two-factor routes
     from intake.staff import webhooks as _webhook_views  # noqa: F401 - registers its routes
     from intake.staff.views import bp as staff_bp

@@ -462,6 +462,12 @@ def admin_webhook_address_refused(site: Site, page: Any) -> None:
     assert page.locator("#wh-url-error").is_visible()
 
 
+def admin_operations(site: Site, page: Any) -> None:
+    site.staff(page, "admin@test")
+    page.goto(f"{site.base}/staff/admin/operations")
+    assert page.get_by_role("heading", name="Operations", level=1).is_visible()
+
+
 def staff_account(site: Site, page: Any) -> None:
     site.staff(page, "coord@test")
     page.goto(f"{site.base}/staff/account")
@@ -518,6 +524,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "physician-case-decline-errors": physician_case_decline_errors,
     "staff-admin-webhooks": admin_webhooks,
     "staff-admin-webhooks-address-refused": admin_webhook_address_refused,
+    "staff-admin-operations": admin_operations,
     "staff-account": staff_account,
     "staff-account-password-errors": staff_account_password_errors,
     "staff-enrol-with-password": staff_enrol_with_password,

@@ -20,6 +20,7 @@ PAGES = {
     "/staff/admin/staff": {"admin"},
     "/staff/account": {"coordinator", "admin", "physician"},
     "/staff/admin/webhooks": {"admin"},
+    "/staff/admin/operations": {"admin"},
     "/staff/admin/unidentified-medications": {"admin"},
     "/staff/admin/unidentified-medications.csv": {"admin"},
     "/staff/cases/{case}": {"coordinator", "admin", "physician"},

@@ -31,6 +31,7 @@ __all__ = [
     "Draft",
     "MedicationIdentification",
     "QUEUE_RANK",
+    "RuleChange",
     "OPEN_STATUSES",
     "IS_OPEN",
     "IN_PHYSICIAN_QUEUE",
@@ -372,3 +373,19 @@ class UnidentifiedNameTotal(Base):
     cases: Mapped[int] = mapped_column(default=0)  # cases it was seen in (one sighting each)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RuleChange(Base):
+    """The last preview of a rule change and the last change applied (kind "preview" or
+    "applied"): who, when, from which rule set version to which, and a preview's counts. One
+    row per kind, replaced each time; the history of each case's re-screening is in its
+    events, and the audit log has every run."""
+
+    __tablename__ = "rule_change"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    from_version: Mapped[str | None] = mapped_column(String(40))
+    to_version: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,48 @@
+"""An admin opens the operations page in a real browser, sees a failed case and sends it
+through screening again; screenshot in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from tests.browser.conftest import screenshot, sign_in_staff
+from tests.conftest import wait_until
+from tests.staff.helpers import make_staff, routed_case
+from workflows.cases.models import Case
+
+
+def test_an_admin_sees_a_failed_case_on_the_operations_page_and_retries_it(
+    page: Any, live_server: str, app: Any, base_intake: Any
+) -> None:
+    make_staff(app)
+    routed_case(app, base_intake)
+    failed = routed_case(app, base_intake)
+    sessions = app.extensions["ldn"].sessions
+    with sessions.begin() as db:
+        db.execute(
+            update(Case)
+            .where(Case.id == failed.id)
+            .values(status="screening_failed", last_error="ScreeningTimeout")
+        )
+    sign_in_staff(page, live_server, app, "admin@test")
+    page.get_by_role("link", name="Operations").click()
+    expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=failed.public_id)).to_be_visible()
+    expect(page.get_by_text("ScreeningTimeout").first).to_be_visible()
+    expect(page.get_by_text("Workers answering a ping")).to_be_visible()
+    screenshot(page, "60-admin-operations")
+
+    page.get_by_label(f"Reason for case {failed.public_id}").fill("worker restarted")
+    page.get_by_role("button", name=f"Retry case {failed.public_id}").click()
+    expect(page.get_by_text("The case was sent through screening again.")).to_be_visible()
+
+    def status() -> str:
+        with sessions() as db:
+            return db.scalars(select(Case.status).where(Case.id == failed.id)).one()
+
+    # The test worker screens it again: it leaves the failed state.
+    wait_until(lambda: status() == "routed")
+    screenshot(page, "61-admin-operations-retried")
