@@ -26,6 +26,7 @@ from intake.staff.auth import login_manager
 from workflows.platform.database import DatabaseUnavailable
 from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
+from workflows.platform.tracing import start_tracing, trace_flask
 
 __all__ = ["create_app"]
 
@@ -50,6 +51,7 @@ _SETTING_KEYS = {
     "PAGE_SIZE": "page_size",
     "METRICS_TOKEN": "metrics_token",
     "METRICS_ALLOW": "metrics_allow",
+    "LDN_METRICS": "metrics_enabled",
 }
 
 
@@ -77,6 +79,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # the records themselves.
         configure_logging(settings.log_format)
 
+    # Before the services open their database engine: SQLAlchemy is traced from create_engine.
+    start_tracing(settings, "ldn-intake-web")
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -102,6 +106,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app, settings, app.extensions["ldn"].redis_url)
     register_cli(app)
     init_metrics(app, settings)
+    trace_flask(app, settings.traces_excluded_urls)
 
     from intake.api import fhir  # noqa: F401 - registers the FHIR routes on the API blueprint
     from intake.api.views import bp as api_bp

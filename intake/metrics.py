@@ -32,6 +32,9 @@ def _allowed(settings: Settings) -> bool:
 
 
 def init_metrics(app: Flask, settings: Settings) -> None:
+    if not settings.metrics_enabled:
+        return  # LDN_METRICS=off: nothing counted per request, and no /metrics (a 404)
+
     @app.before_request
     def _start_clock() -> None:
         g.metrics_started = time.perf_counter()

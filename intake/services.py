@@ -17,6 +17,7 @@ from workflows.platform.database import sessions_for
 from workflows.platform.enqueue import delivery_requester, enqueue_pipeline, webhook_requester
 from workflows.platform.secret_box import SecretBox
 from workflows.platform.settings import Settings
+from workflows.platform.tracing import annotate
 from workflows.staff.two_factor import totp_secret_box
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Services:
     def enqueue(self, case_id: int) -> None:
         """Send the pipeline; if the broker is down the case is already safe in the database,
         and the sweeper re-enqueues it within a minute of the broker's return."""
+        # The request's span names the case, so its trace is found from the case's id.
+        annotate(case_id=case_id)
         try:
             enqueue_pipeline(self.celery, case_id)
         except Exception as error:  # noqa: BLE001 - any broker fault: the sweeper covers it

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,12 @@ def procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip())
 
 
-@pytest.fixture
-def procfile_service(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[int]:
+@contextmanager
+def procfile_processes(
+    folder: Path, database_url: str, redis_url: str, **extra_env: str
+) -> Iterator[int]:
+    """The Procfile's web and worker as processes on a free port (their logs in ``folder``),
+    with ``extra_env`` added to their environment; yields the port."""
     port = free_port()
     env = {
         **os.environ,
@@ -36,14 +40,15 @@ def procfile_service(tmp_path: Path, database_url: str, redis_url: str) -> Itera
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "LDN_INSTANCE_PATH": str(tmp_path / "procfile-instance"),
+        "LDN_INSTANCE_PATH": str(folder / "procfile-instance"),
         "SECRET_KEY": "procfile-test",
+        **extra_env,
     }
     commands = procfile()
     processes: list[subprocess.Popen[bytes]] = []
     with ExitStack() as logs:
         for name in ("web", "worker"):
-            log = logs.enter_context((tmp_path / f"{name}.log").open("wb"))
+            log = logs.enter_context((folder / f"{name}.log").open("wb"))
             processes.append(
                 subprocess.Popen(
                     ["bash", "-c", commands[name]],
@@ -58,6 +63,12 @@ def procfile_service(tmp_path: Path, database_url: str, redis_url: str) -> Itera
             yield port
         finally:
             stop_process_groups(processes)
+
+
+@pytest.fixture
+def procfile_service(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[int]:
+    with procfile_processes(tmp_path, database_url, redis_url) as port:
+        yield port
 
 
 def post_intake(port: int, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import build_app, wait_until
@@ -150,3 +151,19 @@ def test_sign_ins_are_counted_by_outcome_and_locks_too(app: Any, client: Any) ->
     assert value(scrape(client), "ldn_staff_sign_ins_total", outcome="unknown_account") > value(
         after, "ldn_staff_sign_ins_total", outcome="unknown_account"
     )
+
+
+def test_ldn_metrics_off_counts_nothing_and_serves_no_metrics(
+    tmp_path: Any, redis_url: str, database_url: str
+) -> None:
+    app = build_app(tmp_path, redis_url, database_url, LDN_METRICS=False)
+    assert app.test_client().get("/metrics").status_code == 404
+
+
+def test_ldn_metrics_takes_on_or_off_only() -> None:
+    from workflows.platform.settings import Settings
+
+    assert Settings.from_env({"LDN_METRICS": "off"}).metrics_enabled is False
+    assert Settings.from_env({}).metrics_enabled is True
+    with pytest.raises(ValueError, match="LDN_METRICS must be on or off"):
+        Settings.from_env({"LDN_METRICS": "no"})

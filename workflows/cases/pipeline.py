@@ -27,7 +27,7 @@ from workflows.cases.lifecycle import transition
 from workflows.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Draft
 from workflows.messaging import webhooks
 from workflows.messaging.mail import Outbox, messages
-from workflows.platform import metrics
+from workflows.platform import metrics, tracing
 from workflows.platform.database import rows_changed
 from workflows.platform.orm import utcnow
 from workflows.screening import (
@@ -85,10 +85,16 @@ def process(
     ``send_webhook``) waits for the commit, so a server that is away never undoes a routing."""
 
     def advance(db: Session, case: Case) -> str:
-        _start_screening(db, case)
-        _screen(db, case)
-        _route(db, case, send_webhook)
-        _notify(db, case, outbox)
+        # Each step its own span when tracing is on: where a slow routing spends its time.
+        with tracing.span("pipeline.validate", case_id=case.id):
+            _start_screening(db, case)
+        with tracing.span("pipeline.screen", case_id=case.id):
+            _screen(db, case)
+        with tracing.span("pipeline.route", case_id=case.id):
+            _route(db, case, send_webhook)
+            tracing.annotate(decision=case.decision or "none", queue=case.queue or "none")
+        with tracing.span("pipeline.notify", case_id=case.id):
+            _notify(db, case, outbox)
         return case.status
 
     status = _locked(sessions, case_id, advance)

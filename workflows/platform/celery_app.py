@@ -27,7 +27,8 @@ def make_celery(settings: Settings) -> Celery:
     if settings.smtp_url:
         SmtpServer.from_url(settings.smtp_url)  # a malformed SMTP_URL stops the worker at start
     url = redis_url_of(settings)
-    metrics.connect_task_signals()
+    if settings.metrics_enabled:
+        metrics.connect_task_signals()
     app = Celery("ldn_intake", broker=url, backend=url, include=["workflows.cases.tasks"])
     app.conf.update(
         task_serializer="json",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
+import sqlalchemy
+from sqlalchemy import CursorResult, Engine, Executable, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +34,9 @@ def engine_for(url: str) -> Engine:
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         options["pool_pre_ping"] = True
-    engine = create_engine(url, **options)
+    # Looked up at each call: tracing (workflows/platform/tracing.py) wraps create_engine when
+    # it starts, and an engine made through the wrapper has its statements traced.
+    engine = sqlalchemy.create_engine(url, **options)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.platform.logging_setup import LOG_FORMATS
+from workflows.platform.tracing import traces_exporters_from
 
 __all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from", "is_loopback"]
 
@@ -62,7 +63,15 @@ class Settings:
     # token; any other client needs "Authorization: Bearer METRICS_TOKEN". Without a token set,
     # only the allowed networks may scrape. The default, the loopback, suits `make run`.
     metrics_token: str | None = None
+    # LDN_METRICS=off: no counting and no /metrics at all (a practice without Prometheus, and
+    # bench/load.py's baseline for what the metrics cost).
+    metrics_enabled: bool = True
     metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Traces (workflows/platform/tracing.py): the exporters the standard OTEL_* settings ask
+    # for; empty, the default, is off.
+    traces_exporters: tuple[str, ...] = ()
+    # Requests left out of traces (comma-separated patterns): Prometheus's scrapes by default.
+    traces_excluded_urls: str = "/metrics$"
 
     @property
     def is_development(self) -> bool:
@@ -125,7 +134,11 @@ class Settings:
             webhook_allow_local_http=environ.get("LDN_WEBHOOK_ALLOW_LOCAL_HTTP", "") == "1",
             log_format=log_format_from(environ),
             metrics_token=environ.get("METRICS_TOKEN") or None,
+            metrics_enabled=_on_or_off(environ, "LDN_METRICS"),
             metrics_allow=_networks(environ.get("METRICS_ALLOW", "127.0.0.0/8,::1/128")),
+            traces_exporters=traces_exporters_from(environ),
+            traces_excluded_urls=environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS")
+            or cls.traces_excluded_urls,
         )
         return replace(settings, **overrides)
 
@@ -151,6 +164,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _on_or_off(environ: Mapping[str, str], name: str) -> bool:
+    value = (environ.get(name) or "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{name} must be on or off (it is {value!r})")
+    return value == "on"
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -14,17 +14,23 @@ from workflows.platform.metrics_dir import use_multiprocess_dir
 from workflows.platform.settings import Settings
 
 settings = Settings.from_env()
-if "celery" in sys.argv[0]:
+if "celery" in sys.argv[0] and settings.metrics_enabled:
     # Started by the celery command (Procfile): the counters go to files that the web's
     # /metrics adds up (workflows/platform/metrics.py). Before anything imports
     # prometheus_client, which chooses file-backed values at import. Beat empties its own
     # folder, not the worker's, though both load this module.
     use_multiprocess_dir(settings.instance_path, "beat" if "beat" in sys.argv[1:] else "worker")
 
-from celery.signals import setup_logging, worker_init, worker_process_init  # noqa: E402
+from celery.signals import (  # noqa: E402
+    beat_init,
+    setup_logging,
+    worker_init,
+    worker_process_init,
+)
 
 from workflows.platform.celery_app import make_celery  # noqa: E402
 from workflows.platform.logging_setup import configure_logging  # noqa: E402
+from workflows.platform.tracing import start_tracing  # noqa: E402
 
 celery = make_celery(settings)
 
@@ -53,3 +59,17 @@ def freeze_start_up_objects(**_: Any) -> None:
     """The modules and the rule set live as long as the process: out of the collector's reach,
     a full collection no longer walks their ~100,000 objects (about 45 ms, measured)."""
     gc.freeze()
+
+
+@worker_process_init.connect
+def trace_the_pool_process(**_: Any) -> None:
+    """Traces, when the OTEL_* settings ask for them, from each pool process: the exporter's
+    thread would not survive the fork from the parent. A task's span continues the trace of
+    whoever sent it (the web request, or beat)."""
+    start_tracing(settings, "ldn-intake-worker")
+
+
+@beat_init.connect
+def trace_beat(**_: Any) -> None:
+    """Beat's sends start the traces of its periodic jobs."""
+    start_tracing(settings, "ldn-intake-beat")

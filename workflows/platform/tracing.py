@@ -1,0 +1,210 @@
+"""Traces with OpenTelemetry (issue 17): off unless the standard OTEL_* settings ask for them.
+
+One trace follows an intake from the web request (Flask) through the task it sends (Celery
+carries the trace context in the message's headers) to the worker that screens and routes the
+case, with the SQL statements (SQLAlchemy) and the Redis commands along the way.
+
+What leaves the process is scrubbed first (workflows/platform/trace_scrubbing.py): a span
+keeps only the attributes on an allow-list of codes, so no personal data reaches a collector.
+OpenTelemetry is imported only when tracing starts (about 120 ms of imports a process that
+does not trace never pays).
+
+Once per process: the web (each gunicorn worker, from create_app), each Celery pool process
+(worker_process_init: the batch exporter's thread does not survive a fork) and beat. SQLAlchemy
+is traced through its create_engine, so tracing starts before the process's first engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "EXPORTERS",
+    "flush",
+    "annotate",
+    "span",
+    "start_tracing",
+    "stop_tracing",
+    "trace_flask",
+    "traces_exporters_from",
+]
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from workflows.platform.settings import Settings
+
+# OTEL_TRACES_EXPORTER values this service can honour; "none" (or unset) is off.
+EXPORTERS = ("otlp", "console")
+
+_active: _Tracing | None = None
+
+
+class _Tracing:
+    def __init__(self, provider: TracerProvider, instrumentors: Sequence[Any]) -> None:
+        self.provider = provider
+        self.instrumentors = instrumentors
+        self.apps: list[Any] = []  # Flask apps (the platform imports no Flask)
+
+
+def traces_exporters_from(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The exporters the OTEL_* settings ask for; () is off, the default.
+
+    Off unless OTEL_TRACES_EXPORTER names an exporter, or an OTLP endpoint is set (then
+    "otlp"); OTEL_SDK_DISABLED=true turns it off whatever else is set. A value this service
+    cannot honour stops the start with the reason, rather than running without the traces the
+    operator asked for."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return ()
+    asked = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not asked:
+        endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
+        asked = "otlp" if endpoint else "none"
+    names = tuple(name.strip() for name in asked.split(",") if name.strip())
+    if names == ("none",):
+        return ()
+    unknown = [name for name in names if name not in EXPORTERS]
+    if unknown:
+        raise ValueError(
+            f"OTEL_TRACES_EXPORTER={asked!r}: {', '.join(unknown)} is not an exporter here; "
+            f"use {' or '.join(EXPORTERS)} (or none, the default)."
+        )
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    )
+    if "otlp" in names and protocol != "http/protobuf":
+        raise ValueError(
+            f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r}: only http/protobuf is installed "
+            "(every OpenTelemetry Collector accepts it, on port 4318)."
+        )
+    return names
+
+
+def start_tracing(
+    settings: Settings, service: str, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """Trace this process if the settings ask for it (or a test hands its own exporter);
+    returns the provider, or None when tracing is off. Once per process: a second call
+    returns the first call's provider."""
+    global _active
+    if _active is not None:
+        return _active.provider
+    if exporter is None and not settings.traces_exporters:
+        return None
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from workflows.platform.trace_scrubbing import ScrubbingExporter
+
+    # The sampler from OTEL_TRACES_SAMPLER (parent-based, always on by default), the batch
+    # sizes and delays from OTEL_BSP_*, the endpoint and headers from OTEL_EXPORTER_OTLP_*.
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set, name the process instead.
+    resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
+    provider = TracerProvider(resource=resource)
+    exporters = [exporter] if exporter is not None else _exporters(settings.traces_exporters)
+    for each in exporters:
+        provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(each)))
+    # The provider is handed to each instrumentation rather than made global, which
+    # OpenTelemetry allows once per process: a test can stop tracing and leave nothing behind.
+    instrumentors: list[Any] = [CeleryInstrumentor(), RedisInstrumentor(), SQLAlchemyInstrumentor()]
+    for instrumentor in instrumentors:
+        # The SQLAlchemy instrumentation declares "< 2.1" and otherwise does nothing; it hooks
+        # the engine's cursor events, which 2.1 keeps, and tests/ops/test_tracing.py checks
+        # its spans with the SQLAlchemy this project pins.
+        instrumentor.instrument(
+            tracer_provider=provider,
+            skip_dep_check=isinstance(instrumentor, SQLAlchemyInstrumentor),
+        )
+    _active = _Tracing(provider, instrumentors)
+    return provider
+
+
+def trace_flask(app: Any, excluded_urls: str) -> None:
+    """Trace the app's requests when this process traces, but those matching
+    ``excluded_urls`` (by default /metrics: a scrape every 15 seconds would bury the traces
+    people look for)."""
+    if _active is None:
+        return
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    FlaskInstrumentor.instrument_app(
+        app,
+        tracer_provider=_active.provider,
+        excluded_urls=excluded_urls,
+    )
+    _active.apps.append(app)
+
+
+def stop_tracing() -> None:
+    """Send what is waiting and undo every instrumentation (tests; a process that ends)."""
+    global _active
+    if _active is None:
+        return
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    for app in _active.apps:
+        FlaskInstrumentor.uninstrument_app(app)
+    for instrumentor in _active.instrumentors:
+        instrumentor.uninstrument()
+    _active.provider.shutdown()
+    _active = None
+
+
+def span(name: str, **attributes: str | int) -> Any:
+    """A span of this service's own around a step (``ldn.`` attributes), when tracing is on;
+    otherwise nothing at all, so the pipeline pays nothing for it."""
+    if _active is None:
+        return nullcontext()
+    return _own_span(name, attributes)
+
+
+@contextmanager
+def _own_span(name: str, attributes: Mapping[str, str | int]) -> Iterator[None]:
+    assert _active is not None
+    tracer = _active.provider.get_tracer("ldn-intake")
+    with tracer.start_as_current_span(
+        name, attributes={f"ldn.{key}": value for key, value in attributes.items()}
+    ):
+        yield
+
+
+def annotate(**attributes: str | int) -> None:
+    """Add ``ldn.`` attributes (codes and internal ids only) to the span in progress."""
+    if _active is None:
+        return
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    for key, value in attributes.items():
+        current.set_attribute(f"ldn.{key}", value)
+
+
+def _exporters(names: Sequence[str]) -> list[SpanExporter]:
+    chosen: list[SpanExporter] = []
+    for name in names:
+        if name == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            chosen.append(OTLPSpanExporter())
+        else:
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            chosen.append(ConsoleSpanExporter())
+    return chosen
+
+
+def flush() -> None:
+    """Export what the batch processors hold now (a test reads its spans after this)."""
+    if _active is not None:
+        _active.provider.force_flush()
