@@ -13,8 +13,21 @@ pipeline):
   * peak resident memory of the web and worker process trees,
   * the intake pages themselves: GET and POST of step 1 (CSRF, cookies) per second, p95.
 
+With --overhead it measures instead what the metrics and the traces cost (issue 17): the same
+service started three ways, the order rotating each round, each round measuring the intakes
+accepted and routed per second flat out and the POST and POST-to-routed p95 at --rate:
+
+  * off: LDN_METRICS=off (no counting, no /metrics), no traces: the baseline;
+  * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
+    would, its database gauges included;
+  * metrics + traces: also OTEL_EXPORTER_OTLP_ENDPOINT, every trace sampled, sent over OTLP
+    to a stand-in collector in this process.
+
+It prints the median of the rounds for each, and each one's ratio to off.
+
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--rate 100] [--workers 1]
                                    [--concurrency 4] [--web-workers 2] [--web-threads 4] [--sqlite]
+    .venv/bin/python bench/load.py --overhead [--rounds 3] [--seconds 20] [--rate 40]
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import http.client
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -277,6 +291,191 @@ def drive_pages(
     return gets, posts, errors
 
 
+@dataclass
+class Service:
+    web: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [self.web, *self.workers]
+
+
+def start_service(env: dict[str, str], port: int, args: argparse.Namespace) -> Service:
+    """gunicorn and the Celery workers, as the Procfile starts them, answering /healthz."""
+    bin_dir = Path(sys.executable).parent
+    web = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "-c",
+            "python:intake.gunicorn_hooks",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.web_workers),
+            "--threads",
+            str(args.web_threads),
+            "intake:create_app()",
+        ],
+        cwd=REPO_ROOT,
+        env={**env, "LDN_API_RATE_LIMIT": "1000000"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers = [
+        subprocess.Popen(
+            celery_worker_command(f"load{n}", args.concurrency),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for n in range(args.workers)
+    ]
+    service = Service(web, workers)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz?timeout=0.5")
+            if connection.getresponse().status == 200:
+                return service
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_process_groups(service.processes)
+            raise SystemExit("the service did not come up")
+        time.sleep(0.5)
+
+
+class Scraper(threading.Thread):
+    """GET /metrics every `every` seconds, as Prometheus would (its database gauges too)."""
+
+    def __init__(self, port: int, every: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.every = port, every
+        self.stop = threading.Event()
+        self.scrapes = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                connection.request("GET", "/metrics")
+                response = connection.getresponse()
+                response.read()
+                self.scrapes += response.status == 200
+            except OSError:
+                pass
+            finally:
+                connection.close()
+
+
+@dataclass
+class OverheadRound:
+    accepted: float
+    routed: float
+    post_p95: float
+    to_routed_p95: float
+    errors: int
+    lost: int
+
+
+def overhead(
+    base_env: dict[str, str], folder: Path, database_url: str, args: argparse.Namespace
+) -> None:
+    """What the metrics and the traces cost: see the module's docstring (--overhead)."""
+    from tests.ops.otlp_receiver import otlp_receiver
+
+    with otlp_receiver(decode=False) as (endpoint, received):
+        web_metrics = folder / "prometheus" / "web"
+        configs: dict[str, dict[str, str]] = {
+            "off": {"LDN_METRICS": "off"},
+            "metrics": {"LDN_METRICS": "on", "PROMETHEUS_MULTIPROC_DIR": str(web_metrics)},
+            "metrics + traces": {
+                "LDN_METRICS": "on",
+                "PROMETHEUS_MULTIPROC_DIR": str(web_metrics),
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            },
+        }
+        names = list(configs)
+        rounds: dict[str, list[OverheadRound]] = {name: [] for name in names}
+        for number in range(args.rounds):
+            order = names[number % len(names) :] + names[: number % len(names)]
+            for name in order:
+                web_metrics.mkdir(parents=True, exist_ok=True)
+                port = free_port()
+                env = {**base_env, **configs[name], "PORT": str(port)}
+                service = start_service(env, port, args)
+                scraper = Scraper(port, 5.0) if env["LDN_METRICS"] == "on" else None
+                try:
+                    if scraper:
+                        scraper.start()
+                    drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
+                    flat = run_pipeline(port, database_url, args.seconds, args.clients, 0)
+                    paced = run_pipeline(port, database_url, args.seconds, args.clients, args.rate)
+                finally:
+                    if scraper:
+                        scraper.stop.set()
+                    stop_process_groups(service.processes)
+                rounds[name].append(
+                    OverheadRound(
+                        accepted=flat.accepted_rate,
+                        routed=flat.routed_rate,
+                        post_p95=percentile(paced.post_latencies, 0.95),
+                        to_routed_p95=percentile(paced.to_routed, 0.95),
+                        errors=flat.errors + paced.errors,
+                        lost=flat.lost + paced.lost,
+                    )
+                )
+                print(
+                    f"  round {number + 1} {name:17} accepted {flat.accepted_rate:6.1f}/s "
+                    f"routed {flat.routed_rate:6.1f}/s; at {args.rate:g}/s POST p95 "
+                    f"{rounds[name][-1].post_p95 * 1000:.0f} ms, to routed p95 "
+                    f"{rounds[name][-1].to_routed_p95 * 1000:.0f} ms",
+                    flush=True,
+                )
+        exported = received.size
+
+    def median_of(name: str, field: str) -> float:
+        return statistics.median(getattr(each, field) for each in rounds[name])
+
+    print(
+        f"\noverhead: {args.rounds} rounds x {args.seconds:g} s flat out + {args.seconds:g} s at "
+        f"{args.rate:g}/s, {args.clients} clients, gunicorn {args.web_workers}x{args.web_threads}, "
+        f"{args.workers} worker x {args.concurrency}, {datetime.now(UTC):%Y-%m-%d}; "
+        f"medians, ratio to off in brackets (throughput: higher is better; p95: lower)"
+    )
+    row = "{:18}{:>20}{:>20}{:>22}{:>26}{:>16}"
+    print(
+        row.format(
+            "",
+            "accepted/s",
+            "routed/s",
+            f"POST p95 at {args.rate:g}/s",
+            "POST to routed p95",
+            "errors/lost",
+        )
+    )
+    for name in names:
+        cells = []
+        for field, scale, unit in (
+            ("accepted", 1, ""),
+            ("routed", 1, ""),
+            ("post_p95", 1000, " ms"),
+            ("to_routed_p95", 1000, " ms"),
+        ):
+            value = median_of(name, field)
+            ratio = value / median_of("off", field)
+            cells.append(f"{value * scale:.1f}{unit} ({ratio:.2f})")
+        errors = sum(each.errors for each in rounds[name])
+        lost = sum(each.lost for each in rounds[name])
+        print(row.format(name, *cells, f"{errors}/{lost}"))
+    print(f"OTLP received: {exported / 1e6:.1f} MB of spans")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -299,6 +498,12 @@ def main() -> None:
     parser.add_argument(
         "--sqlite", action="store_true", help="use SQLite even if PostgreSQL is installed"
     )
+    parser.add_argument(
+        "--overhead",
+        action="store_true",
+        help="what metrics and traces cost: off / metrics / metrics + traces, same run",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --overhead")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ldn-load-"))
@@ -331,7 +536,6 @@ def main() -> None:
         "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
     }
     python = sys.executable
-    bin_dir = Path(python).parent
     try:
         # As `make run` does: bytecode on disk, so no process pays the compiler's memory peak
         # for our modules (PYTHONDONTWRITEBYTECODE would otherwise make each one compile them).
@@ -343,50 +547,12 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        web = subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "-c",
-                "python:intake.gunicorn_hooks",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--threads",
-                str(args.web_threads),
-                "intake:create_app()",
-            ],
-            cwd=REPO_ROOT,
-            env={**env, "LDN_API_RATE_LIMIT": "1000000"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        processes.append(web)
-        workers = [
-            subprocess.Popen(
-                celery_worker_command(f"load{n}", args.concurrency),
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            for n in range(args.workers)
-        ]
-        processes += workers
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz?timeout=0.5")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the service did not come up")
-            time.sleep(0.5)
+        if args.overhead:
+            overhead(env, folder, database_url, args)
+            return
+        service = start_service(env, port, args)
+        processes += service.processes
+        web, workers = service.web, service.workers
 
         def web_pids() -> list[int]:
             children = subprocess.run(
