@@ -120,13 +120,91 @@ def test_failing_tasks_and_screening_failed_cases_are_counted(
     wait_until(failed)
     after = scrape(client)
     assert value(after, "ldn_cases_screening_failed") == 1
-    grown = (
-        value(after, "ldn_tasks_retried_total")
-        + value(after, "ldn_tasks_failed_total")
-        - value(before, "ldn_tasks_retried_total")
-        - value(before, "ldn_tasks_failed_total")
+    # A bug is not retried: the task failed, by its name.
+    task = {"task": "workflows.process_case"}
+    assert (
+        value(after, "ldn_tasks_failed_total", **task)
+        - value(before, "ldn_tasks_failed_total", **task)
+        == 1
     )
-    assert grown >= 1
+    assert value(after, "ldn_tasks_retried_total", **task) == value(
+        before, "ldn_tasks_retried_total", **task
+    )
+
+
+def test_a_transient_fault_is_counted_as_a_retry(
+    app: Any, client: Any, worker: Any, base_intake: dict[str, Any], monkeypatch: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    real = pipeline.screen_document
+    calls = {"n": 0}
+
+    def once_unavailable(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("SELECT 1", {}, Exception("database restarting"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "screen_document", once_unavailable)
+    before = scrape(client)
+    submit_and_route(client, base_intake)
+    after = scrape(client)
+    task = {"task": "workflows.process_case"}
+    assert (
+        value(after, "ldn_tasks_retried_total", **task)
+        - value(before, "ldn_tasks_retried_total", **task)
+        == 1
+    )
+
+
+def test_web_intakes_are_counted_apart_from_the_api(app: Any) -> None:
+    from tests.web.patient_cases import submitted
+
+    client = app.test_client()
+    before = scrape(client)
+    submitted(app)
+    after = scrape(client)
+    assert (
+        value(after, "ldn_intakes_submitted_total", channel="web")
+        - value(before, "ldn_intakes_submitted_total", channel="web")
+        == 1
+    )
+    assert value(after, "ldn_intakes_submitted_total", channel="api") == value(
+        before, "ldn_intakes_submitted_total", channel="api"
+    )
+
+
+def test_a_case_waiting_past_its_target_is_counted_in_its_queue(
+    app: Any, client: Any, worker: Any, base_intake: dict[str, Any]
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from workflows.cases.casework import SERVICE_TARGETS
+
+    case = submit_and_route(client, base_intake)
+    queue = case.queue
+    assert queue in SERVICE_TARGETS
+    assert value(scrape(client), "ldn_cases_past_target", queue=queue) == 0
+    late = case.routed_at - SERVICE_TARGETS[queue] - timedelta(minutes=1)
+    with app.extensions["ldn"].sessions.begin() as db:
+        db.execute(update(Case).where(Case.id == case.id).values(routed_at=late, created_at=late))
+    after = scrape(client)
+    assert value(after, "ldn_cases_past_target", queue=queue) == 1
+    assert (
+        value(after, "ldn_oldest_open_case_age_seconds", queue=queue)
+        >= SERVICE_TARGETS[queue].total_seconds()
+    )
+
+
+def test_beats_jobs_are_counted_by_name_when_the_worker_runs_them(client: Any, worker: Any) -> None:
+    # What the "no worker" alert watches: beat sends these every 15-60 s.
+    job = {"task": "workflows.requeue_stuck_cases"}
+    before = value(scrape(client), "ldn_tasks_succeeded_total", **job)
+    worker.send_task("workflows.requeue_stuck_cases")
+    wait_until(lambda: value(scrape(client), "ldn_tasks_succeeded_total", **job) > before)
 
 
 def test_sign_ins_are_counted_by_outcome_and_locks_too(app: Any, client: Any) -> None:
