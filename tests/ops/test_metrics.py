@@ -4,15 +4,17 @@ scrape after with the one before."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import build_app, wait_until
 from tests.ops.scrape import scrape, value
-from tests.staff.helpers import login, make_staff
+from tests.staff.helpers import login, make_staff, routed_case
 from workflows.cases import pipeline
 from workflows.cases.models import Case
+from workflows.platform.orm import utcnow
 
 API = "/api/v1/intakes"
 
@@ -150,3 +152,32 @@ def test_sign_ins_are_counted_by_outcome_and_locks_too(app: Any, client: Any) ->
     assert value(scrape(client), "ldn_staff_sign_ins_total", outcome="unknown_account") > value(
         after, "ldn_staff_sign_ins_total", outcome="unknown_account"
     )
+
+
+def test_cases_past_target_are_counted_against_their_own_queues_target(
+    app: Any, client: Any, base_intake: dict[str, Any]
+) -> None:
+    """One query gives every queue's count, longest wait and late cases (the coordinator's
+    target is 4 hours, the physician's 24): each case is held to its own queue's target."""
+    sessions = app.extensions["ldn"].sessions
+    waited = [
+        ("coordinator", 5),  # late
+        ("coordinator", 3),
+        ("physician", 25),  # late
+        ("physician", 5),  # late for a coordinator, not for a physician
+        ("waitlist", 500),  # a queue without a target
+    ]
+    for queue, hours in waited:
+        case = routed_case(app, base_intake)
+        with sessions.begin() as db:
+            db.execute(
+                update(Case)
+                .where(Case.id == case.id)
+                .values(queue=queue, routed_at=utcnow() - timedelta(hours=hours))
+            )
+    samples = scrape(client)
+    assert value(samples, "ldn_cases_past_target", queue="coordinator") == 1
+    assert value(samples, "ldn_cases_past_target", queue="physician") == 1
+    assert ("ldn_cases_past_target", frozenset({("queue", "waitlist")})) not in samples
+    assert value(samples, "ldn_open_cases", queue="waitlist") == 1
+    assert value(samples, "ldn_oldest_open_case_age_seconds", queue="coordinator") >= 5 * 3600
