@@ -119,6 +119,8 @@ def test_only_admins_see_the_page_and_each_view_is_audited(
     page = client.get("/staff/admin/operations").get_data(as_text=True)
     assert cases["failed"].public_id in page and cases["stuck"].public_id in page
     assert default_rules().version in page and "SMTPServerDisconnected" in page
+    # The tests' app has no SMTP_URL: the page says the outbox keeps mail and sends none.
+    assert "no SMTP server is set" in page
     with app.extensions["ldn"].sessions() as db:
         viewed = db.scalars(select(AuditEntry).where(AuditEntry.action == "operations_viewed"))
         assert [entry.actor_id for entry in viewed] == [staff["admin"]]
