@@ -4,8 +4,9 @@ For each size N it seeds a database (bench/scale_seed.py: template cases through
 pipeline and staff actions, cloned in SQL), starts the web process as the Procfile does
 (gunicorn, one worker here so its memory is the web worker's), signs in as a coordinator, a
 physician and an admin (two-factor codes made with the app's own TOTP box), and requests each
-page: 3 warm-ups, then 20 timed requests (fewer when a page is so slow that 20 would pass
---page-budget seconds; the table says how many). It prints a markdown table per N: median and
+page, and Prometheus's scrape of /metrics (from 127.0.0.1, which the default METRICS_ALLOW lets
+in without a token): 3 warm-ups, then 20 timed requests (fewer when a page is so slow that 20
+would pass --page-budget seconds; the table says how many). It prints a markdown table per N: median and
 p95 in ms, SQL statements per request (the X-Statement-Count header, which the app adds only
 with LDN_BENCH_COUNT_STATEMENTS=1), the ratio of each p95 to the first size's, and the web
 worker's RSS: after the pages, and its high-water mark (VmHWM) over the pages, apart from that
@@ -198,6 +199,10 @@ class Web:
         self.port = free_port()
         instance = FOLDER / "instance"
         instance.mkdir(parents=True, exist_ok=True)
+        # As the Procfile does: each worker writes its counters to files there, and a scrape of
+        # /metrics adds them up (gunicorn_hooks.on_starting empties the folder first).
+        metrics_folder = instance / "prometheus" / "web"
+        metrics_folder.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -206,6 +211,7 @@ class Web:
             "LDN_INSTANCE_PATH": str(instance),
             "LDN_BENCH_COUNT_STATEMENTS": "1",
             "MALLOC_ARENA_MAX": "2",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_folder),
         }
         self.process = subprocess.Popen(
             [
@@ -341,6 +347,9 @@ class Page:
     status: int = 200
     # A search: posted with this term (the term never goes in a URL), as the search box does.
     search: str | None = None
+    # Text the answer must hold: a scrape that answers 200 without the database's gauges
+    # measured nothing of them.
+    holds: str | None = None
 
 
 @dataclass(frozen=True)
@@ -416,6 +425,14 @@ def pages(case_reference: str, amend_token: str, terms: SearchTerms) -> list[Pag
         # The patient's link from a request for more information (anonymous): opens the amend
         # flow and redirects to its first step.
         Page("GET /intake/amend?t=<token>", "patient", f"/intake/amend?t={amend_token}", 302),
+        # Operations (issue 17). Prometheus's scrape, anonymous from 127.0.0.1 (the default
+        # METRICS_ALLOW): the counters of the multiprocess files, then the gauges read from the
+        # database at each scrape (workflows/cases/scrape_figures.py).
+        Page("GET /metrics", "patient", "/metrics", holds="ldn_cases_past_target{"),
+        # The admins' page: the same aggregates and the lists of failed and stuck cases, the
+        # mail and webhook backlogs (workflows/cases/operations.py), and a ping of the workers
+        # (none answer here: at most one ping of PING_TIMEOUT_SECONDS every 5 s per process).
+        Page("/staff/admin/operations", "admin", "/staff/admin/operations"),
     ]
 
 
@@ -515,6 +532,8 @@ def measure(web: Web, clients: dict[str, requests.Session], page: Page, budget: 
             raise SystemExit(f"{page.name}: {answer.status_code}, expected {page.status}")
         if form is not None and "case-table" not in answer.text:
             raise SystemExit(f"{page.name}: no results table")
+        if page.holds is not None and page.holds not in answer.text:
+            raise SystemExit(f"{page.name}: {page.holds!r} is not in the answer")
         return elapsed, int(answer.headers.get("X-Statement-Count", "-1"))
 
     for _ in range(WARM_UPS):

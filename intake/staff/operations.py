@@ -64,6 +64,8 @@ def operations_page() -> ResponseReturnValue:
         figures=figures,
         workers=_workers(),
         retry_form=RetryForm(formdata=None),
+        # Without SMTP_URL the database outbox keeps mail and never sends it: no backlog.
+        smtp=bool(ldn.settings.smtp_url),
         rule_changes=rule_preview.read_rule_changes(ldn.sessions),
     )
 

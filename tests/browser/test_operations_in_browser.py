@@ -13,9 +13,11 @@ from tests.conftest import wait_until
 from tests.staff.helpers import make_staff, routed_case
 from workflows.cases.models import Case
 
+PAGE_WIDTH = "document.scrollingElement.scrollWidth"
+
 
 def test_an_admin_sees_a_failed_case_on_the_operations_page_and_retries_it(
-    page: Any, live_server: str, app: Any, base_intake: Any
+    page: Any, browser: Any, live_server: str, app: Any, base_intake: Any
 ) -> None:
     make_staff(app)
     routed_case(app, base_intake)
@@ -34,6 +36,17 @@ def test_an_admin_sees_a_failed_case_on_the_operations_page_and_retries_it(
     expect(page.get_by_text("ScreeningTimeout").first).to_be_visible()
     expect(page.get_by_text("Workers answering a ping")).to_be_visible()
     screenshot(page, "60-admin-operations")
+
+    # On a 390 px phone the page never scrolls sideways: the admin's menu wraps (it made the
+    # page 707 px wide), the failed cases become cards with their retry form.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.set_default_timeout(15_000)
+    sign_in_staff(phone, live_server, app, "admin@test")
+    phone.goto(f"{live_server}/staff/admin/operations")
+    expect(phone.get_by_role("button", name=f"Retry case {failed.public_id}")).to_be_visible()
+    assert phone.evaluate(PAGE_WIDTH) <= 390
+    screenshot(phone, "60-admin-operations-390px")
+    phone.context.close()
 
     page.get_by_label(f"Reason for case {failed.public_id}").fill("worker restarted")
     page.get_by_role("button", name=f"Retry case {failed.public_id}").click()

@@ -178,6 +178,19 @@ Index("ix_intake_case_open_queue_order", Case.queue, *_ORDER, postgresql_where=I
 Index(
     "ix_intake_case_open_assignee_order", Case.assignee_id, *_ORDER, postgresql_where=IS_OPEN
 ).ddl_if(dialect="postgresql")
+# The open cases' count and longest wait per queue (the operations page, and /metrics at each
+# scrape): plain columns, so PostgreSQL answers from the index alone. The order indexes above
+# hold WAITING_SINCE as an expression, which its planner cannot read back without the rows: at
+# 1,000,000 cases that was 50,000 open rows fetched from the table (110 ms) at every scrape.
+# Plain columns and a partial index SQLite makes too (migration 0016).
+Index(
+    "ix_intake_case_open_queue_waiting",
+    Case.queue,
+    Case.routed_at,
+    Case.created_at,
+    postgresql_where=IS_OPEN,
+    sqlite_where=IS_OPEN,
+)
 
 
 # A physician's search by name (workflows.cases.search): within the physician queue's routed

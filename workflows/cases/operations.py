@@ -1,9 +1,9 @@
 """The admins' operations page (/staff/admin/operations): queues, stuck and failed cases, the
 mail and webhook backlogs, the rule set in force and recent errors, as aggregates.
 
-Every query reads open or unsent rows only, through an index (the open-queue index, the
-status/updated_at index, the outbox's partial index of unsent messages, the deliveries'
-status index) and lists at most LIST_LIMIT rows, so the page stays fast at a million cases:
+Every query reads open or unsent rows only, through an index (the open cases' queue index,
+read alone; the status/updated_at index; the outbox's partial indexes of unsent and of given-up
+messages; the deliveries' status index) and lists at most LIST_LIMIT rows, so the page stays fast at a million cases:
 the closed cases and the sent messages, which grow without end, are never scanned.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.models import IS_OPEN, WAITING_SINCE, Case, CaseStatus
+from workflows.messaging.delivery import SMTP_TRANSPORT
 from workflows.messaging.models import OutboxMessage, WebhookDelivery
 from workflows.messaging.webhooks import DeliveryStatus
 from workflows.platform.orm import utcnow
@@ -151,8 +152,15 @@ def compute_operations(
 
 
 def _mail_backlog(db: Session) -> Backlog:
-    # The partial index ix_outbox_message_next_attempt holds exactly these rows.
-    unsent = (OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
+    # SMTP mail only, as /metrics counts it: the database outbox (no SMTP_URL) never sends, so
+    # every message it ever kept would count as unsent, a backlog that only grows (and a read
+    # of a million rows at a million cases). The partial index ix_outbox_message_next_attempt
+    # holds the unsent ones by transport.
+    unsent = (
+        OutboxMessage.transport == SMTP_TRANSPORT,
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.given_up_at.is_(None),
+    )
     waiting, oldest, next_at, attempts = db.execute(
         select(
             func.count(),

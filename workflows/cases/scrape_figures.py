@@ -1,7 +1,7 @@
 """The gauges of /metrics read from the database at each scrape (workflows/platform/metrics.py
 holds the rest). Each is one aggregate over an indexed column: the open cases (partial index
-ix_intake_case_open_queue_order, a few per cent of the table after years) and the unsent mail
-(its partial index), so a scrape stays cheap at 1M cases, and the figures are never a minute
+ix_intake_case_open_queue_waiting, read alone: a few per cent of the table after years) and
+the unsent mail (its partial index), so a scrape stays cheap at 1M cases, and the figures are never a minute
 stale as beat's dashboard figures (workflows/cases/figures.py) may be.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,22 +65,32 @@ class StateCollector(Collector):
             "Age of the oldest undelivered webhook delivery.",
         )
         first_hook: datetime | None = None
+        # Each queue's target as a value of the row's queue (NULL for a queue without one), so
+        # that one read of the open cases' index (ix_intake_case_open_queue_waiting, the index
+        # alone) gives the counts, the longest waits and the late ones: one query, not one
+        # per target, each fetching every open row of its queue from the table.
+        cutoff = sql_case(
+            {queue: now - target for queue, target in SERVICE_TARGETS.items()}, value=Case.queue
+        )
+        late_by_queue = dict.fromkeys(SERVICE_TARGETS, 0)
         with self.sessions() as db:
-            for queue, count, since in db.execute(
-                select(Case.queue, func.count(), func.min(WAITING_SINCE))
+            for queue, count, since, late in db.execute(
+                select(
+                    Case.queue,
+                    func.count(),
+                    func.min(WAITING_SINCE),
+                    func.count().filter(WAITING_SINCE < cutoff),
+                )
                 .where(IS_OPEN)
                 .group_by(Case.queue)
             ):
                 label = queue or "none"
                 open_cases.add_metric([label], count)
                 oldest.add_metric([label], (now - since).total_seconds() if since else 0)
-            for queue, target in SERVICE_TARGETS.items():
-                late = db.scalar(
-                    select(func.count()).where(
-                        IS_OPEN, Case.queue == queue, WAITING_SINCE < now - target
-                    )
-                )
-                past.add_metric([queue], late or 0)
+                if queue in late_by_queue:
+                    late_by_queue[queue] = late
+            for queue, late in late_by_queue.items():
+                past.add_metric([queue], late)
             failed.add_metric(
                 [],
                 db.scalar(select(func.count()).where(Case.status == CaseStatus.SCREENING_FAILED))
