@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 
 from intake.api.openapi import HEALTH_TIMEOUT_MAX_SECONDS, openapi_document
-from intake.api.redis_client import redis_client
 from intake.api.worker_ping import worker_count
 from intake.external_links import external_url
 from intake.security import HEALTH_LIMIT, api_intake_limit, limiter
@@ -19,6 +18,7 @@ from workflows.cases.staff_lists import read_queue_for_api
 from workflows.cases.submission import patient_status, submit_intake
 from workflows.platform.database import check_database
 from workflows.platform.i18n import known_language
+from workflows.platform.redis_clients import redis_client
 from workflows.screening import InvalidIntake
 
 bp = Blueprint("api", __name__)
@@ -121,7 +121,7 @@ def healthz() -> Any:
         report["database"] = f"down: {type(error).__name__}"
         down.append("database")
     try:
-        redis_client(ldn.redis_url).ping()
+        redis_client(ldn.redis_url, socket_timeout=2).ping()
     except Exception as error:  # noqa: BLE001
         report["redis"] = f"down: {type(error).__name__}"
         down.append("redis")

@@ -13,18 +13,18 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
-from intake.api.worker_ping import worker_count
 from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.views import bp
 from workflows.cases import casework, operations, rule_preview
+from workflows.platform.redis_clients import redis_client
+from workflows.platform.worker_heartbeat import HEARTBEAT_SECONDS, WorkerSeen, workers_seen
 from workflows.staff.accounts import StaffNotFound
 
 __all__ = ["RetryForm"]
 
-# The ping waits this long for replies; worker_ping keeps its answer a few seconds, so reloading
-# the page does not ping again.
-PING_TIMEOUT_SECONDS = 0.5
+# A worker beats every 15 s; one missed beat is a busy Redis, four are a worker gone.
+SEEN_WITHIN_SECONDS = 4 * HEARTBEAT_SECONDS
 
 
 class RetryForm(FlaskForm):
@@ -34,9 +34,11 @@ class RetryForm(FlaskForm):
     )
 
 
-def _workers() -> int | None:
+def _workers() -> list[WorkerSeen] | None:
+    """The workers seen lately (their heartbeats in Redis, no ping to wait for), or None when
+    Redis does not answer."""
     try:
-        return worker_count(services().celery, PING_TIMEOUT_SECONDS)
+        return workers_seen(redis_client(services().redis_url), SEEN_WITHIN_SECONDS)
     except Exception:  # noqa: BLE001 - a broker that is down means: no worker known
         return None
 
@@ -63,6 +65,7 @@ def operations_page() -> ResponseReturnValue:
         "staff/operations.html",
         figures=figures,
         workers=_workers(),
+        seen_within_seconds=int(SEEN_WITHIN_SECONDS),
         retry_form=RetryForm(formdata=None),
         # Without SMTP_URL the database outbox keeps mail and never sends it: no backlog.
         smtp=bool(ldn.settings.smtp_url),

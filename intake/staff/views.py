@@ -24,7 +24,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from intake.api.redis_client import redis_client
 from intake.change_words import change_vocabulary
 from intake.external_links import external_url
 from intake.redirect_targets import local_path
@@ -50,6 +49,7 @@ from workflows.cases.change_labels import labelled_amendments
 from workflows.cases.figures import FiguresCache, current_figures
 from workflows.platform.i18n import LANGUAGE_NAMES, known_language
 from workflows.platform.orm import utcnow
+from workflows.platform.redis_clients import redis_client
 from workflows.screening import FlagCode
 from workflows.staff.accounts import (
     InvalidLogin,

@@ -19,13 +19,13 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake.api.redis_client import redis_client
 from intake.services import services
 from intake.staff.auth import role_required
 from intake.staff.forms import SummarisedForm
 from intake.staff.views import bp
 from workflows.messaging import webhook_admin, webhooks
 from workflows.platform.orm import utcnow
+from workflows.platform.redis_clients import redis_client
 from workflows.staff.accounts import StaffNotFound
 
 __all__ = ["EndpointForm", "EndpointActionForm"]

@@ -34,7 +34,7 @@ def test_an_admin_sees_a_failed_case_on_the_operations_page_and_retries_it(
     expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
     expect(page.get_by_role("link", name=failed.public_id)).to_be_visible()
     expect(page.get_by_text("ScreeningTimeout").first).to_be_visible()
-    expect(page.get_by_text("Workers answering a ping")).to_be_visible()
+    expect(page.get_by_text("Workers seen in the last 60 seconds")).to_be_visible()
     screenshot(page, "60-admin-operations")
 
     # On a 390 px phone the page never scrolls sideways: the admin's menu wraps (it made the

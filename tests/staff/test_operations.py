@@ -214,6 +214,10 @@ def test_rules_preview_lists_the_cases_that_would_change_and_saves_nothing(
     login(client, "admin@test")
     page = client.get("/staff/admin/operations").get_data(as_text=True)
     assert "Last preview of a rule change" in page and preview.to_version in page
+    # With the case that would change, linked, and what would change in it.
+    assert f'/staff/cases/{opioid.public_id}"' in page
+    assert "flag removed OPIOID_CURRENT" in page
+    assert plain.public_id not in page
 
 
 def test_rules_preview_refuses_invalid_rule_data_saying_why(app: Any, tmp_path: Path) -> None:
@@ -252,3 +256,22 @@ def test_rules_preview_takes_recent_closed_cases_only_when_asked(
     assert "0 of 0 case(s) would change" in open_only.output
     recent = runner.invoke(args=["rules", "preview", "--rules", rules, "--recent-days", "7"])
     assert "1 of 1 case(s) would change" in recent.output and closed.public_id in recent.output
+
+
+def test_the_page_lists_the_workers_seen_without_pinging_them(
+    app: Any, client: Any, redis_url: str
+) -> None:
+    from workflows.platform.redis_clients import redis_client
+    from workflows.platform.worker_heartbeat import start_heartbeat
+
+    make_staff(app)
+    login(client, "admin@test")
+    page = "/staff/admin/operations"
+    assert "no worker has reported" in client.get(page).get_data(as_text=True)
+    stop = start_heartbeat(redis_client(redis_url), "worker@intake-1")
+    try:
+        shown = client.get(page).get_data(as_text=True)
+    finally:
+        stop()
+    assert "Workers seen in the last 60 seconds" in shown
+    assert "worker@intake-1" in shown

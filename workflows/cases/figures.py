@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
 import redis
@@ -24,6 +23,7 @@ from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.models import IS_OPEN, Case
+from workflows.platform.redis_clients import redis_client
 
 __all__ = [
     "AGE_BUCKETS",
@@ -172,7 +172,7 @@ class FiguresCache:
 
     @classmethod
     def for_url(cls, url: str) -> FiguresCache:
-        return cls(_redis_client(url))
+        return cls(redis_client(url))
 
     def load(self) -> DashboardFigures | None:
         stored = self._redis.get(self.KEY)
@@ -180,13 +180,6 @@ class FiguresCache:
 
     def store(self, figures: DashboardFigures) -> None:
         self._redis.set(self.KEY, figures.to_json(), ex=int(self.LIFETIME.total_seconds()))
-
-
-@cache
-def _redis_client(url: str) -> redis.Redis:
-    if url.startswith("redis+socket://"):
-        return redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"), socket_timeout=5)
-    return redis.Redis.from_url(url, socket_timeout=5)
 
 
 def refresh_figures(

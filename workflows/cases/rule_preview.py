@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 BATCH_SIZE = 500
+CASES_KEPT = 100  # cases of the last preview kept for the operations page
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ class Preview:
             "cases_checked": self.cases_checked,
             "cases_changed": len(self.changed),
             "counts": dict(self.counts.most_common()),
+            # The first ones by reference, for the operations page to link to; the command
+            # line lists them all.
+            "cases": [
+                {"public_id": case.public_id, "changes": case.changes}
+                for case in self.changed[:CASES_KEPT]
+            ],
         }
 
 

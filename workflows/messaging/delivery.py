@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.messaging.models import OutboxMessage
 from workflows.platform.orm import utcnow
+from workflows.platform.redis_clients import redis_client
 
 __all__ = [
     "SendClaims",
@@ -68,7 +69,7 @@ class SendClaims:
 
     @classmethod
     def for_url(cls, url: str) -> SendClaims:
-        return cls(_redis_client(url))
+        return cls(redis_client(url, socket_timeout=None))
 
     @contextmanager
     def claim(self, message_id: int) -> Iterator[bool]:
@@ -80,13 +81,6 @@ class SendClaims:
         finally:
             if claimed:
                 self._redis.delete(key)
-
-
-def _redis_client(url: str) -> redis.Redis:
-    """One client (and connection pool) per URL for the life of the process."""
-    if url.startswith("redis+socket://"):
-        return redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
-    return redis.Redis.from_url(url)
 
 
 def deliver(

@@ -8,6 +8,7 @@ Reads the settings from the environment, here at the edge, and nowhere deeper.
 
 import gc
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from workflows.platform.metrics_dir import use_multiprocess_dir
@@ -26,11 +27,15 @@ from celery.signals import (  # noqa: E402
     setup_logging,
     worker_init,
     worker_process_init,
+    worker_ready,
+    worker_shutdown,
 )
 
-from workflows.platform.celery_app import make_celery  # noqa: E402
+from workflows.platform.celery_app import make_celery, redis_url_of  # noqa: E402
 from workflows.platform.logging_setup import configure_logging  # noqa: E402
+from workflows.platform.redis_clients import redis_client  # noqa: E402
 from workflows.platform.tracing import start_tracing  # noqa: E402
+from workflows.platform.worker_heartbeat import start_heartbeat  # noqa: E402
 
 celery = make_celery(settings)
 
@@ -73,3 +78,21 @@ def trace_the_pool_process(**_: Any) -> None:
 def trace_beat(**_: Any) -> None:
     """Beat's sends start the traces of its periodic jobs."""
     start_tracing(settings, "ldn-intake-beat")
+
+
+_heartbeats: dict[str, Callable[[], None]] = {}
+
+
+@worker_ready.connect
+def announce_this_worker(sender: Any = None, **_: Any) -> None:
+    """Say in Redis, every 15 s, that this worker is alive (the operations page reads it:
+    workflows/platform/worker_heartbeat.py)."""
+    name = str(getattr(sender, "hostname", "") or "worker")
+    _heartbeats[name] = start_heartbeat(redis_client(redis_url_of(settings)), name)
+
+
+@worker_shutdown.connect
+def withdraw_this_worker(sender: Any = None, **_: Any) -> None:
+    stop = _heartbeats.pop(str(getattr(sender, "hostname", "") or "worker"), None)
+    if stop is not None:
+        stop()
