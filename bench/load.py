@@ -20,8 +20,9 @@ accepted and routed per second flat out and the POST and POST-to-routed p95 at -
   * off: LDN_METRICS=off (no counting, no /metrics), no traces: the baseline;
   * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
     would, its database gauges included;
-  * metrics + traces: also OTEL_EXPORTER_OTLP_ENDPOINT, every trace sampled, sent over OTLP
-    to a stand-in collector in this process.
+  * metrics + traces: also OTEL_EXPORTER_OTLP_ENDPOINT, sent over OTLP to a stand-in
+    collector in this process, with the default sampling (one trace in ten);
+  * ... every trace: the same with OTEL_TRACES_SAMPLER=parentbased_always_on.
 
 It prints the median of the rounds for each, and each one's ratio to off.
 
@@ -426,6 +427,12 @@ def overhead(
                 "LDN_METRICS": "on",
                 "PROMETHEUS_MULTIPROC_DIR": str(web_metrics),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            },
+            "... every trace": {
+                "LDN_METRICS": "on",
+                "PROMETHEUS_MULTIPROC_DIR": str(web_metrics),
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             },
         }
         names = list(configs)

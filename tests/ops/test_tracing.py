@@ -152,6 +152,8 @@ def test_the_procfile_processes_send_one_trace_to_an_otlp_collector(
         settings = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: the test waits for the spans
+            # Every trace: by default one in ten is kept, and this test sends one.
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
         }
         with procfile_processes(tmp_path, database_url, redis_url, **settings) as port:
             status, body = wait_until(
@@ -198,6 +200,24 @@ def test_tracing_is_off_unless_the_otel_settings_ask() -> None:
     assert Settings.from_env({**asked, "OTEL_SDK_DISABLED": "true"}).traces_exporters == ()
     both = {"OTEL_TRACES_EXPORTER": "otlp,console"}
     assert Settings.from_env(both).traces_exporters == ("otlp", "console")
+
+
+def test_one_trace_in_ten_is_kept_unless_otel_traces_sampler_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    from opentelemetry.sdk.trace.sampling import ParentBased
+
+    assert Settings.from_env({}).traces_default_ratio == 0.1
+    told = {"OTEL_TRACES_SAMPLER": "parentbased_always_on"}
+    assert Settings.from_env(told).traces_default_ratio is None
+    settings = Settings.from_env({"OTEL_TRACES_EXPORTER": "console"}, instance_path=tmp_path)
+    provider = tracing.start_tracing(settings, "ldn-intake-test")
+    try:
+        assert provider is not None
+        assert isinstance(provider.sampler, ParentBased)
+        assert "TraceIdRatioBased{0.1}" in provider.sampler.get_description()
+    finally:
+        tracing.stop_tracing()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.platform.logging_setup import LOG_FORMATS
-from workflows.platform.tracing import traces_exporters_from
+from workflows.platform.tracing import DEFAULT_TRACES_RATIO, traces_exporters_from
 
 __all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from", "is_loopback"]
 
@@ -70,6 +70,9 @@ class Settings:
     # Traces (workflows/platform/tracing.py): the exporters the standard OTEL_* settings ask
     # for; empty, the default, is off.
     traces_exporters: tuple[str, ...] = ()
+    # The share of traces kept when OTEL_TRACES_SAMPLER is unset (None: it is set, and the SDK
+    # follows it): one in ten, what keeps tracing within 5 % of no tracing (bench/load.py).
+    traces_default_ratio: float | None = DEFAULT_TRACES_RATIO
     # Requests left out of traces (comma-separated patterns): Prometheus's scrapes by default.
     traces_excluded_urls: str = "/metrics$"
 
@@ -137,6 +140,9 @@ class Settings:
             metrics_enabled=_on_or_off(environ, "LDN_METRICS"),
             metrics_allow=_networks(environ.get("METRICS_ALLOW", "127.0.0.0/8,::1/128")),
             traces_exporters=traces_exporters_from(environ),
+            traces_default_ratio=None
+            if environ.get("OTEL_TRACES_SAMPLER")
+            else DEFAULT_TRACES_RATIO,
             traces_excluded_urls=environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS")
             or cls.traces_excluded_urls,
         )

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 # OTEL_TRACES_EXPORTER values this service can honour; "none" (or unset) is off.
 EXPORTERS = ("otlp", "console")
+# Without OTEL_TRACES_SAMPLER, one trace in ten is kept (the web decides, the worker follows):
+# every trace costs about a fifth of the throughput on a busy machine, one in ten is within
+# 5 % of none (bench/load.py --overhead). OTEL_TRACES_SAMPLER=parentbased_always_on keeps all.
+DEFAULT_TRACES_RATIO = 0.1
 
 _active: _Tracing | None = None
 
@@ -104,14 +108,18 @@ def start_tracing(
     from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     from workflows.platform.trace_scrubbing import ScrubbingExporter
 
-    # The sampler from OTEL_TRACES_SAMPLER (parent-based, always on by default), the batch
-    # sizes and delays from OTEL_BSP_*, the endpoint and headers from OTEL_EXPORTER_OTLP_*.
+    # The batch sizes and delays from OTEL_BSP_*, the endpoint and headers from
+    # OTEL_EXPORTER_OTLP_*.
     # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set, name the process instead.
     resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
-    provider = TracerProvider(resource=resource)
+    sampler = None  # the SDK's, from OTEL_TRACES_SAMPLER (a test's exporter: every trace)
+    if exporter is None and settings.traces_default_ratio is not None:
+        sampler = ParentBased(TraceIdRatioBased(settings.traces_default_ratio))
+    provider = TracerProvider(resource=resource, sampler=sampler)
     exporters = [exporter] if exporter is not None else _exporters(settings.traces_exporters)
     for each in exporters:
         provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(each)))
