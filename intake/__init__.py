@@ -82,6 +82,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before the services open their database engine: SQLAlchemy is traced from create_engine.
     start_tracing(settings, "ldn-intake-web")
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    # First, so that every other before_request hook (request ids, rate limits) runs inside
+    # the request's span.
+    trace_flask(app, settings.traces_excluded_urls)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -106,7 +109,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app, settings, app.extensions["ldn"].redis_url)
     register_cli(app)
     init_metrics(app, settings)
-    trace_flask(app, settings.traces_excluded_urls)
 
     from intake.api import fhir  # noqa: F401 - registers the FHIR routes on the API blueprint
     from intake.api.views import bp as api_bp

@@ -287,3 +287,53 @@ def test_only_the_allow_listed_attributes_leave_the_process() -> None:
     assert (event.attributes or {})["exception.type"] == "ValueError"
     assert web.status.status_code == StatusCode.ERROR and not web.status.description
     assert dict(command.attributes or {}) == {"db.system": "redis"}
+
+
+def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
+    tmp_path: Path, redis_url: str, database_url: str, base_intake: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Nine traces in ten are dropped by default: their SQL statements and Redis commands are
+    not turned into spans at all (what tracing cost was mostly that)."""
+    from celery.contrib.testing.worker import start_worker
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    import intake.services
+    import workflows.cases.tasks  # noqa: F401 - registers the tasks
+    from workflows.cases import pipeline
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    seen: dict[str, bool] = {}
+    real_enqueue, real_notify = intake.services.enqueue_pipeline, pipeline._notify
+
+    def enqueue(*args: Any) -> None:
+        seen["web"] = is_instrumentation_enabled()
+        real_enqueue(*args)
+
+    def notify(*args: Any) -> Any:
+        seen["worker"] = is_instrumentation_enabled()
+        return real_notify(*args)
+
+    monkeypatch.setattr(intake.services, "enqueue_pipeline", enqueue)
+    monkeypatch.setattr(pipeline, "_notify", notify)
+    exporter = InMemorySpanExporter()
+    settings = Settings.from_env({}, instance_path=tmp_path / "tracing")
+    tracing.start_tracing(settings, "ldn-intake-test", exporter=exporter)
+    try:
+        app = build_app(tmp_path, redis_url, database_url)
+        with start_worker(
+            app.extensions["ldn"].celery,
+            pool="threads",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=10,
+        ):
+            submit_and_route(app.test_client(), base_intake)
+            wait_until(lambda: "worker" in seen)
+        tracing.flush()
+        assert seen == {"web": False, "worker": False}
+        assert exporter.get_finished_spans() == ()
+    finally:
+        tracing.stop_tracing()
+    # Where traces are kept, both are instrumented (the first test of this module has their
+    # spans); and with tracing off nothing is suppressed.
+    assert is_instrumentation_enabled()

@@ -36,7 +36,7 @@ from workflows.platform.enqueue import (
 from workflows.platform.logging_setup import bound
 from workflows.platform.orm import utcnow
 from workflows.platform.settings import Settings
-from workflows.platform.tracing import annotate
+from workflows.platform.tracing import annotate, only_when_sampled
 
 # The senders are in workflows.platform.enqueue: the web imports that, never this module.
 __all__ = [
@@ -98,7 +98,7 @@ def process_case(self: CaseTask, case_id: int) -> str:
     settings = _settings(self.app)
     # Every line of the task names the case, a failed enqueue of its mail or webhook too.
     annotate(case_id=case_id)
-    with bound(case_id=case_id):
+    with bound(case_id=case_id), only_when_sampled():
         return pipeline.process(
             _sessions(self.app),
             case_id,

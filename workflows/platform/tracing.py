@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "EXPORTERS",
     "flush",
+    "only_when_sampled",
     "annotate",
     "span",
     "start_tracing",
@@ -152,6 +153,43 @@ def trace_flask(app: Any, excluded_urls: str) -> None:
         excluded_urls=excluded_urls,
     )
     _active.apps.append(app)
+
+    # Right after the instrumentation's own hooks: its span has started (and, at teardown, is
+    # still open when this one leaves: Flask tears down in reverse order).
+    @app.before_request
+    def _quiet_unless_sampled() -> None:
+        from flask import g
+
+        quiet = only_when_sampled()
+        quiet.__enter__()
+        g.ldn_trace_quiet = quiet
+
+    @app.teardown_request
+    def _end_quiet(_: BaseException | None = None) -> None:
+        from flask import g
+
+        quiet = g.pop("ldn_trace_quiet", None)
+        if quiet is not None:
+            quiet.__exit__(None, None, None)
+
+
+@contextmanager
+def only_when_sampled() -> Iterator[None]:
+    """Within a request or task whose trace is not kept (nine in ten by default), the SQL and
+    Redis instrumentations do nothing at all, rather than build spans no one records: that
+    work, for every statement and command, was most of what tracing cost. Celery still
+    passes the trace on, so the worker's part of the trace is dropped as well."""
+    if _active is None:
+        yield
+        return
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    if trace.get_current_span().is_recording():
+        yield
+        return
+    with suppress_instrumentation():
+        yield
 
 
 def stop_tracing() -> None:
