@@ -20,13 +20,14 @@ from intake.cli import register as register_cli
 from intake.i18n import init_i18n
 from intake.metrics import init_metrics
 from intake.request_ids import init_request_ids
+from intake.request_tracing import trace_requests
 from intake.security import init_security
 from intake.services import Services
 from intake.staff.auth import login_manager
 from workflows.platform.database import DatabaseUnavailable
 from workflows.platform.logging_setup import configure_logging
 from workflows.platform.settings import Settings
-from workflows.platform.tracing import start_tracing, trace_flask
+from workflows.platform.tracing import start_tracing
 
 __all__ = ["create_app"]
 
@@ -82,9 +83,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before the services open their database engine: SQLAlchemy is traced from create_engine.
     start_tracing(settings, "ldn-intake-web")
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    # First, so that every other before_request hook (request ids, rate limits) runs inside
-    # the request's span.
-    trace_flask(app, settings.traces_excluded_urls)
+    trace_requests(app, settings.traces_excluded_urls)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "EXPORTERS",
     "flush",
+    "is_tracing",
     "only_when_sampled",
     "annotate",
     "span",
@@ -154,24 +155,6 @@ def trace_flask(app: Any, excluded_urls: str) -> None:
     )
     _active.apps.append(app)
 
-    # Right after the instrumentation's own hooks: its span has started (and, at teardown, is
-    # still open when this one leaves: Flask tears down in reverse order).
-    @app.before_request
-    def _quiet_unless_sampled() -> None:
-        from flask import g
-
-        quiet = only_when_sampled()
-        quiet.__enter__()
-        g.ldn_trace_quiet = quiet
-
-    @app.teardown_request
-    def _end_quiet(_: BaseException | None = None) -> None:
-        from flask import g
-
-        quiet = g.pop("ldn_trace_quiet", None)
-        if quiet is not None:
-            quiet.__exit__(None, None, None)
-
 
 @contextmanager
 def only_when_sampled() -> Iterator[None]:
@@ -248,6 +231,10 @@ def _exporters(names: Sequence[str]) -> list[SpanExporter]:
 
             chosen.append(ConsoleSpanExporter())
     return chosen
+
+
+def is_tracing() -> bool:
+    return _active is not None
 
 
 def flush() -> None:
