@@ -21,7 +21,7 @@ accepted and routed per second flat out and the POST and POST-to-routed p95 at -
   * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
     would, its database gauges included;
   * metrics + traces: also OTEL_EXPORTER_OTLP_ENDPOINT, sent over OTLP to a stand-in
-    collector in this process, with the default sampling (one trace in ten);
+    collector in this process, with the default sampling (one trace in fifty);
   * ... every trace: the same with OTEL_TRACES_SAMPLER=parentbased_always_on.
 
 It prints the median of the rounds for each, and each one's ratio to off.

@@ -152,7 +152,7 @@ def test_the_procfile_processes_send_one_trace_to_an_otlp_collector(
         settings = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: the test waits for the spans
-            # Every trace: by default one in ten is kept, and this test sends one.
+            # Every trace: by default one in fifty is kept, and this test sends one.
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",
         }
         with procfile_processes(tmp_path, database_url, redis_url, **settings) as port:
@@ -202,12 +202,12 @@ def test_tracing_is_off_unless_the_otel_settings_ask() -> None:
     assert Settings.from_env(both).traces_exporters == ("otlp", "console")
 
 
-def test_one_trace_in_ten_is_kept_unless_otel_traces_sampler_says_otherwise(
+def test_one_trace_in_fifty_is_kept_unless_otel_traces_sampler_says_otherwise(
     tmp_path: Path,
 ) -> None:
     from opentelemetry.sdk.trace.sampling import ParentBased
 
-    assert Settings.from_env({}).traces_default_ratio == 0.1
+    assert Settings.from_env({}).traces_default_ratio == 0.02
     told = {"OTEL_TRACES_SAMPLER": "parentbased_always_on"}
     assert Settings.from_env(told).traces_default_ratio is None
     settings = Settings.from_env({"OTEL_TRACES_EXPORTER": "console"}, instance_path=tmp_path)
@@ -215,7 +215,7 @@ def test_one_trace_in_ten_is_kept_unless_otel_traces_sampler_says_otherwise(
     try:
         assert provider is not None
         assert isinstance(provider.sampler, ParentBased)
-        assert "TraceIdRatioBased{0.1}" in provider.sampler.get_description()
+        assert "TraceIdRatioBased{0.02}" in provider.sampler.get_description()
     finally:
         tracing.stop_tracing()
 
@@ -292,7 +292,7 @@ def test_only_the_allow_listed_attributes_leave_the_process() -> None:
 def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
     tmp_path: Path, redis_url: str, database_url: str, base_intake: dict[str, Any], monkeypatch: Any
 ) -> None:
-    """Nine traces in ten are dropped by default: their SQL statements and Redis commands are
+    """49 traces in 50 are dropped by default: their SQL statements and Redis commands are
     not turned into spans at all (what tracing cost was mostly that)."""
     from celery.contrib.testing.worker import start_worker
     from opentelemetry.instrumentation.utils import is_instrumentation_enabled

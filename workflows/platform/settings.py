@@ -71,7 +71,7 @@ class Settings:
     # for; empty, the default, is off.
     traces_exporters: tuple[str, ...] = ()
     # The share of traces kept when OTEL_TRACES_SAMPLER is unset (None: it is set, and the SDK
-    # follows it): one in ten, what keeps tracing within 5 % of no tracing (bench/load.py).
+    # follows it): see workflows/platform/tracing.py for why one in fifty.
     traces_default_ratio: float | None = DEFAULT_TRACES_RATIO
     # Requests left out of traces (comma-separated patterns): Prometheus's scrapes by default.
     traces_excluded_urls: str = "/metrics$"
