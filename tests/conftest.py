@@ -354,17 +354,29 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
-@pytest.fixture
-def worker(app: Any) -> Iterator[Any]:
-    """A real Celery worker, in this process, consuming from the test Redis."""
+@contextmanager
+def in_process_worker(app: Any, concurrency: int = 2) -> Iterator[Any]:
+    """A real Celery worker for ``app``, in this process, consuming from the test Redis;
+    yields the app's Celery."""
     from celery.contrib.testing.worker import start_worker
 
     import workflows.cases.tasks  # noqa: F401 - registers the tasks on every app
 
     celery = app.extensions["ldn"].celery
     with start_worker(
-        celery, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
+        celery,
+        pool="threads",
+        concurrency=concurrency,
+        perform_ping_check=False,
+        shutdown_timeout=10,
     ):
+        yield celery
+
+
+@pytest.fixture
+def worker(app: Any) -> Iterator[Any]:
+    """A real Celery worker, in this process, consuming from the test Redis."""
+    with in_process_worker(app) as celery:
         yield celery
 
 

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.canary import CANARY_MEDICATION, CANARY_PATIENT
-from tests.conftest import build_app, stored_case, wait_until
+from tests.conftest import build_app, in_process_worker, stored_case, wait_until
 from tests.ops.otlp_receiver import otlp_receiver
 from tests.ops.test_metrics import submit_and_route
 from tests.test_no_personal_data import SECRETS
@@ -46,14 +46,7 @@ def traced_app(
 
 @pytest.fixture
 def traced_worker(traced_app: Any) -> Iterator[Any]:
-    from celery.contrib.testing.worker import start_worker
-
-    import workflows.cases.tasks  # noqa: F401 - registers the tasks
-
-    celery = traced_app.extensions["ldn"].celery
-    with start_worker(
-        celery, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
-    ):
+    with in_process_worker(traced_app) as celery:
         yield celery
 
 
@@ -294,11 +287,9 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
 ) -> None:
     """49 traces in 50 are dropped by default: their SQL statements and Redis commands are
     not turned into spans at all (what tracing cost was mostly that)."""
-    from celery.contrib.testing.worker import start_worker
     from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
     import intake.services
-    import workflows.cases.tasks  # noqa: F401 - registers the tasks
     from workflows.cases import pipeline
 
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
@@ -320,13 +311,7 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
     tracing.start_tracing(settings, "ldn-intake-test", exporter=exporter)
     try:
         app = build_app(tmp_path, redis_url, database_url)
-        with start_worker(
-            app.extensions["ldn"].celery,
-            pool="threads",
-            concurrency=1,
-            perform_ping_check=False,
-            shutdown_timeout=10,
-        ):
+        with in_process_worker(app, concurrency=1):
             submit_and_route(app.test_client(), base_intake)
             wait_until(lambda: "worker" in seen)
         tracing.flush()
