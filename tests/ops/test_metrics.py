@@ -69,7 +69,14 @@ def test_a_case_through_the_pipeline_is_counted_at_every_step(
 ) -> None:
     before = scrape(client)
     case = submit_and_route(client, base_intake)
-    after = scrape(client)
+    # The task's success is counted once it returns, just after the routing it committed.
+    after = wait_until(
+        lambda: (
+            value(s := scrape(client), "ldn_tasks_succeeded_total")
+            > value(before, "ldn_tasks_succeeded_total")
+            and s
+        )
+    )
 
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -120,10 +127,17 @@ def test_failing_tasks_and_screening_failed_cases_are_counted(
             )
 
     wait_until(failed)
-    after = scrape(client)
-    assert value(after, "ldn_cases_screening_failed") == 1
-    # A bug is not retried: the task failed, by its name.
+    # A bug is not retried: the task failed, by its name (counted just after on_failure,
+    # which parked the case).
     task = {"task": "workflows.process_case"}
+    after = wait_until(
+        lambda: (
+            value(s := scrape(client), "ldn_tasks_failed_total", **task)
+            > value(before, "ldn_tasks_failed_total", **task)
+            and s
+        )
+    )
+    assert value(after, "ldn_cases_screening_failed") == 1
     assert (
         value(after, "ldn_tasks_failed_total", **task)
         - value(before, "ldn_tasks_failed_total", **task)
