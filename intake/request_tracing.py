@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from workflows.platform.tracing import is_tracing, only_when_sampled, trace_flask
+from workflows.platform.tracing import only_when_sampled, trace_flask
 
 __all__ = ["trace_requests"]
 
@@ -13,9 +13,8 @@ __all__ = ["trace_requests"]
 def trace_requests(app: Flask, excluded_urls: str) -> None:
     """Trace the app's requests when this process traces. Called first in create_app, so that
     every other before_request hook (request ids, rate limits) runs inside the span."""
-    if not is_tracing():
+    if not trace_flask(app, excluded_urls):
         return
-    trace_flask(app, excluded_urls)
 
     # Right after the instrumentation's own hook: its span has started (and, at teardown, is
     # still open when this one leaves: Flask tears down in reverse order).

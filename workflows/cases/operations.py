@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.models import IS_OPEN, WAITING_SINCE, Case, CaseStatus
-from workflows.messaging.delivery import SMTP_TRANSPORT
+from workflows.messaging.delivery import WAITING_SMTP_MAIL
 from workflows.messaging.models import OutboxMessage, WebhookDelivery
 from workflows.messaging.webhooks import DeliveryStatus
 from workflows.platform.orm import utcnow
@@ -154,13 +154,8 @@ def compute_operations(
 def _mail_backlog(db: Session) -> Backlog:
     # SMTP mail only, as /metrics counts it: the database outbox (no SMTP_URL) never sends, so
     # every message it ever kept would count as unsent, a backlog that only grows (and a read
-    # of a million rows at a million cases). The partial index ix_outbox_message_next_attempt
-    # holds the unsent ones by transport.
-    unsent = (
-        OutboxMessage.transport == SMTP_TRANSPORT,
-        OutboxMessage.sent_at.is_(None),
-        OutboxMessage.given_up_at.is_(None),
-    )
+    # of a million rows at a million cases).
+    unsent = WAITING_SMTP_MAIL
     waiting, oldest, next_at, attempts = db.execute(
         select(
             func.count(),

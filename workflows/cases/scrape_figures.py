@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.cases.casework import SERVICE_TARGETS
 from workflows.cases.models import IS_OPEN, WAITING_SINCE, Case, CaseStatus
-from workflows.messaging.delivery import SMTP_TRANSPORT
+from workflows.messaging.delivery import WAITING_SMTP_MAIL
 from workflows.messaging.models import OutboxMessage, WebhookDelivery
 from workflows.messaging.webhooks import DeliveryStatus
 
@@ -97,14 +97,8 @@ class StateCollector(Collector):
                 or 0,
             )
             # SMTP mail only: with the database outbox (no SMTP_URL) nothing is ever sent.
-            # Both through the partial index of the waiting messages.
-            unsent = (
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.given_up_at.is_(None),
-                OutboxMessage.transport == SMTP_TRANSPORT,
-            )
             count, first = db.execute(
-                select(func.count(), func.min(OutboxMessage.created_at)).where(*unsent)
+                select(func.count(), func.min(OutboxMessage.created_at)).where(*WAITING_SMTP_MAIL)
             ).one()
             mail.add_metric([], count)
             mail_oldest.add_metric([], (now - first).total_seconds() if first else 0)

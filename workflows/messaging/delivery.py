@@ -34,6 +34,7 @@ from workflows.platform.redis_clients import redis_client
 
 __all__ = [
     "SendClaims",
+    "WAITING_SMTP_MAIL",
     "deliver",
     "due_message_ids",
     "give_up_expired",
@@ -46,6 +47,14 @@ __all__ = [
 log = logging.getLogger("workflows.messaging.delivery")
 
 SMTP_TRANSPORT = "smtp"
+# SMTP mail not sent and not given up on: what the sweep sends, gives up on, and the operations
+# page and /metrics count as waiting. The partial index ix_outbox_message_next_attempt holds
+# exactly these rows. (The database outbox, without SMTP_URL, never sends: not waiting.)
+WAITING_SMTP_MAIL = (
+    OutboxMessage.transport == SMTP_TRANSPORT,
+    OutboxMessage.sent_at.is_(None),
+    OutboxMessage.given_up_at.is_(None),
+)
 BACKOFF_MAX = timedelta(minutes=60)
 GIVE_UP_AFTER = timedelta(days=3)
 CLAIM_SECONDS = (
@@ -174,12 +183,7 @@ def due_message_ids(
     with sessions() as db:
         due = db.scalars(
             select(OutboxMessage.id)
-            .where(
-                OutboxMessage.transport == SMTP_TRANSPORT,
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.given_up_at.is_(None),
-                OutboxMessage.next_attempt_at <= now,
-            )
+            .where(*WAITING_SMTP_MAIL, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -195,12 +199,7 @@ def give_up_expired(sessions: sessionmaker[Session], now: datetime | None = None
     with sessions.begin() as db:
         result = db.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.transport == SMTP_TRANSPORT,
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.given_up_at.is_(None),
-                OutboxMessage.created_at < now - GIVE_UP_AFTER,
-            )
+            .where(*WAITING_SMTP_MAIL, OutboxMessage.created_at < now - GIVE_UP_AFTER)
             .values(given_up_at=now)
         )
     expired = int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -138,7 +138,7 @@ class Settings:
             log_format=log_format_from(environ),
             metrics_token=environ.get("METRICS_TOKEN") or None,
             metrics_enabled=_on_or_off(environ, "LDN_METRICS"),
-            metrics_allow=_networks(environ.get("METRICS_ALLOW", "127.0.0.0/8,::1/128")),
+            metrics_allow=_networks(environ.get("METRICS_ALLOW", ",".join(cls.metrics_allow))),
             traces_exporters=traces_exporters_from(environ),
             traces_default_ratio=None
             if environ.get("OTEL_TRACES_SAMPLER")

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "EXPORTERS",
     "flush",
-    "is_tracing",
     "only_when_sampled",
     "annotate",
     "span",
@@ -42,10 +41,10 @@ if TYPE_CHECKING:
 # OTEL_TRACES_EXPORTER values this service can honour; "none" (or unset) is off.
 EXPORTERS = ("otlp", "console")
 # Without OTEL_TRACES_SAMPLER, one trace in fifty is kept (the web decides, the worker follows).
-# A kept trace makes its request about twice as slow under load (every SQL statement and Redis
-# command becomes a span): keeping all of them cost about a tenth of the throughput and doubled
-# the p95; with one in ten the throughput held but the p95 landed among the traced requests
-# (bench/load.py --overhead). OTEL_TRACES_SAMPLER=parentbased_always_on keeps all.
+# Keeping every trace cost a tenth to a third of the throughput under load and doubled the p95
+# (every SQL statement and Redis command becomes a span); with one in ten the throughput held
+# but the p95 did not (bench/load.py --overhead, README "Benchmarks").
+# OTEL_TRACES_SAMPLER=parentbased_always_on keeps all.
 DEFAULT_TRACES_RATIO = 0.02
 
 _active: _Tracing | None = None
@@ -142,12 +141,12 @@ def start_tracing(
     return provider
 
 
-def trace_flask(app: Any, excluded_urls: str) -> None:
+def trace_flask(app: Any, excluded_urls: str) -> bool:
     """Trace the app's requests when this process traces, but those matching
     ``excluded_urls`` (by default /metrics: a scrape every 15 seconds would bury the traces
-    people look for)."""
+    people look for); whether it does."""
     if _active is None:
-        return
+        return False
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     FlaskInstrumentor.instrument_app(
@@ -156,14 +155,15 @@ def trace_flask(app: Any, excluded_urls: str) -> None:
         excluded_urls=excluded_urls,
     )
     _active.apps.append(app)
+    return True
 
 
 @contextmanager
 def only_when_sampled() -> Iterator[None]:
     """Within a request or task whose trace is not kept (49 in 50 by default), the SQL and
-    Redis instrumentations do nothing at all, rather than build spans no one records: that
-    work, for every statement and command, was most of what tracing cost. Celery still
-    passes the trace on, so the worker's part of the trace is dropped as well."""
+    Redis instrumentations do nothing at all, rather than build a span for every statement
+    and command that no one records. Celery still passes the trace on, so the worker's part
+    of the trace is dropped as well."""
     if _active is None:
         yield
         return
@@ -233,10 +233,6 @@ def _exporters(names: Sequence[str]) -> list[SpanExporter]:
 
             chosen.append(ConsoleSpanExporter())
     return chosen
-
-
-def is_tracing() -> bool:
-    return _active is not None
 
 
 def flush() -> None:
