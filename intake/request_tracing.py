@@ -1,31 +1,54 @@
-"""The web's part of the traces (workflows/platform/tracing.py): each request's span, and
-nothing below it when its trace is not kept."""
+"""The web's part of the traces (workflows/platform/tracing.py): a server span for each
+request, named by its route template, continuing the trace its caller sent.
+
+These few hooks on the OpenTelemetry API take the place of opentelemetry-instrumentation-flask.
+That package reads some twenty request attributes, twice, and records two metrics for every
+request before the sampler decides. Then the scrubber drops everything but the route, the
+method and the status. With one trace in fifty kept, that work and Celery's publish span were
+nearly all that tracing cost a request whose trace is dropped (bench/trace_cost.py). Here the
+sampler decides first, and a dropped request gets nothing more.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, g
+import re
 
-from workflows.platform.tracing import only_when_sampled, trace_flask
+from flask import Flask, Response, g, request
+
+from workflows.platform.tracing import (
+    end_request_span,
+    is_tracing,
+    set_request_status,
+    start_request_span,
+)
 
 __all__ = ["trace_requests"]
 
 
 def trace_requests(app: Flask, excluded_urls: str) -> None:
-    """Trace the app's requests when this process traces. Called first in create_app, so that
-    every other before_request hook (request ids, rate limits) runs inside the span."""
-    if not trace_flask(app, excluded_urls):
+    """Trace the app's requests when this process traces, but those whose path matches one of
+    ``excluded_urls`` (comma-separated patterns, OpenTelemetry's convention; by default
+    /metrics: a scrape every 15 seconds would bury the traces people look for). Called first
+    in create_app, so that every other before_request hook runs inside the span."""
+    if not is_tracing():
         return
+    patterns = [pattern.strip() for pattern in excluded_urls.split(",") if pattern.strip()]
+    excluded = re.compile("|".join(patterns)) if patterns else None
 
-    # Right after the instrumentation's own hook: its span has started (and, at teardown, is
-    # still open when this one leaves: Flask tears down in reverse order).
     @app.before_request
-    def _quiet_unless_sampled() -> None:
-        quiet = only_when_sampled()
-        quiet.__enter__()
-        g.ldn_trace_quiet = quiet
+    def _start_span() -> None:
+        if excluded is not None and excluded.search(request.path):
+            return
+        rule = request.url_rule
+        g.ldn_request_span = start_request_span(
+            request.method, rule.rule if rule is not None else None, request.headers
+        )
+
+    @app.after_request
+    def _status(response: Response) -> Response:
+        set_request_status(g.get("ldn_request_span"), response.status_code)
+        return response
 
     @app.teardown_request
-    def _end_quiet(_: BaseException | None = None) -> None:
-        quiet = g.pop("ldn_trace_quiet", None)
-        if quiet is not None:
-            quiet.__exit__(None, None, None)
+    def _end_span(error: BaseException | None = None) -> None:
+        end_request_span(g.pop("ldn_request_span", None), error)

@@ -4,11 +4,13 @@ the service's own scrubbing; nothing personal in any span; off unless OTEL_* ask
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from celery import signals
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -118,7 +120,7 @@ def test_one_trace_runs_from_the_api_request_to_the_routed_case(
     # SQL in the web request and in the worker, and Redis on the way.
     scopes = {span.instrumentation_scope.name for span in in_trace if span.instrumentation_scope}
     assert {
-        "opentelemetry.instrumentation.flask",
+        tracing.WEB_SCOPE,
         "opentelemetry.instrumentation.celery",
         "opentelemetry.instrumentation.sqlalchemy",
         "opentelemetry.instrumentation.redis",
@@ -309,6 +311,12 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
     exporter = InMemorySpanExporter()
     settings = Settings.from_env({}, instance_path=tmp_path / "tracing")
     tracing.start_tracing(settings, "ldn-intake-test", exporter=exporter)
+    sent: list[str] = []
+
+    def record_trace_header(**message: Any) -> None:  # runs after tracing's own receiver
+        sent.append((message.get("headers") or {}).get("traceparent", ""))
+
+    signals.before_task_publish.connect(record_trace_header)
     try:
         app = build_app(tmp_path, redis_url, database_url)
         with in_process_worker(app, concurrency=1):
@@ -317,7 +325,14 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
         tracing.flush()
         assert seen == {"web": False, "worker": False}
         assert exporter.get_finished_spans() == ()
+        # The task went out in its trace, flagged "not sampled" (W3C: the last field's low bit),
+        # so a worker with a sampler of its own drops it too; no span was made to send it.
+        assert sent and all(
+            re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", h) for h in sent
+        )
+        assert all(int(header[-2:], 16) & 1 == 0 for header in sent)
     finally:
+        signals.before_task_publish.disconnect(record_trace_header)
         tracing.stop_tracing()
     # Where traces are kept, both are instrumented (the first test of this module has their
     # spans); and with tracing off nothing is suppressed.

@@ -16,7 +16,7 @@ is traced through its create_engine, so tracing starts before the process's firs
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,9 @@ __all__ = [
     "span",
     "start_tracing",
     "stop_tracing",
-    "trace_flask",
+    "start_request_span",
+    "end_request_span",
+    "is_tracing",
     "traces_exporters_from",
 ]
 
@@ -50,11 +52,22 @@ DEFAULT_TRACES_RATIO = 0.02
 _active: _Tracing | None = None
 
 
+# The instrumentation scope of the web's request spans (intake/request_tracing.py).
+WEB_SCOPE = "ldn-intake.web"
+
+
 class _Tracing:
-    def __init__(self, provider: TracerProvider, instrumentors: Sequence[Any]) -> None:
+    def __init__(
+        self,
+        provider: TracerProvider,
+        instrumentors: Sequence[Any],
+        undo: Sequence[Callable[[], object]],
+    ) -> None:
         self.provider = provider
         self.instrumentors = instrumentors
-        self.apps: list[Any] = []  # Flask apps (the platform imports no Flask)
+        self.undo = undo
+        self.own = provider.get_tracer("ldn-intake")
+        self.web = provider.get_tracer(WEB_SCOPE)
 
 
 def traces_exporters_from(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -137,25 +150,109 @@ def start_tracing(
             tracer_provider=provider,
             skip_dep_check=isinstance(instrumentor, SQLAlchemyInstrumentor),
         )
-    _active = _Tracing(provider, instrumentors)
+    undo = _publish_only_when_sampled(instrumentors[0])
+    _active = _Tracing(provider, instrumentors, undo)
     return provider
 
 
-def trace_flask(app: Any, excluded_urls: str) -> bool:
-    """Trace the app's requests when this process traces, but those matching
-    ``excluded_urls`` (by default /metrics: a scrape every 15 seconds would bury the traces
-    people look for); whether it does."""
-    if _active is None:
-        return False
-    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+def is_tracing() -> bool:
+    return _active is not None
 
-    FlaskInstrumentor.instrument_app(
-        app,
-        tracer_provider=_active.provider,
-        excluded_urls=excluded_urls,
+
+def _dropped() -> bool:
+    """Whether the work in progress belongs to a trace that is not kept."""
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    return current.get_span_context().is_valid and not current.is_recording()
+
+
+def _publish_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
+    """Celery's instrumentation makes a span for every task sent, kept or not (about half
+    of what an untraced request paid for tracing: bench/trace_cost.py). In a trace that is
+    not kept, the message only carries the trace's "not sampled" flag, so the worker drops
+    its part too; otherwise the instrumentation's own hooks run. Returns what undoes it."""
+    from celery import signals
+    from opentelemetry import propagate
+
+    before, after = celery._trace_before_publish, celery._trace_after_publish
+
+    def before_publish(*args: Any, **kwargs: Any) -> None:
+        if not _dropped():
+            before(*args, **kwargs)
+        elif kwargs.get("headers") is not None:
+            propagate.inject(kwargs["headers"])
+
+    def after_publish(*args: Any, **kwargs: Any) -> None:
+        if not _dropped():
+            after(*args, **kwargs)
+
+    signals.before_task_publish.disconnect(before)
+    signals.after_task_publish.disconnect(after)
+    signals.before_task_publish.connect(before_publish, weak=False)
+    signals.after_task_publish.connect(after_publish, weak=False)
+    return [
+        lambda: signals.before_task_publish.disconnect(before_publish),
+        lambda: signals.after_task_publish.disconnect(after_publish),
+    ]
+
+
+def start_request_span(method: str, route: str | None, headers: Any) -> Any:
+    """A web request's server span, named by its route template; it continues the trace the
+    caller sent (W3C traceparent in ``headers``, a mapping with .get). The sampler decides first; a request whose
+    trace is not kept records nothing below it (SQL, Redis) and sends its tasks with the "not
+    sampled" flag. None when this process does not trace. Pass what it returns to
+    end_request_span."""
+    if _active is None:
+        return None
+    from opentelemetry import context, propagate, trace
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    parent = propagate.extract(headers)
+    attributes: dict[str, str] = {"http.request.method": method}
+    if route is not None:
+        attributes["http.route"] = route
+    span = _active.web.start_span(
+        f"{method} {route}" if route else method,
+        context=parent,
+        kind=trace.SpanKind.SERVER,
+        attributes=attributes,
     )
-    _active.apps.append(app)
-    return True
+    token = context.attach(trace.set_span_in_context(span, parent))
+    quiet = None
+    if not span.is_recording():
+        quiet = suppress_instrumentation()
+        quiet.__enter__()
+    return (span, token, quiet)
+
+
+def set_request_status(started: Any, status: int) -> None:
+    """The response's status on the request's span (a 5xx marks it failed)."""
+    if started is None or not started[0].is_recording():
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    span = started[0]
+    span.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        span.set_status(Status(StatusCode.ERROR))
+
+
+def end_request_span(started: Any, error: BaseException | None) -> None:
+    """End what start_request_span began (the teardown of the request)."""
+    if started is None:
+        return
+    from opentelemetry import context
+    from opentelemetry.trace import Status, StatusCode
+
+    span, token, quiet = started
+    if error is not None and span.is_recording():
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR))
+    span.end()
+    if quiet is not None:
+        quiet.__exit__(None, None, None)
+    context.detach(token)
 
 
 @contextmanager
@@ -182,10 +279,8 @@ def stop_tracing() -> None:
     global _active
     if _active is None:
         return
-    from opentelemetry.instrumentation.flask import FlaskInstrumentor
-
-    for app in _active.apps:
-        FlaskInstrumentor.uninstrument_app(app)
+    for each in _active.undo:
+        each()
     for instrumentor in _active.instrumentors:
         instrumentor.uninstrument()
     _active.provider.shutdown()
@@ -203,8 +298,7 @@ def span(name: str, **attributes: str | int) -> Any:
 @contextmanager
 def _own_span(name: str, attributes: Mapping[str, str | int]) -> Iterator[None]:
     assert _active is not None
-    tracer = _active.provider.get_tracer("ldn-intake")
-    with tracer.start_as_current_span(
+    with _active.own.start_as_current_span(
         name, attributes={f"ldn.{key}": value for key, value in attributes.items()}
     ):
         yield
