@@ -358,7 +358,9 @@ def form_errors(form: Any) -> list[tuple[str, str]]:
                 field.type == "BooleanField" and field.flags.required
             )
             question = f"{field.label.text} " if named else ""
-            found.extend((field.id, question + translated(message)) for message in field.errors)
+            # A date in three boxes: the link lands on the first box in error.
+            target = getattr(field, "first_wrong_id", field.id)
+            found.extend((target, question + translated(message)) for message in field.errors)
     return found
 
 

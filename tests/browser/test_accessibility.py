@@ -40,7 +40,13 @@ STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "re
 HISTORY_QUESTIONS = [*YES_NO_QUESTIONS, "liver_disease", "diabetes"]
 # What each step must expose as required (ids; radio groups by name).
 REQUIRED = {
-    "about": {"first_name", "last_name", "date_of_birth", "email", "state_of_residence"},
+    "about": {
+        "first_name",
+        "last_name",
+        *(f"date_of_birth-{part}" for part in ("month", "day", "year")),
+        "email",
+        "state_of_residence",
+    },
     "diagnoses": set(),
     "medications": set(),
     "history": set(HISTORY_QUESTIONS),
@@ -200,6 +206,15 @@ def step_with_errors(slug: str) -> Callable[[Site, Any], None]:
         assert page.locator(".error-summary").is_visible()
 
     return open_step_with_errors
+
+
+def about_with_a_two_digit_year(site: Site, page: Any) -> None:
+    """Step 1 with the date of birth's year typed as 85: only the year box is in error."""
+    step_page("about")(site, page)
+    for part, typed in (("month", "4"), ("day", "2"), ("year", "85")):
+        page.locator(f"#date_of_birth-{part}").fill(typed)
+    page.locator("button[value=next]:visible").click()
+    assert page.locator("#date_of_birth-error").is_visible()
 
 
 def confirmation(site: Site, page: Any) -> None:
@@ -494,6 +509,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
     **{f"step-{slug}-errors": step_with_errors(slug) for slug in STEPS},
+    "step-about-date-of-birth-year-error": about_with_a_two_digit_year,
     "confirmation": confirmation,
     "status": patient_status,
     **STATUS_PAGES,
@@ -593,6 +609,7 @@ def test_each_step_exposes_which_answers_are_required(
 @pytest.mark.parametrize(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
+    + ["step-about-date-of-birth-year-error"]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
     + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
     + ["staff-admin-webhooks-address-refused", "staff-account-password-errors"],

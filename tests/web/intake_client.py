@@ -21,7 +21,9 @@ HISTORY_ALL_NO = {
 ABOUT = {
     "first_name": "Zebulon",
     "last_name": "Fogwhistle",
-    "date_of_birth": "1980-04-02",
+    "date_of_birth-month": "4",
+    "date_of_birth-day": "2",
+    "date_of_birth-year": "1980",
     "email": "zebulon@example.org",
     "phone": "555-0100",
     "state_of_residence": "TX",

@@ -201,13 +201,17 @@ def test_the_switch_from_the_review_keeps_the_way_back_to_the_review(client: Any
 STEP_ERRORS = [
     (
         "about",
-        {"date_of_birth": "1980-02-30", "email": "no-es-un-correo", "state_of_residence": "ZZ"},
+        {
+            "date_of_birth-month": "2",
+            "date_of_birth-day": "30",
+            "date_of_birth-year": "1980",
+            "email": "no-es-un-correo",
+            "state_of_residence": "ZZ",
+        },
         {
             "first_name": "Escriba su nombre.",
             "last_name": "Escriba sus apellidos.",
-            "date_of_birth": (
-                "Escriba una fecha real en el formato AAAA-MM-DD, por ejemplo 1980-04-02."
-            ),
+            "date_of_birth-day": "La fecha de nacimiento debe ser una fecha real.",
             "email": "Escriba un correo electrónico como nombre@ejemplo.com.",
             # WTForms' own message, from its Spanish catalogue
             "state_of_residence": "Opción inválida.",
