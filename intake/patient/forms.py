@@ -456,3 +456,12 @@ class AnswerForm(IntakeForm):
             "it empty if your changes answer the question."
         ),
     )
+
+
+class BrowserCheckForm(IntakeForm):
+    """The date of birth a resume link asks for in a browser not used for its intake before
+    (workflows.cases.device_check)."""
+
+    date_of_birth = MemorableDateField(
+        _l("Date of birth"), description=_l("For example, 3 27 1980")
+    )

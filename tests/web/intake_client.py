@@ -48,6 +48,19 @@ def post_step(client: Any, slug: str, data: dict[str, str], **extra: str) -> Any
     return client.post(path, data={**data, **extra, "csrf_token": csrf_token(client, path)})
 
 
+def open_resume_link(client: Any, link: str, about: dict[str, str] = ABOUT) -> Any:
+    """Open a resume link as its patient does: a browser new to the intake answers the date of
+    birth first (workflows.cases.device_check). The response is the link's redirect into the
+    intake (or to its status), whether or not the check was asked."""
+    response = client.get(link)
+    if response.status_code == 302 and response.headers["Location"].endswith("/intake/check"):
+        data = {name: value for name, value in about.items() if name.startswith("date_of_birth")}
+        response = client.post(
+            "/intake/check", data={**data, "csrf_token": csrf_token(client, "/intake/check")}
+        )
+    return response
+
+
 def errors(response: Any) -> dict[str, str]:
     return dict(ERROR_LINKS.findall(response.get_data(as_text=True)))
 

@@ -14,6 +14,7 @@ from tests.web.intake_client import (
     complete_until,
     csrf_token,
     errors,
+    open_resume_link,
     post_step,
 )
 from workflows.cases.models import Case, Draft
@@ -117,7 +118,7 @@ def test_the_resume_link_brings_every_answer_back_in_a_new_browser(app: Any) -> 
     complete_until(first, "history")
     link = resume_link(first)
     second = app.test_client()  # a closed browser: no cookie
-    response = second.get(link.removeprefix("http://localhost"))
+    response = open_resume_link(second, link.removeprefix("http://localhost"))
     assert response.headers["Location"].endswith("/intake/goals")
     assert 'value="Zebulon"' in second.get("/intake/about").get_data(as_text=True)
     assert 'value="Norco 10/325"' in second.get("/intake/medications").get_data(as_text=True)

@@ -18,6 +18,7 @@ from tests.web.intake_client import (
     HISTORY_ALL_NO,
     csrf_token,
     errors,
+    open_resume_link,
     post_step,
 )
 from workflows.cases import pipeline
@@ -383,7 +384,7 @@ def test_the_resume_link_brings_back_the_patients_language(app: Any, spanish_cli
     [resume] = outbox(app, "resume_link")
     link = re.search(r"(/intake/resume\?t=\S+)", resume.body).group(1)
     other_device = app.test_client()  # a browser in English
-    response = other_device.get(link)
+    response = open_resume_link(other_device, link)
     page = page_of(other_device.get(response.headers["Location"]))
     assert html_lang(page) == "es" and "Paso 3 de 7" in page
     assert "Le damos la bienvenida de nuevo" in page
