@@ -8,6 +8,7 @@ Flask test client, through the session cookie).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,7 +34,7 @@ from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
 from workflows.cases import casework, pipeline
 from workflows.cases.models import Case
-from workflows.messaging.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox, newest_messages
 from workflows.platform.orm import utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
@@ -306,6 +307,31 @@ def resume_invalid(site: Site, page: Any) -> None:
     assert response.status == 404
 
 
+def resume_check(wrong_answers: int) -> Callable[[Site, Any], None]:
+    """The emailed link opened in a browser new to the intake: the date of birth asked first,
+    after ``wrong_answers`` wrong ones (five lock the link)."""
+
+    def opened(site: Site, page: Any) -> None:
+        client = site.app.test_client()
+        complete_until(client, "about")
+        [newest, *_] = [
+            m
+            for m in newest_messages(site.app.extensions["ldn"].sessions)
+            if m.kind == "resume_link"
+        ]
+        token = re.search(r"/intake/resume\?t=(\S+)", newest.body).group(1)
+        page.goto(f"{site.base}/intake/resume?t={token}")
+        for _ in range(wrong_answers):
+            for part, typed in (("month", "1"), ("day", "1"), ("year", "1990")):
+                page.locator(f"#date_of_birth-{part}").fill(typed)
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_load_state()
+        heading = "This link is locked for now" if wrong_answers >= 5 else "Confirm your date"
+        assert page.get_by_role("heading", name=heading).is_visible()
+
+    return opened
+
+
 def staff_login(site: Site, page: Any) -> None:
     page.goto(f"{site.base}/staff/login")
 
@@ -514,6 +540,9 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "status": patient_status,
     **STATUS_PAGES,
     "resume-invalid": resume_invalid,
+    "resume-check": resume_check(0),
+    "resume-check-error": resume_check(1),
+    "resume-check-locked": resume_check(5),
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,
     "amend-send": amend_send,
@@ -609,7 +638,7 @@ def test_each_step_exposes_which_answers_are_required(
 @pytest.mark.parametrize(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
-    + ["step-about-date-of-birth-year-error"]
+    + ["step-about-date-of-birth-year-error", "resume-check-error"]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
     + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
     + ["staff-admin-webhooks-address-refused", "staff-account-password-errors"],
