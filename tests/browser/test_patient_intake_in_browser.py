@@ -137,9 +137,12 @@ def test_a_patient_who_stops_at_step_4_resumes_from_the_link_with_every_answer(
     link = page.locator(".resume-link a").first.get_attribute("href")
     first.close()  # the browser is closed: the session cookie is gone
 
-    second = browser.new_context()
+    second = browser.new_context()  # a browser new to the intake: the date of birth first
     page = second.new_page()
     page.goto(link)
+    fill_date_of_birth(page, "4", "2", "1980")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/intake/history")
     assert page.get_by_text("Step 4 of 7").is_visible()
     assert page.get_by_text("Welcome back").is_visible()
     page.get_by_role("link", name="About you").click()
