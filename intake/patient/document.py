@@ -58,16 +58,18 @@ def document_to_raw(document: dict[str, Any], slug: str) -> list[list[str]]:
     """What the step's form shows for a stored document, as [name, value] pairs."""
     if slug == "about":
         patient = document.get("patient", {})
-        return [
-            [key, str(patient.get(key) or "")]
-            for key in (
-                "first_name",
-                "last_name",
-                "date_of_birth",
-                "email",
-                "phone",
-                "state_of_residence",
-            )
+        pairs = [[key, str(patient.get(key) or "")] for key in ("first_name", "last_name")]
+        # The date of birth in its three boxes (forms.MemorableDateField), as a patient types it.
+        born = str(patient.get("date_of_birth") or "").split("-")
+        if len(born) == 3:
+            year, month, day = born
+            pairs += [
+                ["date_of_birth-month", month.lstrip("0")],
+                ["date_of_birth-day", day.lstrip("0")],
+                ["date_of_birth-year", year],
+            ]
+        return pairs + [
+            [key, str(patient.get(key) or "")] for key in ("email", "phone", "state_of_residence")
         ]
     if slug == "diagnoses":
         rows = document.get("diagnoses") or [{}]

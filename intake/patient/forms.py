@@ -17,6 +17,7 @@ from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -111,6 +112,105 @@ class PlainDateField(DateField):
             ) from None
 
 
+# The parts of a date typed in three boxes, in the order a US patient writes a date (month, day,
+# year) in both languages: the practice is in the US and a Spanish speaker there reads the
+# same order on every form they fill in.
+DATE_PARTS = ("month", "day", "year")
+_MISSING = {
+    ("month",): _l("Date of birth must include a month."),
+    ("day",): _l("Date of birth must include a day."),
+    ("year",): _l("Date of birth must include a year."),
+    ("month", "day"): _l("Date of birth must include a month and a day."),
+    ("month", "year"): _l("Date of birth must include a month and a year."),
+    ("day", "year"): _l("Date of birth must include a day and a year."),
+}
+
+
+class MemorableDateField(Field):
+    """A date typed in three boxes (GOV.UK's "memorable date"): `<name>-month`, `-day`,
+    `-year`. `parts` holds what was typed, so the page shows it again exactly; `wrong_parts`
+    the boxes an error is about, which alone are marked invalid; `data` the date once the three
+    make a real one between 1900 and today.
+
+    A draft saved before the three boxes holds one `<name>=YYYY-MM-DD` pair: it is split into
+    the boxes, so a resumed old draft shows its date."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.parts: dict[str, str] = dict.fromkeys(DATE_PARTS, "")
+        self.wrong_parts: tuple[str, ...] = ()
+
+    @property
+    def first_wrong_id(self) -> str:
+        """Where the error summary's link lands: the first box in error."""
+        return f"{self.id}-{(self.wrong_parts or DATE_PARTS)[0]}"
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.process_errors = []
+        self.data = None
+        self.raw_data = []
+        if formdata is None:
+            return
+        typed = {
+            part: str(formdata.get(f"{self.name}-{part}", "")).replace("\x00", "").strip()
+            for part in DATE_PARTS
+        }
+        single = str(formdata.get(self.name, "")).strip()
+        if not any(typed.values()) and single:
+            try:
+                old = date.fromisoformat(single)
+            except ValueError:
+                typed["year"] = single  # shown as typed; the check below says what is wrong
+            else:
+                typed = {"month": str(old.month), "day": str(old.day), "year": str(old.year)}
+        self.parts = typed
+        self.raw_data = [typed[part] for part in DATE_PARTS]
+
+    def pre_validate(self, form: Any) -> None:
+        self.data = None
+        today = form.meta.today if hasattr(form.meta, "today") else date.today()
+        problem, wrong, born = read_date_of_birth(self.parts, today)
+        self.wrong_parts = wrong
+        if problem is not None:
+            raise ValidationError(problem)
+        self.data = born
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+
+def read_date_of_birth(
+    parts: dict[str, str], today: date
+) -> tuple[Any, tuple[str, ...], date | None]:
+    """(message, the boxes it is about, the date): one message, the first that applies, as
+    GOV.UK orders them: missing parts, then parts that cannot be right, then a date that cannot
+    be a date of birth. A two-digit year is not guessed: 85 may be 1985 or 2085 to nobody."""
+    missing = tuple(part for part in DATE_PARTS if not parts.get(part))
+    if len(missing) == len(DATE_PARTS):
+        return _l("Enter your date of birth."), DATE_PARTS, None
+    if missing:
+        return _MISSING[missing], missing, None
+    month, day, year = (parts[part] for part in DATE_PARTS)
+    wrong: list[tuple[str, Any]] = []
+    if not (month.isdigit() and 1 <= int(month) <= 12):
+        wrong.append(("month", _l("Month must be between 1 and 12.")))
+    if not (day.isdigit() and 1 <= int(day) <= 31):
+        wrong.append(("day", _l("Day must be between 1 and 31.")))
+    if not (year.isdigit() and len(year) == 4):
+        wrong.append(("year", _l("Year must be 4 numbers.")))
+    if wrong:
+        return wrong[0][1], tuple(part for part, _ in wrong), None
+    try:
+        born = date(int(year), int(month), int(day))
+    except ValueError:
+        return _l("Date of birth must be a real date."), ("day",), None
+    if born > today:
+        return _l("Date of birth must be in the past."), DATE_PARTS, None
+    if born.year < 1900:
+        return _l("Date of birth must be in 1900 or later."), ("year",), None
+    return None, (), born
+
+
 def not_in_future(today: date, message: str) -> Any:
     def check(form: Any, field: Any) -> None:
         if field.data and field.data > today:
@@ -126,10 +226,8 @@ class AboutForm(IntakeForm):
     last_name = StringField(
         _l("Last name"), [InputRequired(_l("Enter your last name.")), Length(max=100)]
     )
-    date_of_birth = PlainDateField(
-        _l("Date of birth"),
-        [InputRequired(_l("Enter your date of birth."))],
-        description=_l("For example 1980-04-02."),
+    date_of_birth = MemorableDateField(
+        _l("Date of birth"), description=_l("For example, 3 27 1980")
     )
     email = StringField(
         _l("Email address"),
@@ -161,12 +259,6 @@ class AboutForm(IntakeForm):
             "If you live elsewhere you can still complete the intake to join our waitlist."
         ),
     )
-
-    def validate_date_of_birth(self, field: Any) -> None:
-        if field.data and field.data > self.meta.today:
-            raise ValidationError(_l("Your date of birth cannot be in the future."))
-        if field.data and field.data.year < 1900:
-            raise ValidationError(_l("Enter a date of birth in 1900 or later."))
 
 
 class DiagnosisRow(Form):
@@ -363,4 +455,13 @@ class AnswerForm(IntakeForm):
             "In your own words. The care team reads it with your updated answers. You may leave "
             "it empty if your changes answer the question."
         ),
+    )
+
+
+class BrowserCheckForm(IntakeForm):
+    """The date of birth a resume link asks for in a browser not used for its intake before
+    (workflows.cases.device_check)."""
+
+    date_of_birth = MemorableDateField(
+        _l("Date of birth"), description=_l("For example, 3 27 1980")
     )

@@ -13,11 +13,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from intake.external_links import external_url
 from intake.i18n import choose_language, current_language, translated
-from intake.patient import choices
+from intake.patient import choices, device
 from intake.patient.document import build_document
+from intake.patient.forms import DATE_PARTS, BrowserCheckForm
 from intake.patient.steps import (
     STEP_BY_SLUG,
     STEPS,
@@ -35,7 +37,7 @@ from intake.security import (
     may_mail_resume_link,
 )
 from intake.services import services
-from workflows.cases import drafts
+from workflows.cases import device_check, drafts
 from workflows.cases.submission import status_of_submitted, submit_intake
 from workflows.platform.i18n import LANGUAGES
 from workflows.platform.orm import utcnow
@@ -49,6 +51,10 @@ bp = Blueprint("patient", __name__)
 
 DRAFT_KEY = "draft_id"
 TOKEN_KEY = "resume_token"
+# A resume link opened in a browser new to its intake, waiting for the date of birth (the
+# check page's address carries no token), and the wrong answers left after the last one.
+LINK_KEY = "link_token"
+TRIES_KEY = "check_tries_left"
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
 SWITCH_PREFIX = "language-"
 # The step where the patient answers each part of the intake document.
@@ -153,6 +159,7 @@ def _save(
     if token is not None:
         session[DRAFT_KEY] = saved_draft.id
         session[TOKEN_KEY] = token
+        device.remember(saved_draft.id)  # the browser that made the draft is never asked
     if step.slug == "about":
         if not _licensed(saved["data"]["state_of_residence"]):
             flash("out_of_state", "notice")
@@ -214,7 +221,76 @@ def status() -> ResponseReturnValue:
 def resume() -> ResponseReturnValue:
     # The token rides in the query string, which the access log leaves out (see Procfile).
     token = request.args.get("t", "")
-    opened = drafts.open_link(services().sessions, token) if token else None
+    linked = device_check.linked_draft(services().sessions, token, utcnow()) if token else None
+    if linked is None:
+        return render_template("patient/resume_invalid.html"), 404
+    if not _used_here(linked.id):
+        # A browser new to this intake answers the date of birth first (issue 18, item 11).
+        session[LINK_KEY] = token
+        choose_language(linked.language)
+        return redirect(url_for(".check_browser"))
+    return _open_link(token)
+
+
+@bp.route("/intake/check", methods=["GET", "POST"])
+@limiter.limit(RESUME_LIMIT)
+def check_browser() -> ResponseReturnValue:
+    ldn = services()
+    token = session.get(LINK_KEY)
+    if not isinstance(token, str):
+        return render_template("patient/resume_invalid.html"), 404
+    linked = device_check.linked_draft(ldn.sessions, token, utcnow())
+    if linked is None:
+        return render_template("patient/resume_invalid.html"), 404
+    if linked.locked_until is not None:
+        return render_template("patient/check_browser.html", form=None, errors=[]), 403
+    form = BrowserCheckForm(meta={"today": ldn.today()})
+    if request.method == "POST" and form.validate():
+        answered = device_check.check_date_of_birth(
+            ldn.sessions, token, form.date_of_birth.data, utcnow()
+        )
+        if answered is None:
+            return render_template("patient/resume_invalid.html"), 404
+        if answered.outcome is device_check.Outcome.PASSED:
+            device.remember(linked.id)
+            return _open_link(token)
+        # A wrong date is not shown again (it is a secret, like a password): the page after
+        # the redirect says how many tries are left, or that the link is locked.
+        session[TRIES_KEY] = answered.tries_left
+        return redirect(url_for(".check_browser"))
+    tries_left = session.pop(TRIES_KEY, None) if request.method == "GET" else None
+    if isinstance(tries_left, int):
+        form.date_of_birth.wrong_parts = DATE_PARTS
+        form.date_of_birth.errors = [
+            ngettext(
+                "This date of birth does not match the intake. Check it and try again: you can "
+                "try %(num)d more time.",
+                "This date of birth does not match the intake. Check it and try again: you can "
+                "try %(num)d more times.",
+                tries_left,
+            )
+        ]
+    errors = form_errors(form)
+    return render_template("patient/check_browser.html", form=form, errors=errors), (
+        422 if errors else 200
+    )
+
+
+def _used_here(draft_id: int) -> bool:
+    """Whether this browser has been used for the draft: its cookie names it, or its session
+    holds the draft now (a browser from before the cookie existed)."""
+    if device.used_for(draft_id):
+        return True
+    token = session.get(TOKEN_KEY)
+    return (
+        session.get(DRAFT_KEY) == draft_id
+        and isinstance(token, str)
+        and drafts.browser_draft(services().sessions, draft_id, token)[0] is not None
+    )
+
+
+def _open_link(token: str) -> ResponseReturnValue:
+    opened = drafts.open_link(services().sessions, token)
     if opened is None:
         return render_template("patient/resume_invalid.html"), 404
     draft = opened.draft
@@ -222,6 +298,7 @@ def resume() -> ResponseReturnValue:
     session[DRAFT_KEY] = draft.id
     session[TOKEN_KEY] = opened.browser_token
     choose_language(draft.language)  # the language they last used, on any device
+    device.remember(draft.id)
     if draft.case_id is not None:
         return redirect(url_for(".status"))
     flash("resumed", "notice")
@@ -358,7 +435,9 @@ def form_errors(form: Any) -> list[tuple[str, str]]:
                 field.type == "BooleanField" and field.flags.required
             )
             question = f"{field.label.text} " if named else ""
-            found.extend((field.id, question + translated(message)) for message in field.errors)
+            # A date in three boxes: the link lands on the first box in error.
+            target = getattr(field, "first_wrong_id", field.id)
+            found.extend((target, question + translated(message)) for message in field.errors)
     return found
 
 

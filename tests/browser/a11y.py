@@ -164,6 +164,15 @@ _UNLINKED_ERRORS = """() => {
       if (!describes(message.closest("fieldset"), message)) problems.push("radio group not described by " + message.id);
       continue;
     }
+    const boxes = field.querySelectorAll(".date-input input");
+    if (boxes.length) {
+      // A date in three boxes: only the boxes the error is about are invalid; each of those
+      // points at the message, and one at least is marked.
+      const invalid = [...boxes].filter((box) => box.getAttribute("aria-invalid") === "true");
+      if (!invalid.length) problems.push("no box of " + message.id + " is aria-invalid");
+      for (const box of invalid) if (!describes(box, message)) problems.push(box.id + " not described by " + message.id);
+      continue;
+    }
     const control = field.querySelector("input:not([type=hidden]), select, textarea");
     if (!control) { problems.push("no control beside " + message.id); continue; }
     if (!describes(control, message)) problems.push(control.id + " not described by " + message.id);

@@ -8,6 +8,7 @@ Flask test client, through the session cookie).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,14 +34,20 @@ from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
 from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
 from workflows.cases import casework, pipeline
 from workflows.cases.models import Case
-from workflows.messaging.mail import DatabaseOutbox
+from workflows.messaging.mail import DatabaseOutbox, newest_messages
 from workflows.platform.orm import utcnow
 
 STEPS = ["about", "diagnoses", "medications", "history", "goals", "ketosis", "review"]
 HISTORY_QUESTIONS = [*YES_NO_QUESTIONS, "liver_disease", "diabetes"]
 # What each step must expose as required (ids; radio groups by name).
 REQUIRED = {
-    "about": {"first_name", "last_name", "date_of_birth", "email", "state_of_residence"},
+    "about": {
+        "first_name",
+        "last_name",
+        *(f"date_of_birth-{part}" for part in ("month", "day", "year")),
+        "email",
+        "state_of_residence",
+    },
     "diagnoses": set(),
     "medications": set(),
     "history": set(HISTORY_QUESTIONS),
@@ -202,6 +209,15 @@ def step_with_errors(slug: str) -> Callable[[Site, Any], None]:
     return open_step_with_errors
 
 
+def about_with_a_two_digit_year(site: Site, page: Any) -> None:
+    """Step 1 with the date of birth's year typed as 85: only the year box is in error."""
+    step_page("about")(site, page)
+    for part, typed in (("month", "4"), ("day", "2"), ("year", "85")):
+        page.locator(f"#date_of_birth-{part}").fill(typed)
+    page.locator("button[value=next]:visible").click()
+    assert page.locator("#date_of_birth-error").is_visible()
+
+
 def confirmation(site: Site, page: Any) -> None:
     site.patient_past(page, "review")
     page.goto(f"{site.base}/intake/done")
@@ -289,6 +305,31 @@ def start(site: Site, page: Any) -> None:
 def resume_invalid(site: Site, page: Any) -> None:
     response = page.goto(f"{site.base}/intake/resume?t=not-a-real-token")
     assert response.status == 404
+
+
+def resume_check(wrong_answers: int) -> Callable[[Site, Any], None]:
+    """The emailed link opened in a browser new to the intake: the date of birth asked first,
+    after ``wrong_answers`` wrong ones (five lock the link)."""
+
+    def opened(site: Site, page: Any) -> None:
+        client = site.app.test_client()
+        complete_until(client, "about")
+        [newest, *_] = [
+            m
+            for m in newest_messages(site.app.extensions["ldn"].sessions)
+            if m.kind == "resume_link"
+        ]
+        token = re.search(r"/intake/resume\?t=(\S+)", newest.body).group(1)
+        page.goto(f"{site.base}/intake/resume?t={token}")
+        for _ in range(wrong_answers):
+            for part, typed in (("month", "1"), ("day", "1"), ("year", "1990")):
+                page.locator(f"#date_of_birth-{part}").fill(typed)
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_load_state()
+        heading = "This link is locked for now" if wrong_answers >= 5 else "Confirm your date"
+        assert page.get_by_role("heading", name=heading).is_visible()
+
+    return opened
 
 
 def staff_login(site: Site, page: Any) -> None:
@@ -494,10 +535,14 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "start": start,
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
     **{f"step-{slug}-errors": step_with_errors(slug) for slug in STEPS},
+    "step-about-date-of-birth-year-error": about_with_a_two_digit_year,
     "confirmation": confirmation,
     "status": patient_status,
     **STATUS_PAGES,
     "resume-invalid": resume_invalid,
+    "resume-check": resume_check(0),
+    "resume-check-error": resume_check(1),
+    "resume-check-locked": resume_check(5),
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,
     "amend-send": amend_send,
@@ -593,6 +638,7 @@ def test_each_step_exposes_which_answers_are_required(
 @pytest.mark.parametrize(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
+    + ["step-about-date-of-birth-year-error", "resume-check-error"]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
     + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
     + ["staff-admin-webhooks-address-refused", "staff-account-password-errors"],

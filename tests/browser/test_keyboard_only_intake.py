@@ -76,8 +76,9 @@ def test_the_keyboard_alone_completes_the_whole_intake_and_the_case_routes(
     page.keyboard.type("Zebulon")
     tab_to(page, "#last_name")
     page.keyboard.type("Fogwhistle")
-    tab_to(page, "#date_of_birth")
-    page.keyboard.type("04021980")  # a date input takes digits in the locale's order
+    for part, typed in [("month", "4"), ("day", "2"), ("year", "1980")]:
+        tab_to(page, f"#date_of_birth-{part}")
+        page.keyboard.type(typed)
     tab_to(page, "#email")
     page.keyboard.type("zebulon@example.org")
     tab_to(page, "#state_of_residence")
@@ -155,7 +156,9 @@ def test_enter_in_a_text_field_continues_rather_than_adding_a_row(
     for field, text in [
         ("#first_name", "Zebulon"),
         ("#last_name", "Fogwhistle"),
-        ("#date_of_birth", "04021980"),
+        ("#date_of_birth-month", "4"),
+        ("#date_of_birth-day", "2"),
+        ("#date_of_birth-year", "1980"),
         ("#email", "zebulon@example.org"),
         ("#state_of_residence", "Texas"),
     ]:

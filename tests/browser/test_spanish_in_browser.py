@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
+from tests.browser.test_patient_intake_in_browser import fill_date_of_birth
 from tests.conftest import wait_until
 from workflows.cases.models import Case
 from workflows.messaging.models import OutboxMessage
@@ -31,7 +32,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     # Step 1 in Spanish, first with mistakes: the errors are Spanish too.
     assert page.get_by_text("Paso 1 de 7").is_visible()
     page.get_by_label("Nombre", exact=True).fill("Zebulon")
-    page.get_by_label("Fecha de nacimiento").fill("2090-01-01")
+    fill_date_of_birth(page, "1", "1", "2090")
     page.get_by_label("Correo electrónico").fill("zebulon-arroba-example")
     page.get_by_role("button", name="Guardar y continuar").click()
     summary = page.get_by_role("alert")
@@ -42,7 +43,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     screenshot(page, "es-01-about-errors")
 
     page.get_by_label("Apellidos").fill("Fogwhistle")
-    page.get_by_label("Fecha de nacimiento").fill("1980-04-02")
+    fill_date_of_birth(page, "4", "2", "1980")
     page.get_by_label("Correo electrónico").fill("zebulon@example.org")
     page.get_by_label("Estado donde vive").select_option("TX")
     page.get_by_role("button", name="Guardar y continuar").click()

@@ -14,7 +14,16 @@ from tests.web.intake_client import complete_until
 pytestmark = pytest.mark.slow  # Hypothesis: hundreds of generated form posts and API calls
 
 STEP_FIELDS = {
-    "about": ["first_name", "last_name", "date_of_birth", "email", "phone", "state_of_residence"],
+    "about": [
+        "first_name",
+        "last_name",
+        "date_of_birth-month",
+        "date_of_birth-day",
+        "date_of_birth-year",
+        "email",
+        "phone",
+        "state_of_residence",
+    ],
     "diagnoses": ["rows-0-name", "rows-0-icd10", "rows-7-name", "action"],
     "medications": [
         "rows-0-name",

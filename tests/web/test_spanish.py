@@ -18,6 +18,7 @@ from tests.web.intake_client import (
     HISTORY_ALL_NO,
     csrf_token,
     errors,
+    open_resume_link,
     post_step,
 )
 from workflows.cases import pipeline
@@ -201,13 +202,17 @@ def test_the_switch_from_the_review_keeps_the_way_back_to_the_review(client: Any
 STEP_ERRORS = [
     (
         "about",
-        {"date_of_birth": "1980-02-30", "email": "no-es-un-correo", "state_of_residence": "ZZ"},
+        {
+            "date_of_birth-month": "2",
+            "date_of_birth-day": "30",
+            "date_of_birth-year": "1980",
+            "email": "no-es-un-correo",
+            "state_of_residence": "ZZ",
+        },
         {
             "first_name": "Escriba su nombre.",
             "last_name": "Escriba sus apellidos.",
-            "date_of_birth": (
-                "Escriba una fecha real en el formato AAAA-MM-DD, por ejemplo 1980-04-02."
-            ),
+            "date_of_birth-day": "La fecha de nacimiento debe ser una fecha real.",
             "email": "Escriba un correo electrónico como nombre@ejemplo.com.",
             # WTForms' own message, from its Spanish catalogue
             "state_of_residence": "Opción inválida.",
@@ -379,7 +384,7 @@ def test_the_resume_link_brings_back_the_patients_language(app: Any, spanish_cli
     [resume] = outbox(app, "resume_link")
     link = re.search(r"(/intake/resume\?t=\S+)", resume.body).group(1)
     other_device = app.test_client()  # a browser in English
-    response = other_device.get(link)
+    response = open_resume_link(other_device, link)
     page = page_of(other_device.get(response.headers["Location"]))
     assert html_lang(page) == "es" and "Paso 3 de 7" in page
     assert "Le damos la bienvenida de nuevo" in page

@@ -320,6 +320,10 @@ class Draft(Base):
     resume_link_sent: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
+    # The second check of a link opened in a new browser (workflows.cases.device_check): wrong
+    # dates of birth since the last right one, and until when the link is locked after too many.
+    check_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    check_locked_until: Mapped[datetime | None]
 
     case: Mapped[Case | None] = relationship()
 

@@ -1,0 +1,208 @@
+"""A resume link opened in a browser not used for its intake asks for the date of birth first
+(issue 18, item 11): a right date opens the draft and the browser is remembered, a wrong one
+is counted, five lock the link for a day; the browser that made the draft is never asked."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from intake.patient.device import COOKIE
+from tests.web.intake_client import ABOUT, complete_until, csrf_token, errors, open_resume_link
+from workflows.cases.device_check import (
+    LOCKED_FOR,
+    MAX_WRONG_ANSWERS,
+    Outcome,
+    after_answer,
+)
+from workflows.cases.models import CaseEvent, Draft
+from workflows.messaging.mail import newest_messages
+
+RIGHT = {"date_of_birth-month": "4", "date_of_birth-day": "2", "date_of_birth-year": "1980"}
+WRONG = {"date_of_birth-month": "4", "date_of_birth-day": "3", "date_of_birth-year": "1980"}
+LINK = re.compile(r"http://localhost(/intake/resume\?t=\S+)")
+
+
+def emailed_link(app: Any) -> str:
+    [message] = [
+        m for m in newest_messages(app.extensions["ldn"].sessions) if m.kind == "resume_link"
+    ]
+    return LINK.search(message.body).group(1)
+
+
+def page_link(client: Any) -> str:
+    """The browser's own link, as its pages show it."""
+    page = client.get("/intake/diagnoses").get_data(as_text=True)
+    return LINK.search(page).group(1).split('"')[0].replace("&amp;", "&")
+
+
+def answer(client: Any, typed: dict[str, str]) -> Any:
+    data = {**typed, "csrf_token": csrf_token(client, "/intake/check")}
+    return client.post("/intake/check", data=data)
+
+
+def the_draft(app: Any) -> Draft:
+    with app.extensions["ldn"].sessions() as db:
+        return db.scalars(select(Draft)).one()
+
+
+@pytest.fixture
+def started(app: Any) -> Any:
+    """The browser that filled in step 1 and 2."""
+    client = app.test_client()
+    complete_until(client, "diagnoses")
+    return client
+
+
+def test_a_new_browser_is_asked_for_the_date_of_birth_before_any_answer(
+    app: Any, started: Any
+) -> None:
+    stranger = app.test_client()
+    response = stranger.get(emailed_link(app))
+    assert response.status_code == 302 and response.headers["Location"] == "/intake/check"
+    page = stranger.get("/intake/check").get_data(as_text=True)
+    assert "Confirm your date of birth" in page and 'id="date_of_birth-month"' in page
+    assert ABOUT["first_name"] not in page
+    # Nothing opens without the answer, and the link has not been taken over.
+    assert stranger.get("/intake/diagnoses").headers["Location"].endswith("/intake/about")
+    assert "crohns" in started.get("/intake/diagnoses").get_data(as_text=True)
+
+
+def test_the_right_date_opens_the_draft_and_this_browser_is_not_asked_again(
+    app: Any, started: Any
+) -> None:
+    link = emailed_link(app)
+    phone = app.test_client()
+    phone.get(link)
+    response = answer(phone, RIGHT)
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/intake/medications"
+    )
+    assert "crohns" in phone.get("/intake/diagnoses").get_data(as_text=True)
+    assert "/intake/check" not in response.headers["Location"]
+    # Later, the browser session over (only the long-lived cookie stays), the link opens at once.
+    phone.delete_cookie("session")
+    assert phone.get(link).headers["Location"].endswith("/intake/medications")
+
+
+def test_the_browser_that_made_the_draft_is_never_asked(app: Any, started: Any) -> None:
+    own = page_link(started)
+    assert started.get(own).headers["Location"].endswith("/intake/medications")
+    started.delete_cookie("session")  # the browser closed: the device cookie remains
+    response = started.get(emailed_link(app))
+    assert response.headers["Location"].endswith("/intake/medications")
+
+
+def test_a_forged_device_cookie_does_not_skip_the_check(app: Any, started: Any) -> None:
+    stranger = app.test_client()
+    stranger.set_cookie(COOKIE, f"[{the_draft(app).id}]")
+    assert stranger.get(emailed_link(app)).headers["Location"] == "/intake/check"
+
+
+def test_a_wrong_date_is_counted_and_says_how_many_tries_are_left(app: Any, started: Any) -> None:
+    stranger = app.test_client()
+    stranger.get(emailed_link(app))
+    response = answer(stranger, WRONG)
+    assert response.status_code == 302 and response.headers["Location"] == "/intake/check"
+    assert "1980" not in response.headers["Location"]  # the date never rides in a URL
+    page = stranger.get("/intake/check")
+    assert errors(page) == {
+        "date_of_birth-month": "This date of birth does not match the intake. Check it and "
+        "try again: you can try 4 more times."
+    }
+    assert the_draft(app).check_failures == 1
+    # A date that cannot be one is refused by the form, not counted.
+    typed = {**RIGHT, "date_of_birth-year": "80"}
+    refused = answer(stranger, typed)
+    assert errors(refused) == {"date_of_birth-year": "Year must be 4 numbers."}
+    assert the_draft(app).check_failures == 1
+
+
+def test_five_wrong_dates_lock_the_link_for_every_new_browser_but_not_the_first(
+    app: Any, started: Any
+) -> None:
+    link = emailed_link(app)
+    stranger = app.test_client()
+    stranger.get(link)
+    token = csrf_token(stranger, "/intake/check")  # the locked page has no form to take it from
+    for _ in range(MAX_WRONG_ANSWERS):
+        answer(stranger, WRONG)
+    locked = stranger.get("/intake/check")
+    assert locked.status_code == 403
+    page = locked.get_data(as_text=True)
+    assert "This link is locked for now" in page and "contact the practice" in page
+    assert 'name="date_of_birth-month"' not in page
+    # Even the right date waits for the lock to end, from any browser.
+    assert stranger.post("/intake/check", data={**RIGHT, "csrf_token": token}).status_code == 403
+    other = app.test_client()
+    other.get(link)
+    assert other.get("/intake/check").status_code == 403
+    # The browser that made the draft keeps working.
+    started.delete_cookie("session")
+    assert started.get(link).headers["Location"].endswith("/intake/medications")
+
+
+def test_a_submitted_cases_status_link_gets_the_same_check_and_staff_see_wrong_answers(
+    app: Any,
+) -> None:
+    client = app.test_client()
+    complete_until(client, "review")
+    link = emailed_link(app)
+    stranger = app.test_client()
+    assert stranger.get(link).headers["Location"] == "/intake/check"
+    answer(stranger, WRONG)
+    response = answer(stranger, RIGHT)
+    assert response.headers["Location"].endswith("/intake/status")
+    with app.extensions["ldn"].sessions() as db:
+        actions = db.scalars(select(CaseEvent.action)).all()
+    assert "link_check_wrong" in actions
+
+
+def test_the_check_page_speaks_the_patients_language(app: Any) -> None:
+    spanish = app.test_client()
+    spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    complete_until(spanish, "about")
+    other = app.test_client()  # a browser in English
+    other.get(emailed_link(app))
+    page = other.get("/intake/check").get_data(as_text=True)
+    assert "Confirme su fecha de nacimiento" in page
+
+
+def test_an_invalid_link_reveals_nothing_more_than_before(client: Any) -> None:
+    assert client.get("/intake/resume?t=not-a-token").status_code == 404
+    assert client.get("/intake/check").status_code == 404
+
+
+def test_open_resume_link_helper_answers_the_check(app: Any, started: Any) -> None:
+    response = open_resume_link(app.test_client(), emailed_link(app))
+    assert response.headers["Location"].endswith("/intake/medications")
+
+
+# --- the rule, on plain values ---------------------------------------------------------------
+
+NOW = datetime(2026, 11, 1, 12, 0)
+
+
+def test_the_fifth_wrong_answer_locks_and_a_right_one_clears_the_count() -> None:
+    answered, failures, until = after_answer(False, MAX_WRONG_ANSWERS - 1, None, NOW)
+    assert answered.outcome is Outcome.LOCKED and until == NOW + LOCKED_FOR
+    answered, failures, until = after_answer(True, 3, None, NOW)
+    assert (answered.outcome, failures, until) == (Outcome.PASSED, 0, None)
+
+
+def test_a_locked_link_refuses_the_right_answer_until_the_lock_ends_then_starts_afresh() -> None:
+    until = NOW + timedelta(hours=1)
+    answered, failures, _ = after_answer(True, MAX_WRONG_ANSWERS, until, NOW)
+    assert answered.outcome is Outcome.LOCKED and failures == MAX_WRONG_ANSWERS
+    later = until + timedelta(seconds=1)
+    answered, failures, lock = after_answer(False, MAX_WRONG_ANSWERS, until, later)
+    assert (answered.outcome, answered.tries_left, failures, lock) == (
+        Outcome.WRONG,
+        MAX_WRONG_ANSWERS - 1,
+        1,
+        None,
+    )
