@@ -8,10 +8,12 @@ and the language the patient chose.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -37,14 +39,13 @@ from intake.security import (
     may_mail_resume_link,
 )
 from intake.services import services
-from workflows.cases import device_check, drafts
+from workflows.cases import device_check, drafts, waitlist
 from workflows.cases.submission import status_of_submitted, submit_intake
 from workflows.platform.i18n import LANGUAGES
 from workflows.platform.orm import utcnow
 from workflows.platform.tokens import new_token
 from workflows.screening import InvalidIntake
-from workflows.screening.normalise import state_key
-from workflows.screening.states import licensed_states
+from workflows.screening.adults import adult_age, is_under_age
 from workflows.screening.validation import FieldError, schema_messages
 
 bp = Blueprint("patient", __name__)
@@ -57,6 +58,8 @@ LINK_KEY = "link_token"
 TRIES_KEY = "check_tries_left"
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
 SWITCH_PREFIX = "language-"
+# The hidden mark of the adults-only page's form, whose language switch shows that page again.
+ADULTS_ONLY = "adults_only"
 # The step where the patient answers each part of the intake document.
 _STEP_OF_FIELD = {
     "patient": "about",
@@ -98,6 +101,8 @@ def step(slug: str) -> ResponseReturnValue:
     furthest = first_incomplete(answers)
     if step.number > furthest.number:
         return redirect(url_for(".step", slug=furthest.slug))
+    if step.number > 1 and waitlist.must_choose(answers):
+        return redirect(url_for(".waitlist_choice"))
     returning = request.values.get("return_to") == "review" and "ketosis" in answers
 
     if request.method == "GET":
@@ -106,6 +111,15 @@ def step(slug: str) -> ResponseReturnValue:
         return _render(step, form, draft, returning)
 
     action = request.form.get("action", "next")
+    if action.startswith(SWITCH_PREFIX) and request.form.get("shown") == ADULTS_ONLY:
+        # The adults-only page in the other language: the same answers, checked again.
+        language = choose_language(action.removeprefix(SWITCH_PREFIX))
+        if draft is not None:
+            drafts.set_language(services().sessions, draft.id, language)
+        action = "next"
+    if action == "edit":
+        # "Change your date of birth" on the adults-only page: step 1 as typed, unchecked.
+        action = SWITCH_PREFIX + current_language()
     if action.startswith(SWITCH_PREFIX):
         return _switch_on_step(step, draft, answers, returning, action)
     if action == "back":
@@ -127,7 +141,26 @@ def step(slug: str) -> ResponseReturnValue:
         return _render(step, form, draft, returning), 422
     if step.slug == "review":
         return _submit(draft, step, form)
+    if step.slug == "about" and is_under_age(form.date_of_birth.data, services().today()):
+        return _adults_only(draft, form.date_of_birth.data)
     return _save(step, form, draft, returning)
+
+
+def _adults_only(draft: drafts.DraftView | None, born: date) -> ResponseReturnValue:
+    """A page of its own, not an error: nothing is wrong with the answer, but the practice
+    cannot see a child. No draft is made for them (no data kept, no link emailed); the typed
+    answers ride in the page's form, so a mistyped year is corrected without typing again."""
+    typed = raw_pairs(request.form)
+    if draft is not None:
+        drafts.save_pending(services().sessions, draft.id, "about", typed)
+    return render_template(
+        "patient/adults_only.html",
+        typed=typed,
+        born=format_date(born, format="long"),
+        adult_age=adult_age(),
+        shown=ADULTS_ONLY,
+        has_draft=draft is not None,
+    )
 
 
 def _save(
@@ -160,9 +193,8 @@ def _save(
         session[DRAFT_KEY] = saved_draft.id
         session[TOKEN_KEY] = token
         device.remember(saved_draft.id)  # the browser that made the draft is never asked
-    if step.slug == "about":
-        if not _licensed(saved["data"]["state_of_residence"]):
-            flash("out_of_state", "notice")
+    if step.slug == "about" and waitlist.must_choose(saved_draft.answers):
+        return redirect(url_for(".waitlist_choice"))
     next_step = "review" if returning else STEPS[step.number].slug
     return redirect(url_for(".step", slug=next_step))
 
@@ -193,14 +225,47 @@ def done() -> ResponseReturnValue:
     draft = _current_draft()
     if draft is None or draft.case_id is None:
         return redirect(url_for(".index"))
-    state = draft.answers.get("about", {}).get("data", {}).get("state_of_residence")
     return render_template(
         "patient/done.html",
         reference=draft.case_public_id,
         status=status_of_submitted(services().sessions, draft.case_id, current_language()),
-        out_of_state=bool(state) and not _licensed(state),
+        out_of_state=waitlist.lives_out_of_state(draft.answers),
         resume_link=_resume_link(),
     )
+
+
+@bp.route("/intake/waitlist", methods=["GET", "POST"])
+def waitlist_choice() -> ResponseReturnValue:
+    """Said once, between step 1 and step 2: we are not licensed in their state. They join the
+    waitlist (and go on with the intake) or stop here (and the draft is deleted)."""
+    draft = _current_draft()
+    if draft is None:
+        return redirect(url_for(".index"))
+    if draft.case_id is not None:
+        return redirect(url_for(".status"))
+    if not waitlist.lives_out_of_state(draft.answers):
+        return redirect(url_for(".step", slug=first_incomplete(draft.answers).slug))
+    choice = request.form.get("choice") if request.method == "POST" else None
+    if choice == "join":
+        joined = drafts.join_waitlist(services().sessions, draft.id)
+        return redirect(url_for(".step", slug=first_incomplete(joined.answers).slug))
+    if choice == "stop":
+        drafts.delete_draft(services().sessions, draft.id)
+        language = current_language()
+        session.clear()
+        choose_language(language)
+        return redirect(url_for(".stopped"))
+    about = draft.answers["about"]["data"]
+    return render_template(
+        "patient/waitlist.html",
+        state=choices.STATE_NAMES.get(about["state_of_residence"], about["state_of_residence"]),
+        is_on_waitlist=waitlist.is_on_waitlist(draft.answers),
+    )
+
+
+@bp.get("/intake/stopped")
+def stopped() -> ResponseReturnValue:
+    return render_template("patient/stopped.html")
 
 
 @bp.get("/intake/status")
@@ -410,10 +475,6 @@ def _change_rows(pairs: list[list[str]], action: str) -> list[list[str]]:
     return others + renumbered
 
 
-def _licensed(state: str | None) -> bool:
-    return state_key(state or "") in licensed_states()
-
-
 def _resume_link(token: str | None = None) -> str | None:
     token = token or session.get(TOKEN_KEY)
     return external_url(".resume", t=token) if token else None
@@ -451,7 +512,6 @@ def _render(
 ) -> str:
     """A step page; `extra` adds context (the amend flow's steps and form action)."""
     answers = draft.answers if draft else {}
-    state = answers.get("about", {}).get("data", {}).get("state_of_residence")
     return render_template(
         step.template,
         step=step,
@@ -464,7 +524,7 @@ def _render(
         completed={slug for slug in answers},
         returning=returning,
         resume_link=_resume_link(),
-        out_of_state=bool(state) and not _licensed(state),
+        is_on_waitlist=waitlist.is_on_waitlist(answers),
         summary=summarise(answers) if step.slug == "review" else None,
         choices=choices,
         **extra,

@@ -28,9 +28,10 @@ from tests.browser.a11y import (
     unnamed_controls,
 )
 from tests.browser.conftest import screenshot, serving, share_session
+from tests.browser.test_step_one_in_browser import WORDS, fill_step_1
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, routed_case
-from tests.web.intake_client import YES_NO_QUESTIONS, complete_until
+from tests.web.intake_client import ABOUT, YES_NO_QUESTIONS, complete_until, post_step
 from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
 from workflows.cases import casework, pipeline
 from workflows.cases.models import Case
@@ -298,6 +299,39 @@ def amend_done(site: Site, page: Any) -> None:
     assert page.get_by_text("your answers are updated").is_visible()
 
 
+def adults_only(language: str) -> Callable[[Site, Any], None]:
+    """Step 1 sent with a child's date of birth: the page of its own (issue 18, item 2)."""
+
+    def open_adults_only(site: Site, page: Any) -> None:
+        page.goto(f"{site.base}/language/{language}?next=/intake/about")
+        fill_step_1(page, WORDS[language], "2012-04-02", "TX")
+        assert page.get_by_role("heading", name=WORDS[language]["adults"]).is_visible()
+
+    return open_adults_only
+
+
+def waitlist_choice(site: Site, page: Any) -> None:
+    """Step 1 saved with a state we are not licensed in: the choice (issue 18, item 3)."""
+    client = site.app.test_client()
+    post_step(client, "about", {**ABOUT, "state_of_residence": "KS"})
+    share_session(page.context, client, site.base)
+    page.goto(f"{site.base}/intake/waitlist")
+    assert page.get_by_role("button", name="Join the waitlist and continue").is_visible()
+
+
+def waitlist_step(site: Site, page: Any) -> None:
+    """A later step of a patient on the waitlist: its one short line."""
+    waitlist_choice(site, page)
+    page.get_by_role("button", name="Join the waitlist and continue").click()
+    assert page.get_by_text("You are on our waitlist").is_visible()
+
+
+def stopped(site: Site, page: Any) -> None:
+    waitlist_choice(site, page)
+    page.get_by_role("button", name="Stop and delete my answers").click()
+    assert page.get_by_role("heading", name="Your answers are deleted").is_visible()
+
+
 def start(site: Site, page: Any) -> None:
     page.goto(f"{site.base}/")
 
@@ -536,6 +570,11 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     **{f"step-{slug}": step_page(slug) for slug in STEPS},
     **{f"step-{slug}-errors": step_with_errors(slug) for slug in STEPS},
     "step-about-date-of-birth-year-error": about_with_a_two_digit_year,
+    "adults-only": adults_only("en"),
+    "adults-only-es": adults_only("es"),
+    "waitlist-choice": waitlist_choice,
+    "waitlist-step": waitlist_step,
+    "stopped": stopped,
     "confirmation": confirmation,
     "status": patient_status,
     **STATUS_PAGES,

@@ -61,6 +61,12 @@ def open_resume_link(client: Any, link: str, about: dict[str, str] = ABOUT) -> A
     return response
 
 
+def join_waitlist(client: Any) -> Any:
+    """Out of state, after step 1: choose the waitlist (the choice asked once)."""
+    token = csrf_token(client, "/intake/waitlist")
+    return client.post("/intake/waitlist", data={"choice": "join", "csrf_token": token})
+
+
 def errors(response: Any) -> dict[str, str]:
     return dict(ERROR_LINKS.findall(response.get_data(as_text=True)))
 
@@ -89,5 +95,7 @@ def complete_until(
     for slug, data in steps:
         response = post_step(client, slug, data)
         assert response.status_code == 302, (slug, errors(response))
+        if response.headers["Location"].endswith("/intake/waitlist"):
+            join_waitlist(client)
         if slug == last:
             return

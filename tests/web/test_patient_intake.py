@@ -164,9 +164,10 @@ def test_an_out_of_state_resident_learns_it_at_step_1_and_may_continue(client: A
         "/intake/about"
     ).get_data(as_text=True)
     response = post_step(client, "about", {**ABOUT, "state_of_residence": "KS"})
-    assert response.headers["Location"].endswith("/intake/diagnoses")
-    page = client.get("/intake/diagnoses").get_data(as_text=True)
-    assert "not licensed in your state" in page and "waitlist" in page
+    # Said once, with a choice (tests/web/test_step_one_eligibility.py follows both).
+    assert response.headers["Location"].endswith("/intake/waitlist")
+    page = client.get("/intake/waitlist").get_data(as_text=True)
+    assert "not licensed in your state" in page and "Join the waitlist" in page
 
 
 def test_the_review_lists_every_answer_with_change_links(client: Any) -> None:

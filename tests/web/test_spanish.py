@@ -337,7 +337,7 @@ def test_a_missing_csrf_token_is_explained_in_spanish(spanish_client: Any) -> No
 
 def test_the_out_of_state_notice_is_in_spanish(spanish_client: Any) -> None:
     post_step(spanish_client, "about", {**ABOUT, "state_of_residence": "NY"})
-    page = page_of(spanish_client.get("/intake/diagnoses"))
+    page = page_of(spanish_client.get("/intake/waitlist"))
     assert "Todavía no tenemos licencia en su estado" in page
 
 

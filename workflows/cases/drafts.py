@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.cases import waitlist
 from workflows.cases.models import Draft
 from workflows.messaging.mail import Outbox, messages
 from workflows.platform.i18n import known_language
@@ -38,6 +39,8 @@ __all__ = [
     "attach_case",
     "set_language",
     "store_unchecked",
+    "join_waitlist",
+    "delete_draft",
 ]
 
 
@@ -187,6 +190,8 @@ def save_step(
             )
             db.add(draft)
         draft.language = known_language(language)
+        if step == "about":
+            answers = waitlist.keep_choice(draft.answers.get("about"), answers)
         draft.answers = {**draft.answers, step: answers}
         draft.pending = {key: value for key, value in draft.pending.items() if key != step}
         draft.updated_at = utcnow()
@@ -198,6 +203,30 @@ def save_step(
             draft.resume_link_sent = True
         db.flush()
         return _view(draft)
+
+
+def join_waitlist(sessions: sessionmaker[Session], draft_id: int) -> DraftView:
+    """The out-of-state patient chose to complete the intake for the waitlist."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None or draft.case_id is not None:
+            raise LookupError("no draft in progress")
+        about = draft.answers.get("about")
+        if about is not None and waitlist.lives_out_of_state(draft.answers):
+            draft.answers = {**draft.answers, "about": {**about, waitlist.CHOICE_KEY: True}}
+            draft.updated_at = utcnow()
+        return _view(draft)
+
+
+def delete_draft(sessions: sessionmaker[Session], draft_id: int) -> bool:
+    """The patient chose to stop: everything they typed goes now, not in 30 days. A draft that
+    became a case stays (the case is the practice's record). True when a draft was deleted."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None or draft.case_id is not None:
+            return False
+        db.delete(draft)
+        return True
 
 
 def save_pending(
