@@ -39,6 +39,7 @@ from wtforms.validators import (
 from wtforms.widgets import Select
 
 from intake.patient import choices
+from workflows.cases.signature import signature_matches
 
 STOPPED_ON_REQUIRED = _l(
     "Say when you stopped taking this medication: a date is required when the status is stopped."
@@ -341,8 +342,9 @@ class ReviewForm(IntakeForm):
     )
 
     def validate_signature(self, field: Any) -> None:
-        expected = " ".join(self.meta.full_name.split()).casefold()
-        if " ".join((field.data or "").split()).casefold() != expected:
+        # Accents, case, spaces and punctuation forgiven (workflows.cases.signature); what
+        # was typed is kept as the signed name.
+        if not signature_matches(field.data or "", self.meta.full_name):
             raise ValidationError(_l("Type your full name exactly as you gave it in step 1."))
 
 
