@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -90,11 +90,19 @@ def _item_message(item: Any, message: Any) -> str:
     return _("%(item)s: %(message)s", item=item, message=text)
 
 
+class _TypedText(LazyString):
+    """A lazy message holding what the patient typed. Flask-Babel's LazyString tells Jinja it
+    is safe markup (its __html__ returns it as is); this one is escaped like any text."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 def named(item: Any, message: Any) -> LazyString:
     """``message`` about one of several items of a step (a goal, a medication, a diagnosis),
     naming it: "Sleep: choose how much it affects you", "Percocet: say when you stopped taking
     it". Lazy, so the summary and the field read it in the page's language."""
-    return LazyString(_item_message, item, message)
+    return _TypedText(_item_message, item, message)
 
 
 def name_errors(fields: Any, item: Any) -> None:

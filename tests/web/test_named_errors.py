@@ -130,6 +130,14 @@ def test_a_long_medication_name_is_shortened_in_its_error(client: Any) -> None:
     }
 
 
+def test_a_typed_name_in_an_error_is_text_not_markup(client: Any) -> None:
+    complete_until(client, "diagnoses")
+    rows = {"rows-0-name": "<b>Percocet</b>", "rows-0-status": "stopped"}
+    page = landed(client, post_step(client, "medications", rows)).get_data(as_text=True)
+    assert "<b>Percocet</b>" not in page.replace('value="&lt;b&gt;Percocet&lt;/b&gt;"', "")
+    assert page.count("&lt;b&gt;Percocet&lt;/b&gt;: say when you stopped taking it.") == 2
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_each_diagnosis_code_error_names_the_diagnosis_or_its_row(app: Any, language: str) -> None:
     client = patient(app, language)
