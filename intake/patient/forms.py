@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import LazyString, format_number, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -40,6 +41,7 @@ from wtforms.validators import (
 from wtforms.widgets import Select
 
 from intake.patient import choices
+from workflows.cases.signature import signature_matches
 
 STOPPED_ON_REQUIRED = _l(
     "Say when you stopped taking this medication: a date is required when the status is stopped."
@@ -73,6 +75,51 @@ class FixedChoicesSelect(Select):
 
 SEVERITY_MESSAGE = _l("Choose how much it affects you, from 0 to 10.")
 ICD10_MESSAGE = _l("Enter an ICD-10 code such as K50.90, or leave it empty.")
+# Long enough to tell two items apart, short enough for one line of the error summary.
+ITEM_NAME_LENGTH = 40
+
+
+def _item_message(item: Any, message: Any) -> str:
+    if message is STOPPED_ON_REQUIRED:
+        # The schema's sentence (the API's message) would put a second colon after the name.
+        return _("%(item)s: say when you stopped taking it.", item=item)
+    text = str(message)
+    # "Sleep: choose how...": lower case after the colon, unless the message starts with an
+    # acronym or a capital word ("ICD-10", "I take it now").
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return _("%(item)s: %(message)s", item=item, message=text)
+
+
+class _TypedText(LazyString):
+    """A lazy message holding what the patient typed. Flask-Babel's LazyString tells Jinja it
+    is safe markup (its __html__ returns it as is); this one is escaped like any text."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def named(item: Any, message: Any) -> LazyString:
+    """``message`` about one of several items of a step (a goal, a medication, a diagnosis),
+    naming it: "Sleep: choose how much it affects you", "Percocet: say when you stopped taking
+    it". Lazy, so the summary and the field read it in the page's language."""
+    return _TypedText(_item_message, item, message)
+
+
+def name_errors(fields: Any, item: Any) -> None:
+    """Every error of ``fields`` (one item's fields) names the item: three goals or two
+    medications with the same problem otherwise give identical messages and links."""
+    for field in fields:
+        field.errors = [named(item, message) for message in field.errors]
+
+
+def typed_name(field: Any, fallback: Any) -> Any:
+    """An item's name as the patient typed it, shortened, or ``fallback`` ("Medication 2")
+    for a row without one."""
+    name = " ".join(str(field.data or "").split())
+    if not name:
+        return fallback
+    return name if len(name) <= ITEM_NAME_LENGTH else name[: ITEM_NAME_LENGTH - 1] + "…"
 
 
 def _without_nul(value: Any) -> Any:
@@ -211,6 +258,34 @@ def read_date_of_birth(
     return None, (), born
 
 
+def _single_newlines(value: Any) -> Any:
+    # Browsers send a textarea's line breaks as CR LF; the page's counter, and the intake
+    # schema's maxLength, count each as one character.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class CharacterLimit:
+    """At most ``limit`` characters, said before typing and counted while typing (the
+    textarea macro reads the ``character_limit`` flag for the hint and the live count).
+
+    Unlike WTForms' Length it sets no ``maxlength`` attribute: with one, a browser cuts a
+    pasted text to the limit without a word. Here everything pasted stays, and the error says
+    how much too long it is. ``message`` takes %(limit)s and %(count)s."""
+
+    def __init__(self, limit: int, message: Any) -> None:
+        self.limit = limit
+        self.message = message
+        self.field_flags = {"character_limit": limit}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        count = len(field.data or "")
+        if count > self.limit:
+            raise ValidationError(
+                str(self.message)
+                % {"limit": format_number(self.limit), "count": format_number(count)}
+            )
+
+
 def not_in_future(today: date, message: str) -> Any:
     def check(form: Any, field: Any) -> None:
         if field.data and field.data > today:
@@ -280,6 +355,13 @@ class DiagnosisRow(Form):
 class DiagnosesForm(IntakeForm):
     rows = FieldList(FormField(DiagnosisRow), min_entries=1, max_entries=50)
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for number, row in enumerate(self.rows, start=1):
+            fallback = _l("Diagnosis %(number)s", number=number)
+            name_errors(row.form, typed_name(row.form["name"], fallback))
+        return valid
+
 
 class MedicationRow(Form):
     Meta = IntakeForm.Meta
@@ -327,6 +409,13 @@ class MedicationRow(Form):
 class MedicationsForm(IntakeForm):
     rows = FieldList(FormField(MedicationRow), min_entries=1, max_entries=100)
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for number, row in enumerate(self.rows, start=1):
+            fallback = _l("Medication %(number)s", number=number)
+            name_errors(row.form, typed_name(row.form["name"], fallback))
+        return valid
+
 
 def _yes_no(label: str, hint: str) -> RadioField:
     return RadioField(
@@ -359,7 +448,14 @@ class HistoryForm(IntakeForm):
         description=_l("Leave empty if none is planned."),
     )
     notes = TextAreaField(
-        _l("Anything else the care team should know? (optional)"), [Optional(), Length(max=4000)]
+        _l("Anything else the care team should know? (optional)"),
+        [
+            Optional(),
+            CharacterLimit(
+                4000, _l("Notes must be %(limit)s characters or fewer; you have %(count)s.")
+            ),
+        ],
+        filters=[_single_newlines],
     )
 
 
@@ -378,7 +474,17 @@ HISTORY_ORDER = [name for name, _, _ in choices.HISTORY_QUESTIONS] + [
 class GoalsForm(IntakeForm):
     goal_notes = TextAreaField(
         _l("In your own words, what would you like to change? (optional)"),
-        [Optional(), Length(max=2000)],
+        [
+            Optional(),
+            CharacterLimit(
+                2000,
+                _l(
+                    "What you would like to change must be %(limit)s characters or fewer; you "
+                    "have %(count)s."
+                ),
+            ),
+        ],
+        filters=[_single_newlines],
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -392,6 +498,8 @@ class GoalsForm(IntakeForm):
             if severity.data in (None, ""):
                 severity.errors = [SEVERITY_MESSAGE]
                 valid = False
+        for code, label in choices.GOALS:
+            name_errors([self[f"severity_{code}"]], label)
         return valid
 
 
@@ -433,8 +541,9 @@ class ReviewForm(IntakeForm):
     )
 
     def validate_signature(self, field: Any) -> None:
-        expected = " ".join(self.meta.full_name.split()).casefold()
-        if " ".join((field.data or "").split()).casefold() != expected:
+        # Accents, case, spaces and punctuation forgiven (workflows.cases.signature); what
+        # was typed is kept as the signed name.
+        if not signature_matches(field.data or "", self.meta.full_name):
             raise ValidationError(_l("Type your full name exactly as you gave it in step 1."))
 
 
@@ -450,7 +559,13 @@ class AnswerForm(IntakeForm):
 
     answer = TextAreaField(
         _l("Your answer to the question"),
-        [Optional(), Length(max=2000, message=_l("Write at most 2,000 characters."))],
+        [
+            Optional(),
+            CharacterLimit(
+                2000, _l("Your answer must be %(limit)s characters or fewer; you have %(count)s.")
+            ),
+        ],
+        filters=[_single_newlines],
         description=_l(
             "In your own words. The care team reads it with your updated answers. You may leave "
             "it empty if your changes answer the question."

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from tests.browser.a11y import (
@@ -217,6 +218,53 @@ def about_with_a_two_digit_year(site: Site, page: Any) -> None:
         page.locator(f"#date_of_birth-{part}").fill(typed)
     page.locator("button[value=next]:visible").click()
     assert page.locator("#date_of_birth-error").is_visible()
+
+
+def goals_named_errors(site: Site, page: Any) -> None:
+    """Three goals without a severity: three errors, each naming its goal (issue 18, item 4)."""
+    step_page("goals")(site, page)
+    for goal in ("Sleep", "Pain", "Mood"):
+        page.get_by_label(goal, exact=True).check()
+    page.locator("button[value=next]:visible").click()
+    assert page.get_by_role("link", name="Sleep: choose how much it affects you").is_visible()
+
+
+def medications_named_errors(site: Site, page: Any) -> None:
+    """Two stopped medications without a date, and a row without a name (item 4)."""
+    step_page("medications")(site, page)
+    page.locator("#rows-0-status").select_option("stopped")
+    page.locator("button[value=add]").click()
+    page.locator("#rows-1-dose").fill("10 mg")
+    page.locator("button[value=next]:visible").click()
+    assert page.get_by_role("link", name="Medication 2: enter the medication name").is_visible()
+
+
+def notes_counted(site: Site, page: Any) -> None:
+    """Notes typed in: the live count under the box, and its polite announcement (item 9)."""
+    site.patient_past(page, "history")
+    page.goto(f"{site.base}/intake/history")
+    page.locator("#notes").press_sequentially("Hello")
+    expect(page.locator("#notes ~ [aria-live=polite]")).to_have_text(
+        "You have 3,995 characters remaining"
+    )
+
+
+def notes_over_limit(site: Site, page: Any) -> None:
+    """5,000 characters pasted into the notes: the count says how many too many."""
+    notes_counted(site, page)
+    page.locator("#notes").fill("")
+    page.locator("#notes").focus()
+    page.keyboard.insert_text("The rash comes and goes. " * 200)
+    expect(page.locator(".character-count-status")).to_have_text(
+        "You have 1,000 characters too many"
+    )
+
+
+def notes_too_long(site: Site, page: Any) -> None:
+    """The same notes sent: the error, with the text kept and the count still shown."""
+    notes_over_limit(site, page)
+    page.locator("button[value=next]:visible").click()
+    assert page.locator("#notes-error").is_visible()
 
 
 def confirmation(site: Site, page: Any) -> None:
@@ -575,6 +623,11 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "waitlist-choice": waitlist_choice,
     "waitlist-step": waitlist_step,
     "stopped": stopped,
+    "step-goals-named-errors": goals_named_errors,
+    "step-medications-named-errors": medications_named_errors,
+    "step-history-notes-counted": notes_counted,
+    "step-history-notes-over-limit": notes_over_limit,
+    "step-history-notes-too-long": notes_too_long,
     "confirmation": confirmation,
     "status": patient_status,
     **STATUS_PAGES,
@@ -678,6 +731,7 @@ def test_each_step_exposes_which_answers_are_required(
     "opened",
     [f"step-{slug}-errors" for slug in STEPS]
     + ["step-about-date-of-birth-year-error", "resume-check-error"]
+    + ["step-goals-named-errors", "step-medications-named-errors", "step-history-notes-too-long"]
     + ["amend-step-errors", "amend-send-errors", "staff-case-identify-errors"]
     + ["staff-case-action-errors", "physician-case-decline-errors", "staff-webhooks-errors"]
     + ["staff-admin-webhooks-address-refused", "staff-account-password-errors"],

@@ -221,7 +221,11 @@ STEP_ERRORS = [
     (
         "diagnoses",
         {"rows-0-name": "lupus", "rows-0-icd10": "no"},
-        {"rows-0-icd10": "Escriba un código CIE-10 (ICD-10) como K50.90, o déjelo en blanco."},
+        {
+            "rows-0-icd10": (
+                "lupus: escriba un código CIE-10 (ICD-10) como K50.90, o déjelo en blanco."
+            )
+        },
     ),
     (
         "medications",
@@ -236,14 +240,12 @@ STEP_ERRORS = [
             "rows-2-stopped_on": "2030-01-01",
         },
         {
-            "rows-0-stopped_on": (
-                "Indique cuándo dejó de tomar este medicamento: la fecha es obligatoria si ya "
-                "no lo toma."
-            ),
-            "rows-1-name": "Escriba el nombre del medicamento o elimine esta fila.",
+            # Each names its medication (issue 18, item 4), or its row when it has no name.
+            "rows-0-stopped_on": "oxicodona: indique cuándo dejó de tomarlo.",
+            "rows-1-name": "Medicamento 2: escriba el nombre del medicamento o elimine esta fila.",
             "rows-2-stopped_on": (
-                "La fecha en que lo dejó no puede ser una fecha futura; si todavía lo toma, "
-                "elija 'Lo tomo ahora'."
+                "morfina: la fecha en que lo dejó no puede ser una fecha futura; si todavía lo "
+                "toma, elija 'Lo tomo ahora'."
             ),
         },
     ),
@@ -253,14 +255,13 @@ STEP_ERRORS = [
         {
             "pregnant": "Responda sí o no.",
             "liver_disease": "Elija la respuesta que mejor describa su situación.",
-            # WTForms' own length message, from its Spanish catalogue
-            "notes": "El campo no puede tener más de 4000 caracteres.",
+            "notes": "Las notas deben tener 4.000 caracteres como máximo; usted escribió 4.001.",
         },
     ),
     (
         "goals",
         {"goal_pain": "y"},
-        {"severity_pain": "Elija cuánto le afecta, de 0 a 10."},
+        {"severity_pain": "Dolor: elija cuánto le afecta, de 0 a 10."},
     ),
     ("goals", {}, {"goal_fatigue": "Elija al menos un objetivo."}),
     ("ketosis", {}, {"interested": "Elija sí o no."}),
