@@ -54,7 +54,7 @@ def signed(message: Message, practice: Practice) -> Message:
     signature = gettext(
         "\n--\n%(name)s\nPhone: %(phone)s\nEmail: %(email)s\n"
         "How we use your information: %(privacy_url)s\n"
-        "Please do not reply with health details: call us or use the link above.\n"
+        "Please do not send health details by email: call us, or use your private link.\n"
     ) % {
         "name": practice.name,
         "phone": practice.phone,
