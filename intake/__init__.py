@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from intake.cli import register as register_cli
@@ -53,6 +53,9 @@ _SETTING_KEYS = {
     "METRICS_TOKEN": "metrics_token",
     "METRICS_ALLOW": "metrics_allow",
     "LDN_METRICS": "metrics_enabled",
+    "PRACTICE_NAME": "practice_name",
+    "PRACTICE_PHONE": "practice_phone",
+    "PRACTICE_EMAIL": "practice_email",
 }
 
 
@@ -114,6 +117,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from intake.dev.views import bp as dev_bp
     from intake.patient import amend  # noqa: F401 - registers the amend routes
     from intake.patient.views import bp as patient_bp
+    from intake.patient.views import session_expired
     from intake.staff import duplicates as _duplicate_views  # noqa: F401 - registers its routes
     from intake.staff import operations as _operation_views  # noqa: F401 - registers its routes
     from intake.staff import two_factor  # noqa: F401 - registers the two-factor routes
@@ -146,6 +150,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
         ):
             abort(400, description="The address contains a NUL character (%00); remove it.")
+
+    @app.context_processor
+    def _practice() -> dict[str, Any]:
+        # Every page's footer names the practice and how to reach it (PRACTICE_* settings).
+        return {"practice": app.extensions["ldn"].settings.practice}
+
+    # A form sent without its session (the cookie ended, or was replaced): say what happened
+    # and the way back, rather than the library's words (intake.patient.views).
+    app.register_error_handler(CSRFError, session_expired)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

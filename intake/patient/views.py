@@ -55,6 +55,10 @@ TOKEN_KEY = "resume_token"
 # check page's address carries no token), and the wrong answers left after the last one.
 LINK_KEY = "link_token"
 TRIES_KEY = "check_tries_left"
+# Intakes sent from this browser before the one it holds now ([draft id, browser token]), so
+# that starting another (for a family member) keeps the way back to each one's status.
+SENT_KEY = "sent_before"
+SENT_KEPT = 5
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
 SWITCH_PREFIX = "language-"
 # The hidden mark of the adults-only page's form, whose language switch shows that page again.
@@ -73,7 +77,12 @@ _STEP_OF_FIELD = {
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("patient/index.html", draft=_current_draft())
+    return render_template("patient/index.html", draft=_current_draft(), sent_before=_sent_before())
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    return render_template("patient/privacy.html", draft_days=services().settings.draft_days)
 
 
 def _not_creating_a_draft() -> bool:
@@ -381,6 +390,53 @@ def language(code: str) -> ResponseReturnValue:
     return redirect(local_path(request.args.get("next")) or url_for(".index"))
 
 
+@bp.post("/intake/start-another")
+def start_another() -> ResponseReturnValue:
+    """A new intake in this browser (for a family member) after one was sent: the sent one is
+    remembered (SENT_KEY) so the start page still leads to its status. A draft not yet sent
+    stays where it is: the patient goes back to it."""
+    draft = _current_draft()
+    if draft is not None and draft.case_id is not None:
+        sent = [entry for entry in session.get(SENT_KEY, []) if entry[0] != draft.id]
+        session[SENT_KEY] = [*sent, [draft.id, session.get(TOKEN_KEY)]][-SENT_KEPT:]
+        session.pop(DRAFT_KEY, None)
+        session.pop(TOKEN_KEY, None)
+    return redirect(url_for(".step", slug="about"))
+
+
+@bp.get("/intake/status/<int:number>")
+def status_sent_before(number: int) -> ResponseReturnValue:
+    """The status of an intake sent from this browser before the one it holds now."""
+    sent = session.get(SENT_KEY, [])
+    if not 0 <= number < len(sent):
+        return redirect(url_for(".index"))
+    draft_id, token = sent[number]
+    draft, _taken = drafts.browser_draft(services().sessions, draft_id, token)
+    if draft is None or draft.case_id is None:
+        return redirect(url_for(".index"))
+    patient_status = status_of_submitted(services().sessions, draft.case_id, current_language())
+    if patient_status is None:
+        return redirect(url_for(".index"))
+    return render_template(
+        "patient/status.html", status=patient_status, resume_link=_resume_link(token)
+    )
+
+
+def session_expired(error: Any) -> ResponseReturnValue:
+    """A form came without a valid CSRF token: the session it belonged to ended (the browser
+    was closed or left a long while) or was replaced. Say so, and the way back: this browser's
+    intake if it still holds one, else the start page and the emailed link. Still a 400."""
+    if request.path.startswith("/staff"):  # staff sign in again: their pages say so
+        return render_template("error.html", error=error), 400
+    draft = _current_draft()
+    return render_template(
+        "patient/session_expired.html",
+        draft=draft,
+        resume_link=_resume_link() if draft else None,
+        draft_days=services().settings.draft_days,
+    ), 400
+
+
 @bp.post("/intake/start-over")
 def start_over() -> ResponseReturnValue:
     session.clear()
@@ -472,6 +528,16 @@ def _change_rows(pairs: list[list[str]], action: str) -> list[list[str]]:
         [f"rows-{i}-{field}", value] for i, row in enumerate(ordered) for field, value in row
     ]
     return others + renumbered
+
+
+def _sent_before() -> list[tuple[int, str]]:
+    """(number, reference) of each intake sent from this browser before the current one."""
+    found = []
+    for number, (draft_id, token) in enumerate(session.get(SENT_KEY, [])):
+        draft, _taken = drafts.browser_draft(services().sessions, draft_id, token)
+        if draft is not None and draft.case_public_id is not None:
+            found.append((number, draft.case_public_id))
+    return found
 
 
 def _resume_link(token: str | None = None) -> str | None:

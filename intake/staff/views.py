@@ -453,7 +453,13 @@ def _act(action: str, form: Any, case_id: int) -> str:
     sessions, staff_id, version = ldn.sessions, current_user.id, _version(form)
     if action == "accept":
         casework.accept(
-            sessions, staff_id, case_id, version, ldn.send_webhook, note=form.note.data or ""
+            sessions,
+            staff_id,
+            case_id,
+            version,
+            ldn.send_webhook,
+            note=form.note.data or "",
+            notice=_patient_notice(),
         )
         return "You accepted this case."
     if action == "note":
@@ -487,13 +493,23 @@ def _act(action: str, form: Any, case_id: int) -> str:
         ldn.enqueue(case_id)  # after the commit, so the worker finds the case received
         return "The case was sent through screening again."
     simple: dict[str, tuple[Callable[..., object], str]] = {
-        "decline": (partial(casework.decline, send_webhook=ldn.send_webhook), "Case declined."),
+        "decline": (
+            partial(casework.decline, send_webhook=ldn.send_webhook, notice=_patient_notice()),
+            "Case declined.",
+        ),
         "waitlist": (casework.waitlist, "Case moved to the waitlist."),
         "physician-decline": (casework.physician_decline, "Case returned to the coordinators."),
     }
     function, message = simple[action]
     function(sessions, staff_id, case_id, version, form.reason.data or "")
     return message
+
+
+def _patient_notice() -> casework.PatientNotice:
+    """The patient hears of a decision by a message whose link opens their status page."""
+    return casework.PatientNotice(
+        services().outbox, lambda token: external_url("patient.resume", t=token)
+    )
 
 
 def _version(form: Any) -> int | None:

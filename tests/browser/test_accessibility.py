@@ -414,6 +414,54 @@ def resume_check(wrong_answers: int) -> Callable[[Site, Any], None]:
     return opened
 
 
+def privacy(language: str) -> Callable[[Site, Any], None]:
+    def open_privacy(site: Site, page: Any) -> None:
+        page.goto(f"{site.base}/language/{language}?next=/privacy")
+        assert page.locator("html").get_attribute("lang") == language
+
+    return open_privacy
+
+
+def session_expired(language: str, with_draft: bool = False) -> Callable[[Site, Any], None]:
+    """A step's form sent after its session ended (issue 18, item 6): without a draft, or
+    with this browser's draft (a form older than the session it is sent in)."""
+
+    def open_expired(site: Site, page: Any) -> None:
+        site.patient_past(page, "about" if with_draft else None)
+        step = "diagnoses" if with_draft else "about"
+        page.goto(f"{site.base}/language/{language}?next=/intake/{step}")
+        if with_draft:
+            page.locator("input[name=csrf_token]").evaluate("input => { input.value = 'x'; }")
+        else:
+            page.context.clear_cookies()  # the language chosen goes too: the browser's remains
+            page.context.set_extra_http_headers({"Accept-Language": language})
+        page.locator("button[value=next]:visible").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator(".lead").is_visible()
+
+    return open_expired
+
+
+def start_after_submitting(site: Site, page: Any) -> None:
+    """The start page of a browser that sent one intake and began another (issue 18, item
+    12): the earlier one's status link and the offer of another."""
+    client = site.app.test_client()
+    complete_until(client, "review")
+    share_session(page.context, client, site.base)
+    page.goto(f"{site.base}/")
+    page.get_by_role("button", name="Start another intake").click()
+    page.wait_for_url("**/intake/about")
+    page.goto(f"{site.base}/")
+    assert page.locator("ul.sent-before").is_visible()
+
+
+def submitted_start(site: Site, page: Any) -> None:
+    site.patient_past(page, "review")
+    page.goto(f"{site.base}/")
+    assert page.get_by_role("button", name="Start another intake").is_visible()
+
+
 def staff_login(site: Site, page: Any) -> None:
     page.goto(f"{site.base}/staff/login")
 
@@ -635,6 +683,13 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "resume-check": resume_check(0),
     "resume-check-error": resume_check(1),
     "resume-check-locked": resume_check(5),
+    "privacy": privacy("en"),
+    "privacy-es": privacy("es"),
+    "session-expired": session_expired("en"),
+    "session-expired-es": session_expired("es"),
+    "session-expired-with-draft": session_expired("en", with_draft=True),
+    "start-submitted": submitted_start,
+    "start-after-submitting": start_after_submitting,
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,
     "amend-send": amend_send,

@@ -25,7 +25,7 @@ from tests.conftest import build_app, wait_until
 from tests.servers import free_port
 from tests.web.intake_client import ABOUT, post_step
 from workflows.messaging import delivery
-from workflows.messaging.mail import Message, SmtpOutbox
+from workflows.messaging.mail import Message, SmtpOutbox, signed
 from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer, SmtpUrlError, send_email
 
@@ -158,7 +158,8 @@ def test_a_message_in_any_script_arrives_intact_in_utf_8(
 
     [message] = inbox.messages
     assert message["Subject"] == "Información ✓" and message["To"] == "josé.pérez@example.org"
-    assert text(message) == body
+    # as written, then the practice's signature (workflows.messaging.mail.signed)
+    assert text(message) == signed(Message("test", "", "", body), outbox.practice).body
     assert message.get_content_charset() == "utf-8"
 
 

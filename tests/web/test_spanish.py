@@ -332,8 +332,9 @@ def test_a_missing_csrf_token_is_explained_in_spanish(spanish_client: Any) -> No
     response = spanish_client.post("/intake/about", data=ABOUT)
     assert response.status_code == 400
     page = page_of(response)
-    assert "Solicitud incorrecta" in page
-    assert "Falta el código de seguridad del formulario" in page
+    # The session-expired page (issue 18, item 6), not the library's words.
+    assert "Esta página ha caducado" in page
+    assert "CSRF" not in page
 
 
 def test_the_out_of_state_notice_is_in_spanish(spanish_client: Any) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "case_for_info_token",
     "NothingToSend",
     "MESSAGE_MAX",
+    "PatientNotice",
 ]
 
 S = CaseStatus
@@ -148,6 +149,30 @@ class Action:
                 raise _last_change(db, case) from None
 
 
+@dataclass(frozen=True)
+class PatientNotice:
+    """How to tell a patient that a person decided about their case: the outbox, and the
+    address of the status link for a token (built by the web layer from PUBLIC_URL)."""
+
+    outbox: Outbox
+    link_for: Callable[[str], str]
+
+
+def _tell_patient(db: Session, case: Case, notice: PatientNotice | None, kind: str) -> str:
+    """Send the patient the news message (workflows.messaging.mail.messages.news), in their
+    language, in the action's transaction; returns the channel for the case history. The
+    link's token goes only into the message, never into the history or the audit."""
+    address = (case.intake.get("patient", {}).get("email") or "").strip()
+    if notice is None or not address:
+        return "none"
+    token = drafts.renew_email_link(db, case.id)
+    link = notice.link_for(token) if token else None
+    notice.outbox.send(
+        db, messages.news(kind, address, case.public_id, link, case.id, case.language)
+    )
+    return "email"
+
+
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = " ".join((reason or "").split())
     if not reason:
@@ -199,8 +224,10 @@ def accept(
     version: int | None,
     send_webhook: Callable[[int], None] | None = None,
     note: str = "",
+    notice: PatientNotice | None = None,
 ) -> None:
-    """A physician takes the case; ``note`` (optional) goes into the case history."""
+    """A physician takes the case; ``note`` (optional) goes into the case history. With a
+    ``notice`` the patient is told there is news (the same words as for a decline)."""
     note = " ".join((note or "").split())
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
@@ -212,7 +239,8 @@ def accept(
         transition(case, S.ACCEPTED)
         case.assignee_id, case.accepted_at = user.id, utcnow()
         webhooks.record_event(db, case, "case.accepted", send_soon=send_webhook)
-        return {"note": note} if note else {}
+        told = _tell_patient(db, case, notice, "accepted")
+        return {"note": note, "patient_told": told} if note else {"patient_told": told}
 
     Action(sessions).run(staff_id, case_id, version, "accepted", change)
 
@@ -245,7 +273,11 @@ def decline(
     version: int | None,
     reason: str,
     send_webhook: Callable[[int], None] | None = None,
+    notice: PatientNotice | None = None,
 ) -> None:
+    """A coordinator closes the case. With a ``notice`` the patient is told there is news, in
+    the same words as an acceptance: the reason is staff's, and neither it nor the decision
+    goes by email (the status page says it kindly; a person explains on the phone)."""
     reason = _require_reason(reason)
 
     def change(db: Session, case: Case, user: StaffUser) -> dict[str, Any]:
@@ -253,7 +285,7 @@ def decline(
         transition(case, S.DECLINED)
         case.assignee_id = None
         webhooks.record_event(db, case, "case.declined", send_soon=send_webhook)
-        return {"reason": reason}
+        return {"reason": reason, "patient_told": _tell_patient(db, case, notice, "declined")}
 
     Action(sessions).run(staff_id, case_id, version, "declined", change)
 

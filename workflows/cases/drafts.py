@@ -37,6 +37,7 @@ __all__ = [
     "save_answers",
     "save_pending",
     "attach_case",
+    "renew_email_link",
     "set_language",
     "store_unchecked",
     "join_waitlist",
@@ -269,6 +270,22 @@ def attach_case(db: Session, draft_id: int, case_id: int) -> None:
         draft.case_id = case_id
         draft.pending = {}
         draft.updated_at = utcnow()
+
+
+def renew_email_link(db: Session, case_id: int) -> str | None:
+    """A new token for the emailed link of the draft that became this case (the newest, when
+    the patient also amended it), for a message that carries the status link; None for a case
+    without a draft (sent through the API). In the caller's transaction. The draft holds one
+    emailed token, as a hash, so the earlier emailed link stops working: the newest message
+    always holds the link that works, and the browser that holds the draft keeps it."""
+    draft = db.scalars(
+        select(Draft).where(Draft.case_id == case_id).order_by(Draft.updated_at.desc()).limit(1)
+    ).first()
+    if draft is None:
+        return None
+    token = new_token()
+    draft.email_token_hash = hash_token(token)
+    return token
 
 
 def store_unchecked(sessions: sessionmaker[Session], body: Any) -> None:

@@ -12,7 +12,7 @@ gettext catalogue as the web pages (workflows.platform.i18n).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from workflows.messaging.models import OutboxMessage
 from workflows.messaging.smtp import SmtpServer
 from workflows.platform.after_commit import call_after_commit
 from workflows.platform.i18n import translations
-from workflows.platform.settings import Settings
+from workflows.platform.settings import Practice, Settings
 
 __all__ = [
     "Message",
@@ -33,6 +33,7 @@ __all__ = [
     "outbox_for",
     "newest_messages",
     "messages",
+    "signed",
 ]
 
 
@@ -43,6 +44,24 @@ class Message:
     subject: str
     body: str
     case_id: int | None = None
+    language: str = "en"  # of the body, for the practice's signature (signed)
+
+
+def signed(message: Message, practice: Practice) -> Message:
+    """The message with the practice's contact details and privacy notice at its end, in the
+    message's language: every message to a patient says who wrote and how to reach a person."""
+    gettext = translations(message.language).gettext
+    signature = gettext(
+        "\n--\n%(name)s\nPhone: %(phone)s\nEmail: %(email)s\n"
+        "How we use your information: %(privacy_url)s\n"
+        "Please do not send health details by email: call us, or use your private link.\n"
+    ) % {
+        "name": practice.name,
+        "phone": practice.phone,
+        "email": practice.email,
+        "privacy_url": practice.privacy_url,
+    }
+    return replace(message, body=message.body + signature)
 
 
 class Outbox(Protocol):
@@ -50,9 +69,15 @@ class Outbox(Protocol):
 
 
 class DatabaseOutbox:
+    """Signs every message with the practice's details (PRACTICE_*), then stores it."""
+
     transport = "database"
 
+    def __init__(self, practice: Practice | None = None) -> None:
+        self.practice = practice or Practice()
+
     def send(self, db: Session, message: Message) -> OutboxMessage:
+        message = signed(message, self.practice)
         row = OutboxMessage(
             kind=message.kind,
             to_address=message.to,
@@ -74,7 +99,10 @@ class SmtpOutbox(DatabaseOutbox):
 
     transport = SMTP_TRANSPORT
 
-    def __init__(self, deliver_soon: Callable[[int], None]) -> None:
+    def __init__(
+        self, deliver_soon: Callable[[int], None], practice: Practice | None = None
+    ) -> None:
+        super().__init__(practice)
         self._deliver_soon = deliver_soon
 
     def send(self, db: Session, message: Message) -> OutboxMessage:
@@ -88,8 +116,8 @@ def outbox_for(settings: Settings, deliver_soon: Callable[[int], None] | None = 
     (a refused SMTP_URL stops start-up with a message that says why)."""
     if settings.smtp_url:
         SmtpServer.from_url(settings.smtp_url)
-        return SmtpOutbox(deliver_soon or (lambda message_id: None))
-    return DatabaseOutbox()
+        return SmtpOutbox(deliver_soon or (lambda message_id: None), settings.practice)
+    return DatabaseOutbox(settings.practice)
 
 
 def newest_messages(sessions: sessionmaker[Session], limit: int = 100) -> list[OutboxMessage]:
@@ -114,6 +142,7 @@ class messages:  # noqa: N801 - a namespace of message builders
                 "private: anyone with it can see your answers.\n"
             )
             % {"link": link, "days": expires_days},
+            language=language,
         )
 
     @staticmethod
@@ -131,6 +160,7 @@ class messages:  # noqa: N801 - a namespace of message builders
             )
             % {"reference": reference},
             case_id,
+            language,
         )
 
     @staticmethod
@@ -150,4 +180,32 @@ class messages:  # noqa: N801 - a namespace of message builders
             )
             % {"reference": reference, "link": link},
             case_id,
+            language,
+        )
+
+    @staticmethod
+    def news(
+        kind: str, to: str, reference: str, link: str | None, case_id: int, language: str = "en"
+    ) -> Message:
+        """A person decided about the case (``kind``: accepted, declined). The email says only
+        that there is news, the same words whatever the decision: what was decided, and why,
+        is health information, read behind the private link or from a person on the phone."""
+        gettext = translations(language).gettext
+        if link:
+            where = gettext(
+                "To read it, open your private link:\n\n%(link)s\n\nKeep it private: anyone "
+                "with it can see your answers. It replaces the link in our earlier emails.\n"
+            ) % {"link": link}
+        else:
+            where = gettext("To hear it, please call or email us (below).\n")
+        return Message(
+            kind,
+            to,
+            gettext("News about your intake (%(reference)s)") % {"reference": reference},
+            gettext("Hello,\n\nThere is news about your intake (%(reference)s).")
+            % {"reference": reference}
+            + " "
+            + where,
+            case_id,
+            language,
         )

@@ -19,10 +19,35 @@ from typing import Any
 from workflows.platform.logging_setup import LOG_FORMATS
 from workflows.platform.tracing import DEFAULT_TRACES_RATIO, traces_exporters_from
 
-__all__ = ["Settings", "PROJECT_ROOT", "DEFAULT_INSTANCE", "log_format_from", "is_loopback"]
+__all__ = [
+    "Settings",
+    "Practice",
+    "PROJECT_ROOT",
+    "DEFAULT_INSTANCE",
+    "log_format_from",
+    "is_loopback",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+@dataclass(frozen=True)
+class Practice:
+    """Who the patient deals with: shown in the footer of every patient page, on the privacy
+    notice and at the end of every message to a patient (PRACTICE_NAME, PRACTICE_PHONE,
+    PRACTICE_EMAIL; the defaults are the demonstration practice's)."""
+
+    name: str = "Riverbend Integrative Health"
+    phone: str = "(515) 555-0142"
+    email: str = "care@riverbend.example"
+    privacy_url: str = "http://127.0.0.1:5000/privacy"  # PUBLIC_URL's, for messages
+
+    @property
+    def tel(self) -> str:
+        """The phone as a tel: link's number (digits and a leading +), whatever its spacing."""
+        digits = "".join(character for character in self.phone if character.isdigit())
+        return ("+" if self.phone.strip().startswith("+") else "") + digits
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,18 @@ class Settings:
     traces_default_ratio: float | None = DEFAULT_TRACES_RATIO
     # Requests left out of traces (comma-separated patterns): Prometheus's scrapes by default.
     traces_excluded_urls: str = "/metrics$"
+    practice_name: str = Practice.name
+    practice_phone: str = Practice.phone
+    practice_email: str = Practice.email
+
+    @property
+    def practice(self) -> Practice:
+        return Practice(
+            self.practice_name,
+            self.practice_phone,
+            self.practice_email,
+            f"{self.public_url.rstrip('/')}/privacy",
+        )
 
     @property
     def is_development(self) -> bool:
@@ -145,6 +182,9 @@ class Settings:
             else DEFAULT_TRACES_RATIO,
             traces_excluded_urls=environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS")
             or cls.traces_excluded_urls,
+            practice_name=environ.get("PRACTICE_NAME") or cls.practice_name,
+            practice_phone=_phone(environ.get("PRACTICE_PHONE") or cls.practice_phone),
+            practice_email=_email(environ.get("PRACTICE_EMAIL") or cls.practice_email),
         )
         return replace(settings, **overrides)
 
@@ -160,6 +200,29 @@ def _networks(text: str) -> tuple[str, ...]:
                 f"METRICS_ALLOW: {network!r} is not a network (10.0.0.0/8): {bad}"
             ) from None
     return networks
+
+
+def _phone(text: str) -> str:
+    """PRACTICE_PHONE, checked: patients call it from a tel: link, so it must hold a number."""
+    digits = sum(character.isdigit() for character in text)
+    if digits < 3 or any(not (c.isdigit() or c in " +-().") for c in text):
+        raise ValueError(
+            f"PRACTICE_PHONE={text!r} is not a phone number: use digits, spaces, + - ( ) and "
+            "dots only, as patients should read it: (515) 555-0142 or +1 515 555 0142."
+        )
+    return text.strip()
+
+
+def _email(text: str) -> str:
+    """PRACTICE_EMAIL, checked: patients write to it from a mailto: link."""
+    text = text.strip()
+    local, _, domain = text.partition("@")
+    if not local or "." not in domain or any(c.isspace() or c in "<>,;:" for c in text):
+        raise ValueError(
+            f"PRACTICE_EMAIL={text!r} is not an email address: set it to the address patients "
+            "write to, such as care@practice.example."
+        )
+    return text
 
 
 def is_loopback(host: str) -> bool:
