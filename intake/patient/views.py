@@ -84,7 +84,8 @@ def index() -> ResponseReturnValue:
 
 
 def _not_creating_a_draft() -> bool:
-    """Only a step-1 post from a browser without a draft starts one (and emails a link)."""
+    """Only a step-1 post from a browser without a draft starts one (and, once step 1
+    validates, emails a link)."""
     return request.view_args != {"slug": "about"} or isinstance(session.get(DRAFT_KEY), int)
 
 
