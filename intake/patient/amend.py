@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +31,16 @@ from intake.i18n import choose_language
 from intake.patient.document import amended, document_to_raw
 from intake.patient.forms import AnswerForm
 from intake.patient.steps import STEP_BY_SLUG, as_formdata, raw_pairs
-from intake.patient.views import SWITCH_PREFIX, _change_rows, bp, form_errors, patient_message
+from intake.patient.views import (
+    SWITCH_PREFIX,
+    _change_rows,
+    bp,
+    form_errors,
+    land_on_row,
+    patient_message,
+    revalidate,
+    row_landing,
+)
 from intake.patient.views import _render as render_step
 from intake.services import services
 from workflows.cases import casework, drafts
@@ -65,10 +83,12 @@ def _context() -> tuple[dict[str, Any], list[str], dict[str, Any], str, drafts.D
     return state, found.steps, found.intake, found.message, draft
 
 
-def _render(
-    slug: str, form: FlaskForm, steps: list[str], message: str, status: int = 200
-) -> ResponseReturnValue:
-    page = render_step(
+# The key in the draft's `pending` for the answer typed on the send page, refused.
+SEND = "send"
+
+
+def _render(slug: str, form: FlaskForm, steps: list[str], message: str) -> ResponseReturnValue:
+    return render_step(
         STEP_BY_SLUG[slug],
         form,
         None,  # no draft of the intake flow: no progress list, resume link or notices
@@ -77,8 +97,8 @@ def _render(
         amend_titles=[str(STEP_BY_SLUG[s].title).lower() for s in steps],
         amend_message=message,
         form_action=url_for(".amend_step", slug=slug),
+        **row_landing(form),
     )
-    return page, status
 
 
 @bp.route("/intake/amend/<slug>", methods=["GET", "POST"])
@@ -94,26 +114,28 @@ def amend_step(slug: str) -> ResponseReturnValue:
             or draft.answers.get(slug, {}).get("raw")
             or document_to_raw(document, slug)
         )
-        return _render(
-            slug, step.form_class(formdata=as_formdata(typed), meta=meta), steps, message
-        )
+        form = step.form_class(formdata=as_formdata(typed), meta=meta)
+        if draft.shows_errors(slug):
+            revalidate(form)  # the errors of the post that was refused, shown again
+        return _render(slug, form, steps, message)
     action = request.form.get("action", "next")
+    again = url_for(".amend_step", slug=slug)
     if action.startswith(SWITCH_PREFIX):
         # The switch keeps what was typed on this step, as in the intake itself.
         language = choose_language(action.removeprefix(SWITCH_PREFIX))
         drafts.set_language(services().sessions, draft.id, language)
         drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
-        return redirect(url_for(".amend_step", slug=slug))
+        return redirect(again)
     if action == "add" or action.startswith("remove-"):
-        pairs = _change_rows(raw_pairs(request.form), action)
+        typed = raw_pairs(request.form)
+        pairs = _change_rows(typed, action)
         drafts.save_pending(services().sessions, draft.id, slug, pairs)
-        return _render(
-            slug, step.form_class(formdata=as_formdata(pairs), meta=meta), steps, message
-        )
+        return redirect(again + land_on_row(typed, pairs, action))
     form = step.form_class(formdata=request.form, meta=meta)
     if not form.validate():
-        drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
-        return _render(slug, form, steps, message, 422)
+        typed = raw_pairs(request.form)
+        drafts.save_pending(services().sessions, draft.id, slug, typed, refused=True)
+        return redirect(again)
     saved = {"raw": raw_pairs(request.form), "data": step.clean(form)}
     drafts.save_answers(services().sessions, draft.id, slug, saved, services().draft_lifetime)
     index = steps.index(slug)
@@ -130,28 +152,37 @@ def amend_send() -> ResponseReturnValue:
         return redirect(url_for(".amend_step", slug=missing[0]))
     updated = amended(document, {slug: draft.answers[slug]["data"] for slug in steps})
     # What the patient changed, in their words and language, so they see what they send.
-    changed = label_changes(
-        intake_changes(document, updated), document, updated, change_vocabulary()
-    )
-    form = AnswerForm(formdata=request.form if request.method == "POST" else None)
-    errors: list[Any] = []
-    if request.method == "POST" and form.validate_on_submit():
+    changes = intake_changes(document, updated)
+    changed = label_changes(changes, document, updated, change_vocabulary())
+    if request.method == "POST":
+        form = AnswerForm(formdata=request.form)
+        if not form.validate_on_submit():
+            if form.csrf_token.errors:
+                abort(400)
+            return _refused_send(draft.id)
         try:
             validate_intake(updated)
             ldn = services()
             case_id = casework.patient_amend(
                 ldn.sessions, state["token"], updated, draft.id, form.answer.data or ""
             )
+        except (InvalidIntake, casework.NothingToSend):
+            return _refused_send(draft.id)
+        ldn.enqueue(case_id)
+        session.pop(AMEND_KEY, None)
+        flash("amend_sent", "notice")
+        return redirect(url_for(".amend_done"))
+    typed = draft.pending.get(SEND)
+    form = AnswerForm(formdata=as_formdata(typed) if typed else None)
+    errors: list[Any] = []
+    if draft.shows_errors(SEND) and revalidate(form):
+        # The post was refused for the whole update: check it again, as casework does.
+        try:
+            validate_intake(updated)
         except InvalidIntake as invalid:
             errors = [FieldError(e.field, patient_message(e)) for e in invalid.errors]
-        except casework.NothingToSend:
+        if not errors and not changes and not (form.answer.data or "").strip():
             form.answer.errors = [NOTHING_TO_SEND]
-        else:
-            ldn.enqueue(case_id)
-            session.pop(AMEND_KEY, None)
-            return render_template("patient/amend_done.html")
-    elif request.method == "POST" and form.csrf_token.errors:
-        abort(400)
     titles = [str(STEP_BY_SLUG[s].title) for s in steps]
     field_errors = form_errors(form)
     return render_template(
@@ -163,4 +194,21 @@ def amend_send() -> ResponseReturnValue:
         errors=errors,
         field_errors=field_errors,
         form=form,
-    ), (422 if errors or field_errors else 200)
+    )
+
+
+def _refused_send(draft_id: int) -> ResponseReturnValue:
+    """The send page refused the post: the answer waits in the draft, and the page after the
+    redirect shows it with the errors (a page answering a POST would be posted again by the
+    browser's Forward)."""
+    typed = raw_pairs(request.form)
+    drafts.save_pending(services().sessions, draft_id, SEND, typed, refused=True)
+    return redirect(url_for(".amend_send"))
+
+
+@bp.get("/intake/amend/done")
+def amend_done() -> ResponseReturnValue:
+    # Only right after sending: a later visit (a bookmark, Back) has nothing to thank for.
+    if "amend_sent" not in get_flashed_messages(category_filter=["notice"]):
+        return redirect(url_for(".index"))
+    return render_template("patient/amend_done.html")

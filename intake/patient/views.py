@@ -1,5 +1,9 @@
 """The patient intake: seven steps, each saved as a draft the moment it validates.
 
+Every POST is answered with a redirect (302: browsers follow it with a GET), errors included,
+so Back and Forward never post a form again ("Confirm Form Resubmission"): what was typed
+waits in the draft, and the page after the redirect shows it with its errors.
+
 Views are thin: parse with WTForms, call one service, render or redirect. The session cookie
 holds only the draft id and its resume token (signed; nothing typed goes into it or a URL),
 and the language the patient chose.
@@ -11,7 +15,18 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
@@ -39,7 +54,7 @@ from intake.security import (
 )
 from intake.services import services
 from workflows.cases import device_check, drafts, waitlist
-from workflows.cases.submission import status_of_submitted, submit_intake
+from workflows.cases.submission import check_intake, status_of_submitted, submit_intake
 from workflows.platform.i18n import LANGUAGES
 from workflows.platform.orm import utcnow
 from workflows.platform.tokens import new_token
@@ -86,7 +101,8 @@ def privacy() -> ResponseReturnValue:
 
 
 def _not_creating_a_draft() -> bool:
-    """Only a step-1 post from a browser without a draft starts one (and emails a link)."""
+    """Only a step-1 post from a browser without a draft starts one (and, once step 1
+    validates, emails a link)."""
     return request.view_args != {"slug": "about"} or isinstance(session.get(DRAFT_KEY), int)
 
 
@@ -95,8 +111,9 @@ def _not_creating_a_draft() -> bool:
     draft_create_limit,
     methods=["POST"],
     exempt_when=_not_creating_a_draft,
-    # counted when a draft was made (the redirect to step 2), not for a form sent back to fix
-    deduct_when=lambda response: response.status_code == 302,
+    # counted when this post made a draft (step 1 saved, or kept to fix, or its language
+    # switched with answers typed), once per browser: later posts carry the draft's id
+    deduct_when=lambda response: bool(g.get("draft_created")),
 )
 def step(slug: str) -> ResponseReturnValue:
     step = STEP_BY_SLUG.get(slug) or abort(404)
@@ -116,7 +133,10 @@ def step(slug: str) -> ResponseReturnValue:
     if request.method == "GET":
         typed = (draft.pending.get(slug) if draft else None) or answers.get(slug, {}).get("raw")
         form = _form(step, as_formdata(typed) if typed else None, answers)
-        return _render(step, form, draft, returning)
+        document_errors = None
+        if draft is not None and draft.shows_errors(slug):
+            document_errors = _refused_again(step, form, draft)
+        return _render(step, form, draft, returning, document_errors, **row_landing(form))
 
     action = request.form.get("action", "next")
     if action.startswith(SWITCH_PREFIX) and request.form.get("shown") == ADULTS_ONLY:
@@ -128,25 +148,32 @@ def step(slug: str) -> ResponseReturnValue:
     if action == "edit":
         # "Change your date of birth" on the adults-only page: step 1 as typed, unchecked.
         action = SWITCH_PREFIX + current_language()
+    again = url_for(".step", slug=slug, return_to="review" if returning else None)
     if action.startswith(SWITCH_PREFIX):
-        return _switch_on_step(step, draft, answers, returning, action)
+        return _switch_on_step(step, draft, again, action)
     if action == "back":
         if draft is not None:
             drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
         previous = STEPS[max(step.number - 2, 0)]
         return redirect(url_for(".step", slug=previous.slug))
     if action == "add" or action.startswith("remove-"):
-        pairs = _change_rows(raw_pairs(request.form), action)
+        typed = raw_pairs(request.form)
+        pairs = _change_rows(typed, action)
         if draft is not None:
             drafts.save_pending(services().sessions, draft.id, slug, pairs)
-        return _render(step, _form(step, as_formdata(pairs), answers), draft, returning)
+        return redirect(again + land_on_row(typed, pairs, action))
 
     form = _form(step, request.form, answers)
     if not form.validate():
-        if draft is not None:
-            # Nothing typed is lost: the input waits in the draft until it validates.
-            drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
-        return _render(step, form, draft, returning), 422
+        # Nothing typed is lost: the input waits in the draft until it validates, and the page
+        # after the redirect shows it with its errors. Step 1's first post has no draft yet:
+        # it makes one (no link is emailed before step 1 validates), so nothing typed goes
+        # into the cookie or a URL.
+        draft = draft or _start_draft()
+        drafts.save_pending(
+            services().sessions, draft.id, slug, raw_pairs(request.form), refused=True
+        )
+        return redirect(again)
     if step.slug == "review":
         return _submit(draft, step, form)
     if step.slug == "about" and is_under_age(form.date_of_birth.data, services().today()):
@@ -178,7 +205,9 @@ def _save(
     # A new draft: this browser's token, and the emailed link's own token, which no page shows
     # (workflows.cases.drafts: only the mailbox's owner can take the draft over).
     token = new_token() if draft is None else None
-    email_token = new_token() if draft is None else None
+    # A draft made when step 1 was refused gets its emailed link once step 1 validates.
+    first_about = step.slug == "about" and "about" not in (draft.answers if draft else {})
+    email_token = new_token() if first_about else None
     saved: dict[str, Any] = {"raw": raw_pairs(request.form), "data": step.clean(form)}
     resume = None
     if step.slug == "about" and email_token is not None:
@@ -201,6 +230,7 @@ def _save(
         session[DRAFT_KEY] = saved_draft.id
         session[TOKEN_KEY] = token
         device.remember(saved_draft.id)  # the browser that made the draft is never asked
+        g.draft_created = True
     if step.slug == "about" and waitlist.must_choose(saved_draft.answers):
         return redirect(url_for(".waitlist_choice"))
     next_step = "review" if returning else STEPS[step.number].slug
@@ -210,8 +240,7 @@ def _save(
 def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseReturnValue:
     ldn = services()
     assert draft is not None
-    answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
-    document = build_document(answers, utcnow())
+    document = _review_document(draft, step, form)
     try:
         submit_intake(
             ldn.sessions,
@@ -221,11 +250,32 @@ def _submit(draft: drafts.DraftView | None, step: Step, form: Any) -> ResponseRe
             language=current_language(),
             draft_id=draft.id,
         )
-    except InvalidIntake as invalid:
+    except InvalidIntake:
         # The steps validate what they can; what only the whole document shows (a date
-        # that contradicts another) comes back here, each error linked to its step.
-        return _render(step, form, draft, False, document_errors=invalid.errors), 422
+        # that contradicts another) comes back here, each error linked to its step: the
+        # review page after the redirect checks the document again to show them.
+        drafts.save_pending(
+            ldn.sessions, draft.id, step.slug, raw_pairs(request.form), refused=True
+        )
+        return redirect(url_for(".step", slug=step.slug))
     return redirect(url_for(".done"))
+
+
+def _review_document(draft: drafts.DraftView, step: Step, form: Any) -> dict[str, Any]:
+    """The intake document the review page sends: every step's answers and the signature."""
+    answers = {**draft.answers, "review": {"raw": [], "data": step.clean(form)}}
+    return build_document(answers, utcnow())
+
+
+def _refused_again(step: Step, form: Any, draft: drafts.DraftView) -> list[Any] | None:
+    """Validate a refused step's waiting input again, so the page shows the errors its post
+    got (the form's own, and on the review page the whole document's)."""
+    if revalidate(form) and step.slug == "review":
+        try:
+            check_intake(_review_document(draft, step, form), services().today())
+        except InvalidIntake as invalid:
+            return list(invalid.errors)
+    return None
 
 
 @bp.get("/intake/done")
@@ -447,22 +497,90 @@ def start_over() -> ResponseReturnValue:
 
 
 def _switch_on_step(
-    step: Step,
-    draft: drafts.DraftView | None,
-    answers: dict[str, Any],
-    returning: bool,
-    action: str,
+    step: Step, draft: drafts.DraftView | None, again: str, action: str
 ) -> ResponseReturnValue:
     """The language switch inside a step's form: what was typed comes along, unvalidated."""
     language = choose_language(action.removeprefix(SWITCH_PREFIX))
     typed = raw_pairs(request.form)
     if draft is None:
-        # Nothing is saved before step 1 validates: show the typed answers again, translated.
-        return _render(step, _form(step, as_formdata(typed), answers), draft, returning)
+        if not any(value.strip() for _name, value in typed):
+            return redirect(again)  # nothing typed yet: no draft to keep it in
+        # Step 1, typed but not yet sent: a draft keeps it (not the cookie), no link emailed.
+        draft = _start_draft()
     drafts.set_language(services().sessions, draft.id, language)
     drafts.save_pending(services().sessions, draft.id, step.slug, typed)
-    extra: dict[str, Any] = {"return_to": "review"} if returning else {}
-    return redirect(url_for(".step", slug=step.slug, **extra))
+    return redirect(again)
+
+
+def _start_draft() -> drafts.DraftView:
+    """A draft for what step 1's first post typed, before it validates: this browser holds it
+    (its id and token in the cookie), and counts one against draft_create_limit."""
+    ldn = services()
+    draft, token = drafts.create_draft(ldn.sessions, ldn.draft_lifetime, current_language())
+    session[DRAFT_KEY] = draft.id
+    session[TOKEN_KEY] = token
+    device.remember(draft.id)  # the browser that made the draft is never asked
+    g.draft_created = True
+    return draft
+
+
+def revalidate(form: Any) -> bool:
+    """Validate input read back from the draft; its CSRF token was checked when it was posted
+    (and is not kept), so that field's error is not the patient's."""
+    form.validate()
+    form.csrf_token.errors = []
+    return not form_errors(form)
+
+
+def _row_indexes(pairs: list[list[str]]) -> set[int]:
+    return {int(match.group(1)) for key, _value in pairs if (match := _ROW_FIELD.match(key))}
+
+
+def land_on_row(typed: list[list[str]], changed: list[list[str]], action: str) -> str:
+    """Where the page after adding or removing a row lands: a fragment naming the field to
+    focus (a browser focuses a focusable fragment target, with or without JavaScript), and
+    notes for that one page (ids and a number only, which the cookie may hold)."""
+    count = len(_row_indexes(changed))
+    if action == "add":
+        target = f"rows-{count - 1}-name"
+    else:
+        number = action.removeprefix("remove-")
+        if len(_row_indexes(typed)) == count or not number.isdigit():
+            return ""  # nothing was removed (a tampered post)
+        index = int(number)
+        # The row that took its place, or the add button when the last row went.
+        target = f"rows-{index}-name" if index < count else "add-row"
+        flash(str(index + 1), "row_removed")
+    flash(target, "focus")
+    return f"#{target}"
+
+
+def row_landing(form: Any) -> dict[str, Any]:
+    """The page after a row was added or removed: `autofocus` on the field to land on, and
+    which row was removed (for the status message)."""
+    focus = [str(note) for note in get_flashed_messages(category_filter=["focus"])]
+    removed = [str(note) for note in get_flashed_messages(category_filter=["row_removed"])]
+    if focus:
+        for field in _fields(form):
+            if field.id == focus[0]:
+                field.render_kw = {**(field.render_kw or {}), "autofocus": True}
+    return {
+        "focus_id": focus[0] if focus else None,
+        "removed_row": int(removed[0]) if removed and removed[0].isdigit() else None,
+    }
+
+
+def _fields(form: Any) -> list[Any]:
+    found: list[Any] = []
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field:
+                found.extend(_fields(entry.form))
+        elif field.type == "FormField":
+            found.extend(_fields(field.form))
+        else:
+            found.append(field)
+    return found
 
 
 def patient_message(error: Any) -> str:
@@ -588,7 +706,8 @@ def _render(
         ],
         completed={slug for slug in answers},
         returning=returning,
-        resume_link=_resume_link(),
+        # Not before step 1 validates: until then no link was emailed, as the aside says.
+        resume_link=_resume_link() if "about" in answers else None,
         is_on_waitlist=waitlist.is_on_waitlist(answers),
         summary=summarise(answers) if step.slug == "review" else None,
         choices=choices,

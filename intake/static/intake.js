@@ -1,9 +1,22 @@
 // Progressive enhancement only: every page works without JavaScript.
 (function () {
   "use strict";
-  // Move focus to the error summary so screen readers and keyboard users start there.
+  // Move focus to the error summary so screen readers and keyboard users start there, unless
+  // the page lands on a field of its own (a row just added or removed: autofocus, or the
+  // fragment's target, which the browser focused).
   var summary = document.querySelector("[data-autofocus]");
-  if (summary) { summary.focus(); }
+  var landed = document.querySelector("[autofocus]");
+  if (summary && !landed) { summary.focus(); }
+  if (landed && document.activeElement !== landed) { landed.focus(); }
+
+  // A status shown on arrival ("Medication 2 removed.") is written again once the page is
+  // ready: a live region announces changes, not what it held when the page loaded.
+  var announce = document.querySelectorAll("[data-announce]");
+  Array.prototype.forEach.call(announce, function (region) {
+    var words = region.innerHTML;
+    region.innerHTML = "";
+    window.setTimeout(function () { region.innerHTML = words; }, 250);
+  });
 
   // Show "Date you stopped" only for medications marked as stopped.
   function syncStopped(card) {

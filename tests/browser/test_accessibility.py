@@ -267,6 +267,36 @@ def notes_too_long(site: Site, page: Any) -> None:
     assert page.locator("#notes-error").is_visible()
 
 
+def medication_row_added(site: Site, page: Any) -> None:
+    """Issue 18, item 7: "Add another medication" lands in the new row's first field."""
+    step_page("medications")(site, page)
+    page.locator("#rows-0-name").fill("Norco 10/325")
+    page.locator("button[value=add]").click()
+    page.wait_for_url("**/intake/medications#rows-1-name")
+    assert page.evaluate("document.activeElement.id") == "rows-1-name"
+
+
+def medication_row_removed(site: Site, page: Any) -> None:
+    """...and removing one lands on the row that took its place, with a status message."""
+    medication_row_added(site, page)
+    page.keyboard.type("aspirin")
+    page.locator("button[value=remove-0]").click()
+    page.wait_for_url("**/intake/medications#rows-0-name")
+    # the script writes it again once the page is ready: wait for it
+    expect(page.get_by_role("status").filter(has_text="Medication 1 removed.")).to_be_visible()
+
+
+def diagnosis_last_row_removed(site: Site, page: Any) -> None:
+    """The last row removed: the page lands on the add button."""
+    step_page("diagnoses")(site, page)
+    page.locator("button[value=add]").click()
+    page.wait_for_url("**/intake/diagnoses#rows-1-name")
+    page.locator("button[value=remove-1]").click()
+    page.wait_for_url("**/intake/diagnoses#add-row")
+    # the script writes it again once the page is ready: wait for it
+    expect(page.get_by_role("status").filter(has_text="Diagnosis 2 removed.")).to_be_visible()
+
+
 def confirmation(site: Site, page: Any) -> None:
     site.patient_past(page, "review")
     page.goto(f"{site.base}/intake/done")
@@ -676,6 +706,9 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "step-history-notes-counted": notes_counted,
     "step-history-notes-over-limit": notes_over_limit,
     "step-history-notes-too-long": notes_too_long,
+    "step-medications-row-added": medication_row_added,
+    "step-medications-row-removed": medication_row_removed,
+    "step-diagnoses-last-row-removed": diagnosis_last_row_removed,
     "confirmation": confirmation,
     "status": patient_status,
     **STATUS_PAGES,
@@ -798,6 +831,24 @@ def test_each_error_is_announced_with_its_field_and_the_summary_takes_focus(open
     assert not unlinked_errors(opened), "\n".join(unlinked_errors(opened))
     summary = opened.get_by_role("alert")
     assert summary.evaluate("node => node === document.activeElement")
+
+
+@pytest.mark.parametrize(
+    "opened",
+    [
+        "step-medications-row-added",
+        "step-medications-row-removed",
+        "step-diagnoses-last-row-removed",
+    ],
+    indirect=True,
+    scope="module",
+)
+def test_a_row_added_or_removed_keeps_focus_where_the_page_landed(opened: Any) -> None:
+    """Issue 18, item 7: the field (or button) the fragment names has focus; the error
+    summary's script does not take it, and there is no summary to take it."""
+    target = opened.url.split("#", 1)[1]
+    assert opened.evaluate("document.activeElement.id") == target
+    assert opened.get_by_role("alert").count() == 0
 
 
 def test_screenshots_of_checked_pages(site: Site) -> None:

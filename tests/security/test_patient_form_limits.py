@@ -10,7 +10,7 @@ import pytest
 
 from intake.security import DRAFT_CREATE_LIMIT, RESUME_MAIL_LIMIT
 from tests.conftest import build_app
-from tests.web.intake_client import ABOUT, post_step
+from tests.web.intake_client import ABOUT, errors, landed_on, post_step, send_step
 from workflows.messaging.mail import newest_messages
 
 
@@ -44,11 +44,24 @@ def test_one_address_can_start_only_a_few_drafts_a_minute(app: Any) -> None:
     assert post_step(elsewhere, "about", ABOUT).status_code == 302
 
 
-def test_a_form_sent_back_to_fix_does_not_count(app: Any) -> None:
+def test_a_form_sent_back_to_fix_counts_once_for_its_browser(app: Any) -> None:
     client = app.test_client()
-    for _ in range(10):
-        assert post_step(client, "about", {**ABOUT, "email": "not an address"}).status_code == 422
-    assert post_step(client, "about", ABOUT).status_code == 302
+    for _ in range(10):  # the first refused post keeps what was typed in a draft
+        refused = send_step(client, "about", {**ABOUT, "email": "not an address"})
+        assert landed_on(refused) == "/intake/about" and "email" in errors(refused)
+    assert landed_on(send_step(client, "about", ABOUT)) == "/intake/diagnoses"
+    for n in range(4):  # four more browsers: five drafts in all
+        fresh = app.test_client()
+        assert post_step(fresh, "about", {**ABOUT, "email": f"p{n}@example.org"}).status_code == 302
+    assert post_step(app.test_client(), "about", ABOUT).status_code == 429
+
+
+def test_refused_posts_from_fresh_browsers_count_as_the_drafts_they_make(app: Any) -> None:
+    codes = [
+        post_step(app.test_client(), "about", {**ABOUT, "email": "nope"}).status_code
+        for _ in range(7)
+    ]
+    assert codes == [302] * 5 + [429] * 2
 
 
 def test_saving_later_steps_of_a_draft_does_not_count(app: Any) -> None:

@@ -222,7 +222,9 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     )
     assert response.headers["Location"].endswith("/intake/amend/send")
     sent = patient.post(
-        "/intake/amend/send", data={"csrf_token": csrf_token(patient, "/intake/amend/send")}
+        "/intake/amend/send",
+        data={"csrf_token": csrf_token(patient, "/intake/amend/send")},
+        follow_redirects=True,
     )
     assert "your answers are updated" in sent.get_data(as_text=True)
     assert stored_case(app, case.id).status == "screening"

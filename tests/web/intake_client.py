@@ -44,6 +44,7 @@ def csrf_token(client: Any, path: str) -> str:
 
 
 def post_step(client: Any, slug: str, data: dict[str, str], **extra: str) -> Any:
+    """Post a step as its form does; the answer is a redirect (302), errors or not."""
     path = f"/intake/{slug}"
     return client.post(path, data={**data, **extra, "csrf_token": csrf_token(client, path)})
 
@@ -65,6 +66,28 @@ def join_waitlist(client: Any) -> Any:
     """Out of state, after step 1: choose the waitlist (the choice asked once)."""
     token = csrf_token(client, "/intake/waitlist")
     return client.post("/intake/waitlist", data={"choice": "join", "csrf_token": token})
+
+
+def send_step(client: Any, slug: str, data: dict[str, str], **extra: str) -> Any:
+    """Post a step and follow its redirect, as a browser does: the page the patient lands on
+    (`landed_on` names it; `errors` lists the ones it shows)."""
+    path = f"/intake/{slug}"
+    return client.post(
+        path,
+        data={**data, **extra, "csrf_token": csrf_token(client, path)},
+        follow_redirects=True,
+    )
+
+
+def landed_on(response: Any) -> str:
+    """The path of the page a followed post ended on ("/intake/diagnoses")."""
+    return str(response.request.path)
+
+
+def redirected_to(response: Any) -> str:
+    """Where a POST's redirect (302: the browser GETs it) sends the browser."""
+    assert response.status_code == 302, response.status_code
+    return str(response.headers["Location"])
 
 
 def errors(response: Any) -> dict[str, str]:
@@ -93,9 +116,9 @@ def complete_until(
         ("review", CONSENT),
     ]
     for slug, data in steps:
-        response = post_step(client, slug, data)
-        assert response.status_code == 302, (slug, errors(response))
-        if response.headers["Location"].endswith("/intake/waitlist"):
-            join_waitlist(client)
+        page = send_step(client, slug, data)
+        if landed_on(page) == "/intake/waitlist":
+            page = join_waitlist(client)
+        assert landed_on(page) != f"/intake/{slug}", (slug, errors(page))
         if slug == last:
             return

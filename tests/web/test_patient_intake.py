@@ -14,8 +14,10 @@ from tests.web.intake_client import (
     complete_until,
     csrf_token,
     errors,
+    landed_on,
     open_resume_link,
     post_step,
+    send_step,
 )
 from workflows.cases.models import Case, Draft
 from workflows.messaging.models import OutboxMessage
@@ -57,12 +59,12 @@ def test_a_complete_intake_is_submitted_and_shows_its_reference(client: Any) -> 
 
 
 def test_invalid_input_shows_an_error_summary_and_keeps_what_was_typed(client: Any) -> None:
-    response = post_step(
+    response = send_step(
         client,
         "about",
         {**ABOUT, "date_of_birth-month": "2", "date_of_birth-day": "30", "email": "x"},
     )
-    assert response.status_code == 422
+    assert landed_on(response) == "/intake/about"
     page = response.get_data(as_text=True)
     assert errors(response) == {
         "date_of_birth-day": "Date of birth must be a real date.",
@@ -75,7 +77,7 @@ def test_invalid_input_shows_an_error_summary_and_keeps_what_was_typed(client: A
 
 def test_a_stopped_medication_needs_its_date_and_the_other_rows_are_kept(client: Any) -> None:
     complete_until(client, "diagnoses")
-    response = post_step(
+    response = send_step(
         client,
         "medications",
         {
@@ -85,7 +87,7 @@ def test_a_stopped_medication_needs_its_date_and_the_other_rows_are_kept(client:
             "rows-1-status": "stopped",
         },
     )
-    assert response.status_code == 422
+    assert landed_on(response) == "/intake/medications"
     assert list(errors(response)) == ["rows-1-stopped_on"]
     # The typed rows survive leaving the page: they wait in the draft.
     page = client.get("/intake/medications").get_data(as_text=True)
@@ -94,11 +96,11 @@ def test_a_stopped_medication_needs_its_date_and_the_other_rows_are_kept(client:
 
 def test_rows_can_be_added_and_removed_without_javascript(client: Any) -> None:
     complete_until(client, "about")
-    added = post_step(
+    added = send_step(
         client, "diagnoses", {"rows-0-name": "crohns", "rows-0-icd10": ""}, action="add"
     )
     assert "Diagnosis 2" in added.get_data(as_text=True)
-    removed = post_step(
+    removed = send_step(
         client, "diagnoses", {"rows-0-name": "crohns", "rows-1-name": "migraine"}, action="remove-0"
     )
     page = removed.get_data(as_text=True)
@@ -195,8 +197,8 @@ def test_a_change_from_review_returns_to_review(client: Any) -> None:
 
 def test_consent_needs_every_box_and_the_typed_full_name(client: Any) -> None:
     complete_until(client, "ketosis")
-    response = post_step(client, "review", {"consent_accurate": "y", "signature": "Someone Else"})
-    assert response.status_code == 422
+    response = send_step(client, "review", {"consent_accurate": "y", "signature": "Someone Else"})
+    assert landed_on(response) == "/intake/review"
     assert set(errors(response)) == {"consent_review", "consent_contact", "signature"}
 
 

@@ -27,6 +27,7 @@ from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
     "DraftView",
+    "REFUSED",
     "ResumeLink",
     "create_draft",
     "save_step",
@@ -53,6 +54,24 @@ class DraftView:
     case_public_id: str | None
     case_id: int | None
     language: str = "en"
+
+    def shows_errors(self, step: str) -> bool:
+        """Whether the input waiting for ``step`` was refused: its page shows the errors."""
+        return step in self.pending.get(REFUSED, [])
+
+
+# The key in `pending` listing the steps whose waiting input did not validate. A patient's
+# post is answered with a redirect (so the browser's Forward never posts it again), and the
+# page that follows validates the waiting input again to show its errors: they live in the
+# draft, not in the cookie. No step is called this.
+REFUSED = "refused"
+
+
+def _without(pending: dict[str, Any], step: str) -> dict[str, Any]:
+    """`pending` once ``step`` is saved: neither its input nor its refusal waits."""
+    kept = {key: value for key, value in pending.items() if key not in (step, REFUSED)}
+    refused = [slug for slug in pending.get(REFUSED, []) if slug != step]
+    return {**kept, REFUSED: refused} if refused else kept
 
 
 def _view(draft: Draft) -> DraftView:
@@ -147,7 +166,7 @@ def save_answers(
         if draft is None:
             raise LookupError("draft is gone")
         draft.answers = {**draft.answers, step: answers}
-        draft.pending = {key: value for key, value in draft.pending.items() if key != step}
+        draft.pending = _without(draft.pending, step)
         draft.updated_at = utcnow()
         draft.expires_at = draft.updated_at + lifetime
         return _view(draft)
@@ -190,11 +209,14 @@ def save_step(
                 pending={},
             )
             db.add(draft)
+        elif email_token is not None and draft.email_token_hash is None:
+            # A draft made by step 1's first post, refused: its emailed link is made now.
+            draft.email_token_hash = hash_token(email_token)
         draft.language = known_language(language)
         if step == "about":
             answers = waitlist.keep_choice(draft.answers.get("about"), answers)
         draft.answers = {**draft.answers, step: answers}
-        draft.pending = {key: value for key, value in draft.pending.items() if key != step}
+        draft.pending = _without(draft.pending, step)
         draft.updated_at = utcnow()
         draft.expires_at = draft.updated_at + lifetime
         if resume is not None and resume.to and not draft.resume_link_sent:
@@ -231,14 +253,23 @@ def delete_draft(sessions: sessionmaker[Session], draft_id: int) -> bool:
 
 
 def save_pending(
-    sessions: sessionmaker[Session], draft_id: int, step: str, raw: list[list[str]]
+    sessions: sessionmaker[Session],
+    draft_id: int,
+    step: str,
+    raw: list[list[str]],
+    *,
+    refused: bool = False,
 ) -> None:
-    """Keep what was typed on a step that did not validate (or was left with Back), as the
-    step's [name, value] pairs."""
+    """Keep what was typed on a step that did not validate (``refused``: its page shows the
+    errors) or was left unchecked (Back, a row added, the language switched), as the step's
+    [name, value] pairs."""
     with sessions.begin() as db:
         draft = db.get(Draft, draft_id)
         if draft is not None:
-            draft.pending = {**draft.pending, step: raw}
+            pending = _without(draft.pending, step)
+            if refused:
+                pending[REFUSED] = [*pending.get(REFUSED, []), step]
+            draft.pending = {**pending, step: raw}
             draft.updated_at = utcnow()
 
 

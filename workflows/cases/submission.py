@@ -33,6 +33,7 @@ __all__ = [
     "SubmittedCase",
     "PatientStatus",
     "submit_intake",
+    "check_intake",
     "patient_status",
     "status_of_submitted",
     "PUBLIC_STATUS",
@@ -85,6 +86,22 @@ PUBLIC_STATUS: dict[CaseStatus, str] = {
 }
 
 
+def check_intake(document: Any, today: date) -> Any:
+    """What submit_intake would store, checked as it checks it, storing nothing: the document
+    dated ``today``, or InvalidIntake listing every bad field. (The patient's review page asks
+    again to show the errors of a refused submission.)"""
+    unstorable = unstorable_text_errors(document)
+    if unstorable:
+        raise InvalidIntake(unstorable)
+    if isinstance(document, dict):
+        document = {**document, "submitted_at": today.isoformat()}
+    validate_intake(document)
+    bad_contact = contact_errors(document)
+    if bad_contact:
+        raise InvalidIntake(bad_contact)
+    return document
+
+
 def submit_intake(
     sessions: sessionmaker[Session],
     document: Any,
@@ -101,15 +118,7 @@ def submit_intake(
     patient's ("en" or "es"): messages to them follow it. ``draft_id``: the draft the intake
     was typed in, marked as this case in the same transaction.
     """
-    unstorable = unstorable_text_errors(document)
-    if unstorable:
-        raise InvalidIntake(unstorable)
-    if isinstance(document, dict):
-        document = {**document, "submitted_at": today.isoformat()}
-    validate_intake(document)
-    bad_contact = contact_errors(document)
-    if bad_contact:
-        raise InvalidIntake(bad_contact)
+    document = check_intake(document, today)
     token = new_token()
     with sessions.begin() as db:
         case = Case(
