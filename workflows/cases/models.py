@@ -319,7 +319,8 @@ class Draft(Base):
     expires_at: Mapped[datetime]
     resume_link_sent: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"))
+    # indexed: a decision finds the case's draft to send its status link (migration 0018)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("intake_case.id"), index=True)
     # The second check of a link opened in a new browser (workflows.cases.device_check): wrong
     # dates of birth since the last right one, and until when the link is locked after too many.
     check_failures: Mapped[int] = mapped_column(default=0, server_default="0")
