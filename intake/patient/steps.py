@@ -119,7 +119,7 @@ STEPS: list[Step] = [
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 
 # Form fields that are controls, not answers: never stored.
-_NOT_ANSWERS = {"csrf_token", "action", "return_to", "shown"}
+_NOT_ANSWERS = {"csrf_token", "action", "return_to"}
 
 
 def raw_pairs(formdata: MultiDict[str, str]) -> list[list[str]]:

@@ -76,8 +76,6 @@ SENT_KEY = "sent_before"
 SENT_KEPT = 5
 _ROW_FIELD = re.compile(r"^rows-(\d+)-(.+)$")
 SWITCH_PREFIX = "language-"
-# The hidden mark of the adults-only page's form, whose language switch shows that page again.
-ADULTS_ONLY = "adults_only"
 # The step where the patient answers each part of the intake document.
 _STEP_OF_FIELD = {
     "patient": "about",
@@ -139,15 +137,6 @@ def step(slug: str) -> ResponseReturnValue:
         return _render(step, form, draft, returning, document_errors, **row_landing(form))
 
     action = request.form.get("action", "next")
-    if action.startswith(SWITCH_PREFIX) and request.form.get("shown") == ADULTS_ONLY:
-        # The adults-only page in the other language: the same answers, checked again.
-        language = choose_language(action.removeprefix(SWITCH_PREFIX))
-        if draft is not None:
-            drafts.set_language(services().sessions, draft.id, language)
-        action = "next"
-    if action == "edit":
-        # "Change your date of birth" on the adults-only page: step 1 as typed, unchecked.
-        action = SWITCH_PREFIX + current_language()
     again = url_for(".step", slug=slug, return_to="review" if returning else None)
     if action.startswith(SWITCH_PREFIX):
         return _switch_on_step(step, draft, again, action)
@@ -177,25 +166,66 @@ def step(slug: str) -> ResponseReturnValue:
     if step.slug == "review":
         return _submit(draft, step, form)
     if step.slug == "about" and is_under_age(form.date_of_birth.data, services().today()):
-        return _adults_only(draft, form.date_of_birth.data)
+        # Not saved, and not an error: the practice cannot see a child. What was typed waits
+        # in the draft as step 1's input (a new draft if need be, as for a refused step 1; no
+        # link is emailed), so a mistyped year is corrected there without typing again.
+        draft = draft or _start_draft()
+        drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
+        return redirect(url_for(".adults_only"))
     return _save(step, form, draft, returning)
 
 
-def _adults_only(draft: drafts.DraftView | None, born: date) -> ResponseReturnValue:
-    """A page of its own, not an error: nothing is wrong with the answer, but the practice
-    cannot see a child. No draft is made for them (no data kept, no link emailed); the typed
-    answers ride in the page's form, so a mistyped year is corrected without typing again."""
-    typed = raw_pairs(request.form)
-    if draft is not None:
-        drafts.save_pending(services().sessions, draft.id, "about", typed)
+@bp.get("/intake/adults-only")
+def adults_only() -> ResponseReturnValue:
+    """A page of its own after step 1 sent a child's date of birth: nothing is wrong with the
+    answer, but the practice cannot see a child. The date is read from step 1's input waiting
+    in the draft (nothing typed rides in the page or its address)."""
+    draft = _current_draft()
+    if draft is not None and draft.case_id is not None:
+        return redirect(url_for(".status"))
+    born = _childs_date_waiting(draft)
+    if draft is None or born is None:
+        return redirect(url_for(".step", slug="about"))
     return render_template(
         "patient/adults_only.html",
-        typed=typed,
         born=format_date(born, format="long"),
         adult_age=adult_age(),
-        shown=ADULTS_ONLY,
-        has_draft=draft is not None,
+        has_saved_answers=bool(draft.answers),
+        draft_days=services().settings.draft_days,
     )
+
+
+@bp.post("/intake/adults-only/delete")
+def delete_typed() -> ResponseReturnValue:
+    """The adults-only page's "Delete what I typed", offered while no step is saved: the
+    draft holds only what was typed at step 1, and goes now rather than when it expires."""
+    draft = _current_draft()
+    if draft is None or _childs_date_waiting(draft) is None:
+        return redirect(url_for(".step", slug="about"))
+    if not drafts.delete_unsaved_draft(services().sessions, draft.id):
+        return redirect(url_for(".adults_only"))  # answers were saved: this page keeps them
+    # Only this intake is forgotten: the language and the intakes sent before stay.
+    session.pop(DRAFT_KEY, None)
+    session.pop(TOKEN_KEY, None)
+    return redirect(url_for(".typed_deleted"))
+
+
+@bp.get("/intake/adults-only/deleted")
+def typed_deleted() -> ResponseReturnValue:
+    return render_template("patient/typed_deleted.html")
+
+
+def _childs_date_waiting(draft: drafts.DraftView | None) -> date | None:
+    """The date of birth in step 1's input waiting in the draft, when that input is valid and
+    the date a child's: what the adults-only page shows (no other mark records that state)."""
+    typed = draft.pending.get("about") if draft else None
+    if draft is None or not typed or draft.shows_errors("about"):
+        return None
+    form = _form(STEP_BY_SLUG["about"], as_formdata(typed), draft.answers)
+    if not revalidate(form):
+        return None
+    born = form.date_of_birth.data
+    return born if is_under_age(born, services().today()) else None
 
 
 def _save(

@@ -29,7 +29,7 @@ from tests.browser.a11y import (
     unnamed_controls,
 )
 from tests.browser.conftest import screenshot, serving, share_session
-from tests.browser.test_step_one_in_browser import WORDS, fill_step_1
+from tests.browser.test_step_one_in_browser import WORDS, fill_step_1, type_birth_date
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, routed_case
 from tests.web.intake_client import ABOUT, YES_NO_QUESTIONS, complete_until, post_step
@@ -388,6 +388,25 @@ def adults_only(language: str) -> Callable[[Site, Any], None]:
     return open_adults_only
 
 
+def adults_only_deleted(site: Site, page: Any) -> None:
+    """The adults-only page's "Delete what I typed", done (issue 18, item 2)."""
+    adults_only("en")(site, page)
+    page.get_by_role("button", name=WORDS["en"]["delete"]).click()
+    expect(page.get_by_role("heading", name=WORDS["en"]["typed_deleted"])).to_be_visible()
+
+
+def adults_only_with_saved_answers(site: Site, page: Any) -> None:
+    """Step 1 saved as an adult's, then sent again with a child's date: no delete offered."""
+    client = site.app.test_client()
+    post_step(client, "about", ABOUT)
+    share_session(page.context, client, site.base)
+    page.goto(f"{site.base}/intake/about")
+    type_birth_date(page, WORDS["en"], "2012-04-02")
+    page.get_by_role("button", name=WORDS["en"]["save"]).click()
+    expect(page.get_by_role("heading", name=WORDS["en"]["adults"])).to_be_visible()
+    expect(page.get_by_role("button", name=WORDS["en"]["delete"])).to_have_count(0)
+
+
 def waitlist_choice(site: Site, page: Any) -> None:
     """Step 1 saved with a state we are not licensed in: the choice (issue 18, item 3)."""
     client = site.app.test_client()
@@ -698,6 +717,8 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "step-about-date-of-birth-year-error": about_with_a_two_digit_year,
     "adults-only": adults_only("en"),
     "adults-only-es": adults_only("es"),
+    "adults-only-saved-answers": adults_only_with_saved_answers,
+    "adults-only-deleted": adults_only_deleted,
     "waitlist-choice": waitlist_choice,
     "waitlist-step": waitlist_step,
     "stopped": stopped,

@@ -22,7 +22,7 @@ from tests.web.intake_client import (
 from workflows.cases.models import Draft
 from workflows.messaging.models import OutboxMessage
 
-# The adults-only page's form: its CSRF token and the answers it carries.
+# Hidden inputs on a page (the adults-only page has only its delete form's CSRF token).
 HIDDEN = re.compile(r'<input (?:type="hidden" )?name="([^"]+)" (?:type="hidden" )?value="([^"]*)">')
 NOTICE = "We are not licensed in your state yet"
 WAITLIST_LINE = "You are on our waitlist"
@@ -58,16 +58,25 @@ def the_hidden_answers(page: str) -> dict[str, str]:
 # --- adults only -----------------------------------------------------------------------------
 
 
-def test_a_child_learns_at_step_1_that_we_see_adults_only_and_nothing_is_kept(
+def test_a_childs_step_1_is_answered_with_a_redirect_and_what_was_typed_waits_in_a_draft(
     app: Any, client: Any
 ) -> None:
     response = post_step(client, "about", born_on(date(2012, 6, 15)))
-    page = text_of(response)
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/intake/adults-only")
+    page = text_of(client.get("/intake/adults-only"))
     assert "We can only see adults" in page and "June 15, 2012" in page
     assert "aged 18 and over" in page and "pediatrician" in page and "contact us" in page
-    assert "We have not saved anything you typed" in page
-    assert count(app, Draft) == 0 and count(app, OutboxMessage) == 0
+    assert "We have not sent you an email" in page and "kept for up to 30 days" in page
+    assert "Delete what I typed" in page
+    # Nothing typed rides in the page (no hidden answers) or the session cookie.
+    assert "Zebulon" not in page and the_hidden_answers(page).keys() == {"csrf_token"}
+    with client.session_transaction() as cookie:
+        assert "Zebulon" not in str(dict(cookie))
+    with app.extensions["ldn"].sessions() as db:
+        [draft] = db.scalars(select(Draft))
+        assert draft.answers == {} and ["first_name", "Zebulon"] in draft.pending["about"]
+    assert count(app, OutboxMessage) == 0
     assert client.get("/intake/diagnoses").headers["Location"].endswith("/intake/about")
 
 
@@ -75,34 +84,41 @@ def test_on_their_18th_birthday_a_patient_continues_and_the_day_before_they_cann
     client: Any,
 ) -> None:
     day_before = post_step(client, "about", born_on(eighteenth_birthday_today() + timedelta(1)))
-    assert "We can only see adults" in text_of(day_before)
+    assert day_before.headers["Location"].endswith("/intake/adults-only")
     on_the_day = post_step(client, "about", born_on(eighteenth_birthday_today()))
     assert on_the_day.headers["Location"].endswith("/intake/diagnoses")
 
 
 def test_a_mistyped_year_is_corrected_without_typing_anything_again(client: Any) -> None:
     typed = born_on(date(2012, 4, 2), first_name="Dolores", email="dolores@example.org")
-    adults_only = text_of(post_step(client, "about", typed))
-    carried = the_hidden_answers(adults_only)
-    assert carried["first_name"] == "Dolores" and carried["date_of_birth-year"] == "2012"
-    assert 'action="/intake/about#date_of_birth"' in adults_only
+    post_step(client, "about", typed)
+    adults_only = text_of(client.get("/intake/adults-only"))
+    assert 'href="/intake/about#date_of_birth"' in adults_only
 
-    step_1 = client.post("/intake/about", data={**carried, "action": "edit"})
-    page = text_of(step_1)
-    assert "Step 1 of 7" in page and "We can only see adults" not in page
+    page = text_of(client.get("/intake/about"))
+    assert "Step 1 of 7" in page and "There is a problem" not in page
     for value in ["Dolores", "dolores@example.org", 'value="2012"', 'selected value="TX"']:
         assert value in page, value
 
     corrected = post_step(client, "about", {**typed, "date_of_birth-year": "1982"})
     assert corrected.headers["Location"].endswith("/intake/diagnoses")
+    # Step 1 saved as an adult's: the adults-only page has nothing to show.
+    assert client.get("/intake/adults-only").headers["Location"].endswith("/intake/about")
 
 
 def test_a_saved_patient_who_types_a_childs_date_keeps_the_saved_answers(
     app: Any, client: Any
 ) -> None:
     complete_until(client, "about")
-    page = text_of(post_step(client, "about", born_on(date(2015, 1, 9))))
+    response = post_step(client, "about", born_on(date(2015, 1, 9)))
+    assert response.headers["Location"].endswith("/intake/adults-only")
+    page = text_of(client.get("/intake/adults-only"))
     assert "We can only see adults" in page and "saved before are unchanged" in page
+    assert "Delete what I typed" not in page
+    # A delete sent anyway (an old page) deletes nothing saved.
+    token = csrf_token(client, "/intake/about")  # the session's token, from any form
+    kept = client.post("/intake/adults-only/delete", data={"csrf_token": token})
+    assert kept.headers["Location"].endswith("/intake/adults-only")
     with app.extensions["ldn"].sessions() as db:
         [draft] = db.scalars(select(Draft))
         assert draft.answers["about"]["data"]["date_of_birth"] == "1980-04-02"  # ABOUT's date
@@ -110,11 +126,44 @@ def test_a_saved_patient_who_types_a_childs_date_keeps_the_saved_answers(
     assert 'value="2015"' in text_of(client.get("/intake/about"))
 
 
-def test_the_adults_only_page_changes_language_and_stays(client: Any) -> None:
-    carried = the_hidden_answers(text_of(post_step(client, "about", born_on(date(2012, 6, 15)))))
-    spanish = text_of(client.post("/intake/about", data={**carried, "action": "language-es"}))
+def test_the_adults_only_page_changes_language_with_a_plain_link(client: Any) -> None:
+    post_step(client, "about", born_on(date(2012, 6, 15)))
+    english = text_of(client.get("/intake/adults-only"))
+    assert 'href="/language/es?next=/intake/adults-only"' in english
+    switched = client.get("/language/es?next=/intake/adults-only")
+    assert switched.headers["Location"].endswith("/intake/adults-only")
+    spanish = text_of(client.get("/intake/adults-only"))
     assert "Solo podemos atender a adultos" in spanish and "15 de junio de 2012" in spanish
-    assert "pediatra" in spanish
+    assert "pediatra" in spanish and "Borrar lo que escribí" in spanish
+
+
+def test_delete_what_i_typed_deletes_the_draft_and_keeps_the_language(
+    app: Any, client: Any
+) -> None:
+    client.get("/language/es?next=/intake/about")
+    post_step(client, "about", born_on(date(2012, 6, 15)))
+    token = csrf_token(client, "/intake/adults-only")
+    deleted = client.post("/intake/adults-only/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    assert deleted.headers["Location"].endswith("/intake/adults-only/deleted")
+    assert "Lo que escribió se ha borrado" in text_of(client.get("/intake/adults-only/deleted"))
+    assert count(app, Draft) == 0
+    assert client.get("/intake/adults-only").headers["Location"].endswith("/intake/about")
+    assert "Zebulon" not in text_of(client.get("/intake/about"))
+
+
+def test_the_adults_only_page_without_a_childs_date_waiting_goes_to_step_1(client: Any) -> None:
+    assert client.get("/intake/adults-only").headers["Location"].endswith("/intake/about")
+    # An adult's date typed and switched to Spanish (waiting, unchecked) is not a child's.
+    client.post(
+        "/intake/about",
+        data={**ABOUT, "action": "language-es", "csrf_token": csrf_token(client, "/intake/about")},
+    )
+    assert client.get("/intake/adults-only").headers["Location"].endswith("/intake/about")
+    token = csrf_token(client, "/intake/about")
+    refused = client.post("/intake/adults-only/delete", data={"csrf_token": token})
+    assert refused.headers["Location"].endswith("/intake/about")
+    assert "Zebulon" in text_of(client.get("/intake/about"))
 
 
 # --- out of state: said once, with a choice --------------------------------------------------

@@ -43,6 +43,7 @@ __all__ = [
     "store_unchecked",
     "join_waitlist",
     "delete_draft",
+    "delete_unsaved_draft",
 ]
 
 
@@ -247,6 +248,19 @@ def delete_draft(sessions: sessionmaker[Session], draft_id: int) -> bool:
     with sessions.begin() as db:
         draft = db.get(Draft, draft_id)
         if draft is None or draft.case_id is not None:
+            return False
+        db.delete(draft)
+        return True
+
+
+def delete_unsaved_draft(sessions: sessionmaker[Session], draft_id: int) -> bool:
+    """The patient asked to delete what they typed before any step was saved (a child's date
+    of birth at step 1): the draft holds only that, so it all goes now. A draft with a saved
+    step stays: deleting what was typed must not take saved answers with it. True when a draft
+    was deleted."""
+    with sessions.begin() as db:
+        draft = db.get(Draft, draft_id)
+        if draft is None or draft.case_id is not None or draft.answers:
             return False
         db.delete(draft)
         return True
