@@ -110,3 +110,14 @@ def share_session(context: Any, client: Any, base: str) -> None:
     cookie = client.get_cookie(name)
     assert cookie is not None, f"the test client holds no {name} cookie"
     context.add_cookies([{"name": name, "value": cookie.value, "url": base}])
+
+
+# A phone as issue 18's checks hold the patient pages to: 390 px wide, in either language.
+PHONE = {"width": 390, "height": 844}
+LOCALES = {"en": "en-US", "es": "es-MX"}
+
+
+def fits_the_phone(page: Any) -> None:
+    """The page does not scroll sideways on the phone."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide on a {PHONE['width']} px phone"

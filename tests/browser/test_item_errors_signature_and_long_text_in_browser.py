@@ -10,11 +10,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, serving, share_session
+from tests.browser.conftest import (
+    LOCALES,
+    PHONE,
+    fits_the_phone,
+    screenshot,
+    serving,
+    share_session,
+)
 from tests.web.intake_client import ABOUT, complete_until
 
-PHONE = {"width": 390, "height": 844}
-BROWSER_LANGUAGE = {"en": "en-US", "es": "es-MX"}
 TOO_LONG = "The rash comes and goes. " * 200  # 5,000 characters
 
 WORDS = {
@@ -82,23 +87,18 @@ def phone_at(
 ) -> Any:
     """A phone whose patient answered every step up to ``last_step`` in ``language``."""
     client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = BROWSER_LANGUAGE[language]
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = LOCALES[language]
     complete_until(client, last_step, about=about)
     context = browser.new_context(
         viewport=PHONE,
         is_mobile=True,
-        locale=BROWSER_LANGUAGE[language],
+        locale=LOCALES[language],
         java_script_enabled=javascript,
     )
     share_session(context, client, base)
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
-
-
-def assert_fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width} px)"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -116,7 +116,7 @@ def test_goals_and_medications_errors_name_their_item(
         expect(summary.get_by_role("link", name=message)).to_be_visible()
         expect(page.locator(".goal .field-error", has_text=message)).to_be_visible()
     expect(summary).to_be_focused()
-    assert_fits(page)
+    fits_the_phone(page)
     screenshot(page, f"issue18-04-named-errors-goals-{language}-390")
 
     page.goto(f"{base}/intake/medications")
@@ -135,7 +135,7 @@ def test_goals_and_medications_errors_name_their_item(
     # A summary link takes the patient to the field it names.
     summary.get_by_role("link", name=words["named_medications"][2]).click()
     expect(page.locator("#rows-2-stopped_on")).to_be_in_viewport()
-    assert_fits(page)
+    fits_the_phone(page)
     screenshot(page, f"issue18-04-named-errors-medications-{language}-390")
     page.context.close()
 
@@ -179,7 +179,7 @@ def test_the_live_count_then_a_paste_over_the_limit_then_the_error_keeping_it_al
     expect(status).to_have_attribute("aria-hidden", "true")
     # A screen reader hears the count once typing pauses.
     expect(spoken).to_have_text(words["typed"])
-    assert_fits(page)
+    fits_the_phone(page)
     screenshot(page, f"issue18-09-count-{language}-390")
 
     notes.fill("")
@@ -196,7 +196,7 @@ def test_the_live_count_then_a_paste_over_the_limit_then_the_error_keeping_it_al
     expect(page.locator("#notes-error")).to_contain_text(words["error"])
     assert page.locator("#notes").input_value() == TOO_LONG
     expect(page.locator(".character-count-status")).to_have_text(words["over"])
-    assert_fits(page)
+    fits_the_phone(page)
     screenshot(page, f"issue18-09-too-long-error-{language}-390")
     page.context.close()
 

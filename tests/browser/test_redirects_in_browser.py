@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, screenshot, serving, share_session
+from tests.browser.conftest import PHONE, SCREENSHOTS, screenshot, serving, share_session
 from tests.web.intake_client import complete_until
 
-PHONE = {"width": 390, "height": 844}
 # The words that differ between the languages; the rest is found by role or attribute.
 WORDS = {
     "en": {

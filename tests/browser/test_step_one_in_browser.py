@@ -11,10 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, serving
+from tests.browser.conftest import LOCALES, PHONE, fits_the_phone, screenshot, serving
 
-PHONE = {"width": 390, "height": 844}
-PAGE_WIDTH = "document.scrollingElement.scrollWidth"
 # What each language calls what the tests touch.
 WORDS = {
     "en": {
@@ -63,7 +61,7 @@ def base(app: Any) -> Iterator[str]:
 
 
 def phone(browser: Any, lang: str) -> Any:
-    context = browser.new_context(viewport=PHONE, locale={"en": "en-US", "es": "es-MX"}[lang])
+    context = browser.new_context(viewport=PHONE, locale=LOCALES[lang])
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
@@ -84,10 +82,6 @@ def fill_step_1(page: Any, words: dict[str, str], born: str, state: str) -> None
     page.get_by_label(words["email"]).fill("dolores@example.org")
     page.get_by_label(words["state"]).select_option(state)
     page.get_by_role("button", name=words["save"]).click()
-
-
-def fits_the_phone(page: Any) -> None:
-    assert page.evaluate(PAGE_WIDTH) <= PHONE["width"]
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

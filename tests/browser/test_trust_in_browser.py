@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, screenshot, serving, share_session
+from tests.browser.conftest import (
+    LOCALES,
+    PHONE,
+    SCREENSHOTS,
+    fits_the_phone,
+    screenshot,
+    serving,
+    share_session,
+)
 from tests.web.intake_client import ABOUT, complete_until
 from tests.web.patient_cases import submitted
 
-PHONE = {"width": 390, "height": 844}
-LOCALES = {"en": "en-US", "es": "es-MX"}
 WORDS = {
     "en": {
         "expired": "This page has expired",
@@ -62,11 +68,6 @@ def phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield Phone(page, language)
     context.close()
-
-
-def fits_the_phone(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
 
 
 @pytest.mark.parametrize("phone", LOCALES, indirect=True)
