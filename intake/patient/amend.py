@@ -28,24 +28,28 @@ from flask_wtf import FlaskForm
 
 from intake.change_words import change_vocabulary
 from intake.i18n import choose_language
+from intake.patient import device
 from intake.patient.document import amended, document_to_raw
 from intake.patient.forms import AnswerForm
 from intake.patient.steps import STEP_BY_SLUG, as_formdata, raw_pairs
 from intake.patient.views import (
     SWITCH_PREFIX,
     _change_rows,
+    ask_date_of_birth,
     bp,
     form_errors,
     land_on_row,
     patient_message,
     revalidate,
     row_landing,
+    used_here,
 )
 from intake.patient.views import _render as render_step
 from intake.services import services
-from workflows.cases import casework, drafts
+from workflows.cases import casework, device_check, drafts
 from workflows.cases.amendments import intake_changes
 from workflows.cases.change_labels import label_changes
+from workflows.platform.orm import utcnow
 from workflows.screening import InvalidIntake, validate_intake
 from workflows.screening.validation import FieldError
 
@@ -62,11 +66,18 @@ def amend_start() -> ResponseReturnValue:
     found = casework.case_for_info_token(services().sessions, token) if token else None
     if found is None:
         return render_template("patient/resume_invalid.html"), 404
+    # The link opens the patient's answers too: a browser new to the intake answers the date of
+    # birth first, as for the resume link (issue 18, item 11), the same count and lock.
+    link = device_check.LinkKind.AMEND
+    linked = device_check.linked_draft(services().sessions, token, utcnow(), link)
+    if linked is not None and not used_here(linked.id):
+        return ask_date_of_birth(token, link, found.language)
     draft, _draft_token = drafts.create_draft(
         services().sessions, services().draft_lifetime, language=found.language
     )
     session.clear()
     session[AMEND_KEY] = {"token": token, "draft_id": draft.id, "case_id": found.case_id}
+    device.remember(draft.id)  # the draft becomes the case's when sent: its browser may open it
     choose_language(found.language)  # the language the patient used for the intake
     return redirect(url_for(".amend_step", slug=found.steps[0]))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, after_this_request, current_app, request
+from flask import Response, after_this_request, current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 __all__ = ["COOKIE", "used_for", "remember"]
@@ -39,14 +39,19 @@ def used_for(draft_id: int) -> bool:
 
 
 def remember(draft_id: int) -> None:
-    """Add the draft to this browser's cookie, on the response being made."""
-    ids = [*(i for i in _drafts() if i != draft_id), draft_id][-KEPT:]
+    """Add the draft to this browser's cookie, on the response being made. Called twice in a
+    request (a case's first draft and the one a link names), the cookie keeps both."""
+    pending = g.get("device_drafts")
+    ids = [*(i for i in (pending or _drafts()) if i != draft_id), draft_id][-KEPT:]
+    g.device_drafts = ids
+    if pending is not None:
+        return  # the cookie is already set on this response, from g.device_drafts
 
     @after_this_request
     def set_cookie(response: Response) -> Response:
         response.set_cookie(
             COOKIE,
-            _signer().dumps(ids),
+            _signer().dumps(g.device_drafts),
             max_age=int(LIFETIME.total_seconds()),
             secure=current_app.config["SESSION_COOKIE_SECURE"],
             httponly=True,

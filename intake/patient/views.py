@@ -69,6 +69,7 @@ TOKEN_KEY = "resume_token"
 # A resume link opened in a browser new to its intake, waiting for the date of birth (the
 # check page's address carries no token), and the wrong answers left after the last one.
 LINK_KEY = "link_token"
+LINK_KIND_KEY = "link_kind"  # which link (device_check.LinkKind): the resume or the amend one
 TRIES_KEY = "check_tries_left"
 # Intakes sent from this browser before the one it holds now ([draft id, browser token]), so
 # that starting another (for a family member) keeps the way back to each one's status.
@@ -377,12 +378,21 @@ def resume() -> ResponseReturnValue:
     linked = device_check.linked_draft(services().sessions, token, utcnow()) if token else None
     if linked is None:
         return render_template("patient/resume_invalid.html"), 404
-    if not _used_here(linked.id):
+    if not used_here(linked.id):
         # A browser new to this intake answers the date of birth first (issue 18, item 11).
-        session[LINK_KEY] = token
-        choose_language(linked.language)
-        return redirect(url_for(".check_browser"))
+        return ask_date_of_birth(token, device_check.LinkKind.RESUME, linked.language)
     return _open_link(token)
+
+
+def ask_date_of_birth(
+    token: str, kind: device_check.LinkKind, language: str
+) -> ResponseReturnValue:
+    """Send a browser new to an intake to the check page, which holds the link meanwhile (its
+    own address carries no token)."""
+    session[LINK_KEY] = token
+    session[LINK_KIND_KEY] = kind.value
+    choose_language(language)
+    return redirect(url_for(".check_browser"))
 
 
 @bp.route("/intake/check", methods=["GET", "POST"])
@@ -392,7 +402,8 @@ def check_browser() -> ResponseReturnValue:
     token = session.get(LINK_KEY)
     if not isinstance(token, str):
         return render_template("patient/resume_invalid.html"), 404
-    linked = device_check.linked_draft(ldn.sessions, token, utcnow())
+    kind = device_check.LinkKind(session.get(LINK_KIND_KEY, device_check.LinkKind.RESUME))
+    linked = device_check.linked_draft(ldn.sessions, token, utcnow(), kind)
     if linked is None:
         return render_template("patient/resume_invalid.html"), 404
     if linked.locked_until is not None:
@@ -400,12 +411,15 @@ def check_browser() -> ResponseReturnValue:
     form = BrowserCheckForm(meta={"today": ldn.today()})
     if request.method == "POST" and form.validate():
         answered = device_check.check_date_of_birth(
-            ldn.sessions, token, form.date_of_birth.data, utcnow()
+            ldn.sessions, token, form.date_of_birth.data, utcnow(), kind
         )
         if answered is None:
             return render_template("patient/resume_invalid.html"), 404
         if answered.outcome is device_check.Outcome.PASSED:
             device.remember(linked.id)
+            if kind is device_check.LinkKind.AMEND:
+                # The link again, now from a browser that may: the amend flow as it starts.
+                return redirect(url_for(".amend_start", t=token))
             return _open_link(token)
         # A wrong date is not shown again (it is a secret, like a password): the page after
         # the redirect says how many tries are left, or that the link is locked.
@@ -429,7 +443,7 @@ def check_browser() -> ResponseReturnValue:
     )
 
 
-def _used_here(draft_id: int) -> bool:
+def used_here(draft_id: int) -> bool:
     """Whether this browser has been used for the draft: its cookie names it, or its session
     holds the draft now (a browser from before the cookie existed)."""
     if device.used_for(draft_id):

@@ -33,7 +33,7 @@ from tests.browser.test_step_one_in_browser import WORDS, fill_step_1, type_birt
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, routed_case
 from tests.web.intake_client import ABOUT, YES_NO_QUESTIONS, complete_until, post_step
-from tests.web.patient_cases import PATIENT_AT_STAGE, staff_of
+from tests.web.patient_cases import PATIENT_AT_STAGE, routed, staff_of
 from workflows.cases import casework, pipeline
 from workflows.cases.models import Case
 from workflows.messaging.mail import DatabaseOutbox, newest_messages
@@ -463,6 +463,26 @@ def resume_check(wrong_answers: int) -> Callable[[Site, Any], None]:
     return opened
 
 
+def amend_check(site: Site, page: Any) -> None:
+    """The care team's link of an intake filled in through the pages, opened in a browser new
+    to it: the date of birth first, as for the resume link."""
+    _client, case_id = routed(site.app)
+    tokens: list[str] = []
+    casework.request_info(
+        site.app.extensions["ldn"].sessions,
+        site.staff_ids["coordinator"],
+        case_id,
+        None,
+        ["medications"],
+        "Please list the supplements you take too.",
+        DatabaseOutbox(),
+        lambda token: tokens.append(token) or token,
+        message="Which supplements do you take?",
+    )
+    page.goto(f"{site.base}/intake/amend?t={tokens[0]}")
+    assert page.get_by_role("heading", name="Confirm your date of birth").is_visible()
+
+
 def privacy(language: str) -> Callable[[Site, Any], None]:
     def open_privacy(site: Site, page: Any) -> None:
         page.goto(f"{site.base}/language/{language}?next=/privacy")
@@ -744,6 +764,7 @@ PAGES: dict[str, Callable[[Site, Any], None]] = {
     "session-expired-with-draft": session_expired("en", with_draft=True),
     "start-submitted": submitted_start,
     "start-after-submitting": start_after_submitting,
+    "amend-check": amend_check,
     "amend-step": amend_step,
     "amend-step-errors": amend_step_with_errors,
     "amend-send": amend_send,

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from tests.conftest import case_actions, stored_case
 from tests.staff.helpers import act, login, make_staff, routed_case
+from tests.web.intake_client import open_amend_link
 from workflows.cases import casework, pipeline
 from workflows.cases.models import Case, CaseEvent
 from workflows.messaging.mail import DatabaseOutbox
@@ -207,7 +208,7 @@ def test_the_coordinator_loop_ask_amend_rescreen_route_accept(
     link = re.search(r"http://localhost(/intake/amend\?t=\S+)", message.body).group(1)
     assert "Norco" not in message.body
     patient = app.test_client()
-    step = patient.get(link)
+    step = open_amend_link(patient, link)  # another device: the date of birth first
     assert step.headers["Location"].endswith("/intake/amend/medications")
     page = patient.get("/intake/amend/medications").get_data(as_text=True)
     assert 'value="Norco 10/325"' in page

@@ -52,14 +52,35 @@ def post_step(client: Any, slug: str, data: dict[str, str], **extra: str) -> Any
 def open_resume_link(client: Any, link: str, about: dict[str, str] = ABOUT) -> Any:
     """Open a resume link as its patient does: a browser new to the intake answers the date of
     birth first (workflows.cases.device_check). The response is the link's redirect into the
-    intake (or to its status), whether or not the check was asked."""
+    intake (or to its status), whether or not the check was asked. The care team's amend link
+    too: after the check it is opened again, and the answer is its redirect to the first step."""
     response = client.get(link)
     if response.status_code == 302 and response.headers["Location"].endswith("/intake/check"):
         data = {name: value for name, value in about.items() if name.startswith("date_of_birth")}
         response = client.post(
             "/intake/check", data={**data, "csrf_token": csrf_token(client, "/intake/check")}
         )
+        if response.status_code == 302 and "/intake/amend?t=" in response.headers["Location"]:
+            response = client.get(response.headers["Location"])
     return response
+
+
+def open_amend_link(client: Any, link: str, born: str | None = None) -> Any:
+    """Open the care team's "needs info" link as its patient does (the date of birth first in
+    a browser new to the intake); `born` (ISO) for a patient other than ABOUT's. The response
+    is the link's redirect to the first step to change."""
+    about = ABOUT if born is None else date_of_birth_parts(born)
+    return open_resume_link(client, link, about)
+
+
+def date_of_birth_parts(born: str) -> dict[str, str]:
+    """An ISO date of birth as the three fields of the forms."""
+    year, month, day = born.split("-")
+    return {
+        "date_of_birth-month": month.lstrip("0"),
+        "date_of_birth-day": day.lstrip("0"),
+        "date_of_birth-year": year,
+    }
 
 
 def join_waitlist(client: Any) -> Any:

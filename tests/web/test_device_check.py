@@ -12,15 +12,26 @@ import pytest
 from sqlalchemy import select
 
 from intake.patient.device import COOKIE
-from tests.web.intake_client import ABOUT, complete_until, csrf_token, errors, open_resume_link
+from tests.staff.helpers import routed_case
+from tests.web.intake_client import (
+    ABOUT,
+    complete_until,
+    csrf_token,
+    errors,
+    open_amend_link,
+    open_resume_link,
+)
+from tests.web.patient_cases import ask_for_information, routed
 from workflows.cases.device_check import (
     LOCKED_FOR,
     MAX_WRONG_ANSWERS,
     Outcome,
     after_answer,
 )
+from workflows.cases.drafts import renew_email_link
 from workflows.cases.models import CaseEvent, Draft
 from workflows.messaging.mail import newest_messages
+from workflows.messaging.models import OutboxMessage
 
 RIGHT = {"date_of_birth-month": "4", "date_of_birth-day": "2", "date_of_birth-year": "1980"}
 WRONG = {"date_of_birth-month": "4", "date_of_birth-day": "3", "date_of_birth-year": "1980"}
@@ -206,3 +217,134 @@ def test_a_locked_link_refuses_the_right_answer_until_the_lock_ends_then_starts_
         1,
         None,
     )
+
+
+# --- the care team's "needs info" link gets the same check ------------------------------------
+
+AMEND_LINK = re.compile(r"http://localhost(/intake/amend\?t=\S+)")
+
+
+def amend_link(app: Any) -> str:
+    with app.extensions["ldn"].sessions() as db:
+        [body] = db.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.kind == "needs_info")
+        ).all()
+    return AMEND_LINK.search(body).group(1)
+
+
+@pytest.fixture
+def asked(app: Any) -> tuple[Any, int]:
+    """A patient's browser whose submitted case the care team asked about its medications."""
+    client, case_id = routed(app)
+    ask_for_information(app, case_id)
+    return client, case_id
+
+
+def test_the_amend_link_in_a_new_browser_asks_for_the_date_of_birth_first(
+    app: Any, asked: Any
+) -> None:
+    stranger = app.test_client()
+    response = stranger.get(amend_link(app))
+    assert response.status_code == 302 and response.headers["Location"] == "/intake/check"
+    page = stranger.get("/intake/check").get_data(as_text=True)
+    assert "Confirm your date of birth" in page and "Norco" not in page
+    # The amend steps stay shut until the answer: no amendment was started.
+    assert stranger.get("/intake/amend/medications").status_code == 404
+
+
+def test_the_right_date_continues_to_the_amend_step_and_this_browser_is_not_asked_again(
+    app: Any, asked: Any
+) -> None:
+    link = amend_link(app)
+    phone = app.test_client()
+    phone.get(link)
+    response = answer(phone, RIGHT)
+    assert response.status_code == 302 and "/intake/check" not in response.headers["Location"]
+    step = phone.get(response.headers["Location"])
+    assert step.headers["Location"].endswith("/intake/amend/medications")
+    assert "Norco" in phone.get("/intake/amend/medications").get_data(as_text=True)
+    phone.delete_cookie("session")  # the browser closed: the device cookie remains
+    assert phone.get(link).headers["Location"].endswith("/intake/amend/medications")
+
+
+def test_a_wrong_date_on_the_amend_link_is_counted_on_the_intakes_draft(
+    app: Any, asked: Any
+) -> None:
+    stranger = app.test_client()
+    stranger.get(amend_link(app))
+    response = answer(stranger, WRONG)
+    assert response.headers["Location"] == "/intake/check"
+    assert errors(stranger.get("/intake/check")) == {
+        "date_of_birth-month": "This date of birth does not match the intake. Check it and "
+        "try again: you can try 4 more times."
+    }
+    assert the_draft(app).check_failures == 1
+    with app.extensions["ldn"].sessions() as db:
+        assert "link_check_wrong" in db.scalars(select(CaseEvent.action)).all()
+
+
+def test_the_amend_link_and_the_status_link_share_one_count_and_one_lock(
+    app: Any, asked: Any
+) -> None:
+    guesser = app.test_client()
+    guesser.get(emailed_link(app))  # the resume (status) link of the same intake
+    for _ in range(MAX_WRONG_ANSWERS - 2):
+        answer(guesser, WRONG)
+    other = app.test_client()
+    other.get(amend_link(app))
+    answer(other, WRONG)
+    assert errors(other.get("/intake/check")) == {
+        "date_of_birth-month": "This date of birth does not match the intake. Check it and "
+        "try again: you can try 1 more time."
+    }
+    answer(other, WRONG)
+    assert other.get("/intake/check").status_code == 403
+    # Locked for both links, in every new browser.
+    third = app.test_client()
+    assert third.get(amend_link(app)).headers["Location"] == "/intake/check"
+    assert third.get("/intake/check").status_code == 403
+    fourth = app.test_client()
+    fourth.get(emailed_link(app))
+    assert fourth.get("/intake/check").status_code == 403
+
+
+def test_the_browser_that_filled_the_intake_opens_the_amend_link_without_the_check(
+    app: Any, asked: Any
+) -> None:
+    client, _ = asked
+    client.delete_cookie("session")  # months later: only the device cookie is left
+    assert client.get(amend_link(app)).headers["Location"].endswith("/intake/amend/medications")
+
+
+def test_the_status_link_after_an_amendment_checks_the_cases_date_of_birth(
+    app: Any, asked: Any
+) -> None:
+    """The decision's status link names the newest draft of the case, the amendment's, which
+    holds only the steps it changed: the check compares with the case's date of birth."""
+    _client, case_id = asked
+    amending = app.test_client()
+    open_amend_link(amending, amend_link(app))
+    path = "/intake/amend/medications"
+    stopped = {"rows-0-name": "Norco 10/325", "rows-0-status": "stopped"}
+    stopped["rows-0-stopped_on"] = "2026-10-01"
+    amending.post(path, data={**stopped, "csrf_token": csrf_token(amending, path)})
+    send = "/intake/amend/send"
+    amending.post(send, data={"answer": "Stopped.", "csrf_token": csrf_token(amending, send)})
+    with app.extensions["ldn"].sessions.begin() as db:
+        status_token = renew_email_link(db, case_id)
+    assert status_token is not None
+    link = f"/intake/resume?t={status_token}"
+    # The browser that amended is not asked; a new one is, and the right date opens the status.
+    assert amending.get(link).headers["Location"] == "/intake/status"
+    phone = app.test_client()
+    assert phone.get(link).headers["Location"] == "/intake/check"
+    assert answer(phone, RIGHT).headers["Location"] == "/intake/status"
+
+
+def test_a_case_sent_through_the_api_has_no_draft_and_its_amend_link_opens_as_before(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    case = routed_case(app, base_intake)
+    ask_for_information(app, case.id)
+    opened = app.test_client().get(amend_link(app))
+    assert opened.headers["Location"].startswith("/intake/amend/")

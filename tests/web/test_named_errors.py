@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.web.intake_client import complete_until, csrf_token, errors, post_step
+from tests.web.intake_client import complete_until, csrf_token, errors, open_resume_link, post_step
 from tests.web.patient_cases import ask_for_information, routed
 from workflows.messaging.models import OutboxMessage
 
@@ -170,8 +170,8 @@ def open_amend_link(app: Any) -> Any:
         body = db.scalars(
             select(OutboxMessage.body).where(OutboxMessage.kind == "needs_info")
         ).one()
-    amending = app.test_client()
-    amending.get(re.search(r"http://localhost(/intake/amend\?t=\S+)", body).group(1))
+    amending = app.test_client()  # another device: the date of birth first
+    open_resume_link(amending, re.search(r"http://localhost(/intake/amend\?t=\S+)", body).group(1))
     return amending
 
 

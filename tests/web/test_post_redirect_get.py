@@ -126,9 +126,8 @@ def test_a_step_1_refused_before_any_draft_keeps_what_was_typed_in_a_draft_witho
     [draft] = drafts_of(app)
     assert draft.email_token_hash is not None and draft.resume_link_sent
     link = re.search(r"http://localhost(/intake/resume\?t=\S+)", message.body)[1]
-    elsewhere = app.test_client()
-    opened = open_resume_link(elsewhere, link)  # a new browser: the date of birth first
-    assert opened.headers["Location"].endswith("/intake/diagnoses")
+    elsewhere = app.test_client()  # another device: the date of birth first (item 11)
+    assert open_resume_link(elsewhere, link).headers["Location"].endswith("/intake/diagnoses")
     assert 'value="Zebulon"' in elsewhere.get("/intake/about").get_data(as_text=True)
 
 

@@ -19,6 +19,7 @@ from tests.web.intake_client import (
     csrf_token,
     errors,
     landed_on,
+    open_amend_link,
     open_resume_link,
     post_step,
     send_step,
@@ -422,7 +423,9 @@ def test_a_request_for_information_reaches_a_spanish_patient_in_spanish(
 
     link = re.search(r"http://localhost(/intake/amend\?t=\S+)", message.body).group(1)
     patient = app.test_client()  # the link opened in a browser set to English
-    step = patient.get(patient.get(link).headers["Location"])
+    assert patient.get(link).headers["Location"] == "/intake/check"
+    assert "Confirme su fecha de nacimiento" in page_of(patient.get("/intake/check"))
+    step = patient.get(open_amend_link(patient, link).headers["Location"])
     page = page_of(step)
     assert html_lang(page) == "es"
     assert "Actualización de su formulario: parte 1 de 1" in page

@@ -253,9 +253,10 @@ def test_the_done_page_repeats_the_private_status_link(app: Any) -> None:
     assert "Your private status link" in text
     assert "Keep it private: anyone with the link can see your answers." in text
     [link] = set(LINK.findall(response.get_data(as_text=True)))
-    # Another browser answers the date of birth first (item 11), then sees the status.
-    opened = open_resume_link(app.test_client(), urlsplit(link).path + "?" + urlsplit(link).query)
-    assert opened.headers["Location"] == "/intake/status"
+    # On another device, the date of birth first (item 11), then the status.
+    other_device, path = app.test_client(), urlsplit(link).path + "?" + urlsplit(link).query
+    assert other_device.get(path).headers["Location"] == "/intake/check"
+    assert open_resume_link(other_device, path).headers["Location"] == "/intake/status"
 
 
 def test_the_start_page_offers_another_intake_and_keeps_the_first_ones_status(
@@ -328,9 +329,9 @@ def test_an_accepted_spanish_case_tells_the_patient_in_spanish_with_the_status_l
         assert word not in message.body
     [link] = LINK.findall(message.body)
     assert patient.get("/intake/status").status_code == 200  # the browser keeps its draft
-    other_device = app.test_client()
-    opened = open_resume_link(other_device, urlsplit(link).path + "?" + urlsplit(link).query)
-    assert opened.headers["Location"] == "/intake/status"
+    other_device, path = app.test_client(), urlsplit(link).path + "?" + urlsplit(link).query
+    assert other_device.get(path).headers["Location"] == "/intake/check"  # item 11's check
+    assert open_resume_link(other_device, path).headers["Location"] == "/intake/status"
     assert "Un médico ha aceptado su formulario" in visible_text(other_device.get("/intake/status"))
     # The link's token is in the message only: not in the case's history or the audit.
     token = urlsplit(link).query.removeprefix("t=")

@@ -7,6 +7,14 @@ counted on the draft, in the database: after MAX_WRONG_ANSWERS the link is locke
 LOCKED_FOR, whichever browser or address the guesses come from, and the patient is told to
 contact the practice. A right answer clears the count.
 
+The care team's "needs info" link (/intake/amend) opens the same answers, so it gets the same
+check (LinkKind.AMEND): it names a case, and the case's first draft (the one the patient filled
+the intake in) holds the count and the lock, so a guess through either link counts against
+both. Every draft of a submitted case defers to that first one, so a browser that passed the
+check once is not asked again by the case's later links (the status link after an amendment
+names the amendment's draft). A case sent through the API has no draft: its amend link is not
+checked (nothing to hold a count on).
+
 Which browsers have held a draft is the web layer's to know (a signed cookie); this module
 knows only links, drafts and dates, and never logs a date.
 """
@@ -21,13 +29,14 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.cases.models import CaseEvent, Draft
+from workflows.cases.models import Case, CaseEvent, CaseStatus, Draft
 from workflows.platform.i18n import known_language
 from workflows.platform.orm import utcnow
 from workflows.platform.tokens import hash_token
 
 __all__ = [
     "MAX_WRONG_ANSWERS",
+    "LinkKind",
     "LOCKED_FOR",
     "Outcome",
     "Answered",
@@ -43,6 +52,14 @@ log = logging.getLogger("workflows.cases.device_check")
 # date of birth before it counts), far too few to guess one of ~36,000 dates in a century.
 MAX_WRONG_ANSWERS = 5
 LOCKED_FOR = timedelta(hours=24)
+
+
+class LinkKind(StrEnum):
+    """The two links that open a patient's answers: the resume (and status) link, which names a
+    draft, and the care team's "needs info" link, which names a case."""
+
+    RESUME = "resume"
+    AMEND = "amend"
 
 
 class Outcome(StrEnum):
@@ -91,20 +108,54 @@ class LinkedDraft:
     locked_until: datetime | None
 
 
-def _draft_of_link(db: Session, token: str, *, for_update: bool = False) -> Draft | None:
+def _first_draft_of_case(db: Session, case_id: int, *, for_update: bool) -> Draft | None:
+    query = select(Draft).where(Draft.case_id == case_id).order_by(Draft.id).limit(1)
+    return db.scalars(query.with_for_update() if for_update else query).first()
+
+
+def _draft_of_link(
+    db: Session, token: str, kind: LinkKind, *, for_update: bool = False
+) -> Draft | None:
+    """The draft that holds the check of a live link: for a case's links, the case's first."""
     digest = hash_token(token)
+    if kind is LinkKind.AMEND:
+        case_id = db.scalars(
+            select(Case.id).where(
+                Case.info_token_hash == digest, Case.status == CaseStatus.NEEDS_INFO
+            )
+        ).first()
+        return None if case_id is None else _first_draft_of_case(db, case_id, for_update=for_update)
     query = select(Draft).where((Draft.token_hash == digest) | (Draft.email_token_hash == digest))
     draft = db.scalars(query.with_for_update() if for_update else query).first()
     if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
         return None
+    if draft.case_id is not None:
+        return _first_draft_of_case(db, draft.case_id, for_update=for_update)
     return draft
 
 
-def linked_draft(sessions: sessionmaker[Session], token: str, now: datetime) -> LinkedDraft | None:
-    """The live draft a resume link names, changing nothing (drafts.open_link takes it over,
-    once the browser may)."""
+def _date_of_birth(db: Session, draft: Draft) -> str | None:
+    """The date to compare with: the case's, once there is one (the patient may have changed
+    it in an amendment since), else the one saved at step 1."""
+    if draft.case_id is not None:
+        intake = db.scalars(select(Case.intake).where(Case.id == draft.case_id)).one()
+        born = (intake or {}).get("patient", {}).get("date_of_birth")
+        return born if isinstance(born, str) else None
+    born = draft.answers.get("about", {}).get("data", {}).get("date_of_birth")
+    return born if isinstance(born, str) else None
+
+
+def linked_draft(
+    sessions: sessionmaker[Session],
+    token: str,
+    now: datetime,
+    kind: LinkKind = LinkKind.RESUME,
+) -> LinkedDraft | None:
+    """The live draft that holds a link's check, changing nothing (drafts.open_link takes a
+    resume link's draft over, once the browser may); None for a dead link, or an amend link of
+    a case without a draft."""
     with sessions() as db:
-        draft = _draft_of_link(db, token)
+        draft = _draft_of_link(db, token, kind)
         if draft is None:
             return None
         locked = draft.check_locked_until
@@ -114,16 +165,20 @@ def linked_draft(sessions: sessionmaker[Session], token: str, now: datetime) -> 
 
 
 def check_date_of_birth(
-    sessions: sessionmaker[Session], token: str, typed: date, now: datetime
+    sessions: sessionmaker[Session],
+    token: str,
+    typed: date,
+    now: datetime,
+    kind: LinkKind = LinkKind.RESUME,
 ) -> Answered | None:
-    """Compare a date of birth typed in a new browser with the draft's, counting a wrong one;
+    """Compare a date of birth typed in a new browser with the intake's, counting a wrong one;
     None when the link names no live draft. The draft's row is locked meanwhile, so answers
     sent at once from several places are all counted."""
     with sessions.begin() as db:
-        draft = _draft_of_link(db, token, for_update=True)
+        draft = _draft_of_link(db, token, kind, for_update=True)
         if draft is None:
             return None
-        saved = draft.answers.get("about", {}).get("data", {}).get("date_of_birth")
+        saved = _date_of_birth(db, draft)
         was_locked = draft.check_locked_until is not None and now < draft.check_locked_until
         answered, draft.check_failures, draft.check_locked_until = after_answer(
             saved == typed.isoformat(), draft.check_failures, draft.check_locked_until, now
