@@ -145,7 +145,10 @@ def test_five_wrong_dates_lock_the_link_for_every_new_browser_but_not_the_first(
     locked = stranger.get("/intake/check")
     assert locked.status_code == 403
     page = locked.get_data(as_text=True)
-    assert "This link is locked for now" in page and "contact the practice" in page
+    assert "This link is locked for now" in page
+    # How to reach the practice, from its settings (item 10), as links.
+    assert 'call us at <a href="tel:5155550142">(515) 555-0142</a>' in page
+    assert '<a href="mailto:care@riverbend.example">care@riverbend.example</a>' in page
     assert 'name="date_of_birth-month"' not in page
     # Even the right date waits for the lock to end, from any browser.
     assert stranger.post("/intake/check", data={**RIGHT, "csrf_token": token}).status_code == 403
