@@ -23,7 +23,6 @@ off, the baseline of the same run.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -36,16 +35,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-INTAKE = json.loads((REPO_ROOT / "bench" / "load_intake.json").read_text())
-
-
-def _letters(n: int) -> str:
-    word = ""
-    while True:
-        n, digit = divmod(n, 26)
-        word += "abcdefghijklmnopqrstuvwxyz"[digit]
-        if n == 0:
-            return word
+from bench.load import another_patient_body  # noqa: E402 - a new patient each time
 
 
 def serve_batches(folder: Path) -> None:
@@ -69,16 +59,9 @@ def serve_batches(folder: Path) -> None:
         }
     )
     client = app.test_client()
-    patients = itertools.count()
 
     def one_request() -> float:
-        n = next(patients)
-        patient = {
-            **INTAKE["patient"],
-            "last_name": "Patient" + _letters(n),  # a new patient each time: no duplicates
-            "email": f"cost{n:07d}@example.org",
-        }
-        body = json.dumps({**INTAKE, "patient": patient})
+        body = another_patient_body()  # no case is a possible duplicate of another
         start = time.process_time()
         response = client.post("/api/v1/intakes", data=body, content_type="application/json")
         took = time.process_time() - start

@@ -615,6 +615,7 @@ def row_landing(form: Any) -> dict[str, Any]:
 
 
 def _fields(form: Any) -> list[Any]:
+    """Every field of the form, the rows' fields in their place, in page order."""
     found: list[Any] = []
     for field in form:
         if field.type == "FieldList":
@@ -710,22 +711,16 @@ def _resume_link(token: str | None = None) -> str | None:
 def form_errors(form: Any) -> list[tuple[str, str]]:
     """(field id, message) for every error in the form, nested rows included, in page order."""
     found: list[tuple[str, str]] = []
-    for field in form:
-        if field.type == "FieldList":
-            for entry in field:
-                found.extend(form_errors(entry.form))
-        elif field.type == "FormField":
-            found.extend(form_errors(field.form))
-        else:
-            # "Answer yes or no." or "Tick this box" say which question only beside it; in the
-            # summary, whose links a screen reader lists on their own, they name it.
-            named = field.type == "RadioField" or (
-                field.type == "BooleanField" and field.flags.required
-            )
-            question = f"{field.label.text} " if named else ""
-            # A date in three boxes: the link lands on the first box in error.
-            target = getattr(field, "first_wrong_id", field.id)
-            found.extend((target, question + translated(message)) for message in field.errors)
+    for field in _fields(form):
+        # "Answer yes or no." or "Tick this box" say which question only beside it; in the
+        # summary, whose links a screen reader lists on their own, they name it.
+        named = field.type == "RadioField" or (
+            field.type == "BooleanField" and field.flags.required
+        )
+        question = f"{field.label.text} " if named else ""
+        # A date in three boxes: the link lands on the first box in error.
+        target = getattr(field, "first_wrong_id", field.id)
+        found.extend((target, question + translated(message)) for message in field.errors)
     return found
 
 
