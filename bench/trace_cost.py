@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,10 @@ def serve_batches(folder: Path) -> None:
     for line in sys.stdin:
         times = [one_request() for _ in range(int(line))]
         print(json.dumps(times), file=answers, flush=True)
+    # The embedded redis-server outlives a process that exits without stopping it: stop it.
+    import redis
+
+    redis.Redis(unix_socket_path=str(folder / "instance" / "redis.sock")).shutdown(nosave=True)
 
 
 class Configuration:
@@ -109,6 +114,7 @@ class Configuration:
         if self.process.stdin is not None:
             self.process.stdin.close()
         self.process.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def main() -> None:
