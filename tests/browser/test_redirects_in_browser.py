@@ -51,20 +51,6 @@ def shot_of_viewport(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def focused_id(page: Any) -> str:
-    return str(page.evaluate("document.activeElement ? document.activeElement.id : ''"))
-
-
-def in_viewport(page: Any, element_id: str) -> bool:
-    box = page.evaluate(
-        "id => { const r = document.getElementById(id).getBoundingClientRect();"
-        " return [r.top, r.bottom, innerHeight]; }",
-        element_id,
-    )
-    top, bottom, height = box
-    return bool(top >= 0 and bottom <= height)
-
-
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_back_and_forward_after_an_error_page_never_post_again(
     browser: Any, base: str, language: str
@@ -118,8 +104,10 @@ def test_adding_a_medication_lands_in_the_new_rows_first_field(
     page.locator("#rows-0-name").fill("Norco 10/325")
     page.locator("button[value=add]").click()
     page.wait_for_url(f"{base}/intake/medications#rows-1-name")
-    assert focused_id(page) == "rows-1-name"
-    assert in_viewport(page, "rows-1-name")
+    # The browser focuses a fragment's target after layout, which can come after the load
+    # event: wait for it with a deadline rather than read the focus once.
+    expect(page.locator("#rows-1-name")).to_be_focused()
+    expect(page.locator("#rows-1-name")).to_be_in_viewport(ratio=1)
     # The row's legend shows above it too (scroll-margin), not only the field.
     legend = page.locator("fieldset:has(#rows-1-name) > legend")
     assert legend.evaluate("e => e.getBoundingClientRect().top >= 0")
@@ -148,7 +136,7 @@ def test_removing_a_medication_lands_on_the_next_row_and_says_so(
     page.wait_for_url(f"{base}/intake/medications#rows-0-name")
     status = page.get_by_role("status").filter(has_text=WORDS[language]["removed"])
     expect(status).to_be_visible()
-    assert focused_id(page) == "rows-0-name"
+    expect(page.locator("#rows-0-name")).to_be_focused()
     expect(page.locator("#rows-0-name")).to_have_value("aspirin")
     assert page.locator("#rows-1-name").count() == 0
     shot_of_viewport(page, f"issue18-07-row-removed-{language}-390")
