@@ -24,7 +24,11 @@ accepted and routed per second flat out and the POST and POST-to-routed p95 at -
     collector in this process, with the default sampling (one trace in fifty);
   * ... every trace: the same with OTEL_TRACES_SAMPLER=parentbased_always_on.
 
-It prints the median of the rounds for each, and each one's ratio to off.
+It also measures the web's and the worker's CPU time per intake in the paced phase (from
+/proc, their process groups), the cost itself, which other load on the machine moves less. It
+prints, for each figure, the median of the rounds, and the median (and quartiles) of each
+round's ratio to off in the same round: the configurations of a round run back to back, so a
+slow or quiet spell of the machine divides out of the ratio.
 
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--rate 100] [--workers 1]
                                    [--concurrency 4] [--web-workers 2] [--web-threads 4] [--sqlite]
@@ -101,6 +105,28 @@ def rss_mb(pid: int) -> float:
     except (OSError, ValueError):
         pass
     return 0.0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(groups: list[int]) -> float:
+    """CPU time (user + system) used so far by every process in these process groups, the
+    reaped children's included: the service's own cost, whatever else the machine is doing."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                # The command may hold spaces and brackets: the fields start after the last ")".
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields[2] is the process group; [11:15] utime, stime, cutime, cstime (stat(5)).
+        if int(fields[2]) in groups:
+            total += sum(int(value) for value in fields[11:15])
+    return total / _TICKS
 
 
 def process_tree(pid: int) -> list[int]:
@@ -408,8 +434,28 @@ class OverheadRound:
     routed: float
     post_p95: float
     to_routed_p95: float
+    cpu_ms: float  # web and worker CPU per intake at --rate, from submission to routed
     errors: int
     lost: int
+
+
+# What each figure is called in the report, its unit's scale, and which way is better.
+OVERHEAD_FIGURES = (
+    ("accepted", "accepted/s", 1, "", "higher"),
+    ("routed", "routed/s", 1, "", "higher"),
+    ("post_p95", "POST p95", 1000, " ms", "lower"),
+    ("to_routed_p95", "POST to routed p95", 1000, " ms", "lower"),
+    ("cpu_ms", "CPU per intake", 1, " ms", "lower"),
+)
+
+
+def paired_ratios(rounds: dict[str, list[OverheadRound]], name: str, field: str) -> list[float]:
+    """Each round's figure over off's in the same round: the configurations of one round run
+    back to back, so a slow or quiet spell of the machine divides out."""
+    return [
+        getattr(each, field) / getattr(off, field)
+        for each, off in zip(rounds[name], rounds["off"], strict=True)
+    ]
 
 
 def overhead(
@@ -444,13 +490,16 @@ def overhead(
                 port = free_port()
                 env = {**base_env, **configs[name], "PORT": str(port)}
                 service = start_service(env, port, args)
+                groups = [process.pid for process in service.processes]
                 scraper = Scraper(port, 5.0) if env["LDN_METRICS"] == "on" else None
                 try:
                     if scraper:
                         scraper.start()
                     drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
                     flat = run_pipeline(port, database_url, args.seconds, args.clients, 0)
+                    cpu_before = group_cpu_seconds(groups)
                     paced = run_pipeline(port, database_url, args.seconds, args.clients, args.rate)
+                    cpu_used = group_cpu_seconds(groups) - cpu_before
                 finally:
                     if scraper:
                         scraper.stop.set()
@@ -461,54 +510,59 @@ def overhead(
                         routed=flat.routed_rate,
                         post_p95=percentile(paced.post_latencies, 0.95),
                         to_routed_p95=percentile(paced.to_routed, 0.95),
+                        cpu_ms=cpu_used * 1000 / max(len(paced.post_latencies), 1),
                         errors=flat.errors + paced.errors,
                         lost=flat.lost + paced.lost,
                     )
                 )
+                latest = rounds[name][-1]
                 print(
-                    f"  round {number + 1} {name:17} accepted {flat.accepted_rate:6.1f}/s "
-                    f"routed {flat.routed_rate:6.1f}/s; at {args.rate:g}/s POST p95 "
-                    f"{rounds[name][-1].post_p95 * 1000:.0f} ms, to routed p95 "
-                    f"{rounds[name][-1].to_routed_p95 * 1000:.0f} ms",
+                    f"  round {number + 1} {name:17} accepted {latest.accepted:6.1f}/s "
+                    f"routed {latest.routed:6.1f}/s; at {args.rate:g}/s POST p95 "
+                    f"{latest.post_p95 * 1000:.0f} ms, to routed p95 "
+                    f"{latest.to_routed_p95 * 1000:.0f} ms, CPU {latest.cpu_ms:.1f} ms/intake",
                     flush=True,
                 )
         exported = received.size
 
-    def median_of(name: str, field: str) -> float:
-        return statistics.median(getattr(each, field) for each in rounds[name])
-
     print(
         f"\noverhead: {args.rounds} rounds x {args.seconds:g} s flat out + {args.seconds:g} s at "
         f"{args.rate:g}/s, {args.clients} clients, gunicorn {args.web_workers}x{args.web_threads}, "
-        f"{args.workers} worker x {args.concurrency}, {datetime.now(UTC):%Y-%m-%d}; "
-        f"medians, ratio to off in brackets (throughput: higher is better; p95: lower)"
+        f"{args.workers} worker x {args.concurrency}, {datetime.now(UTC):%Y-%m-%d}"
     )
-    row = "{:18}{:>20}{:>20}{:>22}{:>26}{:>16}"
     print(
-        row.format(
-            "",
-            "accepted/s",
-            "routed/s",
-            f"POST p95 at {args.rate:g}/s",
-            "POST to routed p95",
-            "errors/lost",
+        "Each cell: the median of the rounds, then the median of the rounds' ratios to off "
+        "(each round's figure over off's in the same round) with their quartiles. "
+        "CPU per intake: the web's and the worker's CPU time at the paced rate, per intake."
+    )
+    for field, label, scale, unit, better in OVERHEAD_FIGURES:
+        print(f"\n{label} ({better} is better)")
+        for name in names:
+            value = statistics.median(getattr(each, field) for each in rounds[name])
+            line = f"  {name:18}{value * scale:9.1f}{unit:3}"
+            if name != "off":
+                ratios = paired_ratios(rounds, name, field)
+                low, high = _quartiles(ratios)
+                line += (
+                    f"   ratio {statistics.median(ratios):.3f}  (quartiles {low:.3f}-{high:.3f})"
+                )
+            print(line)
+    print(
+        "\nerrors/lost: "
+        + ", ".join(
+            f"{name} {sum(each.errors for each in rounds[name])}/"
+            f"{sum(each.lost for each in rounds[name])}"
+            for name in names
         )
     )
-    for name in names:
-        cells = []
-        for field, scale, unit in (
-            ("accepted", 1, ""),
-            ("routed", 1, ""),
-            ("post_p95", 1000, " ms"),
-            ("to_routed_p95", 1000, " ms"),
-        ):
-            value = median_of(name, field)
-            ratio = value / median_of("off", field)
-            cells.append(f"{value * scale:.1f}{unit} ({ratio:.2f})")
-        errors = sum(each.errors for each in rounds[name])
-        lost = sum(each.lost for each in rounds[name])
-        print(row.format(name, *cells, f"{errors}/{lost}"))
     print(f"OTLP received: {exported / 1e6:.1f} MB of spans")
+
+
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    first, _, third = statistics.quantiles(values, n=4, method="inclusive")
+    return first, third
 
 
 def main() -> None:
