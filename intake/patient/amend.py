@@ -45,6 +45,7 @@ from intake.patient.views import (
     used_here,
 )
 from intake.patient.views import _render as render_step
+from intake.security import RESUME_LIMIT, limiter
 from intake.services import services
 from workflows.cases import casework, device_check, drafts
 from workflows.cases.amendments import intake_changes
@@ -61,6 +62,7 @@ NOTHING_TO_SEND = _l(
 
 
 @bp.get("/intake/amend")
+@limiter.limit(RESUME_LIMIT)  # the same guesses per address as the resume link's
 def amend_start() -> ResponseReturnValue:
     token = request.args.get("t", "")
     found = casework.case_for_info_token(services().sessions, token) if token else None

@@ -206,7 +206,7 @@ def step_with_errors(slug: str) -> Callable[[Site, Any], None]:
         step_page(slug)(site, page)
         INVALID_INPUT[slug](page)
         page.locator("button[value=next]:visible").click()
-        assert page.locator(".error-summary").is_visible()
+        expect(page.locator(".error-summary")).to_be_visible()
 
     return open_step_with_errors
 
@@ -217,7 +217,7 @@ def about_with_a_two_digit_year(site: Site, page: Any) -> None:
     for part, typed in (("month", "4"), ("day", "2"), ("year", "85")):
         page.locator(f"#date_of_birth-{part}").fill(typed)
     page.locator("button[value=next]:visible").click()
-    assert page.locator("#date_of_birth-error").is_visible()
+    expect(page.locator("#date_of_birth-error")).to_be_visible()
 
 
 def goals_named_errors(site: Site, page: Any) -> None:
@@ -226,7 +226,7 @@ def goals_named_errors(site: Site, page: Any) -> None:
     for goal in ("Sleep", "Pain", "Mood"):
         page.get_by_label(goal, exact=True).check()
     page.locator("button[value=next]:visible").click()
-    assert page.get_by_role("link", name="Sleep: choose how much it affects you").is_visible()
+    expect(page.get_by_role("link", name="Sleep: choose how much it affects you")).to_be_visible()
 
 
 def medications_named_errors(site: Site, page: Any) -> None:
@@ -236,7 +236,7 @@ def medications_named_errors(site: Site, page: Any) -> None:
     page.locator("button[value=add]").click()
     page.locator("#rows-1-dose").fill("10 mg")
     page.locator("button[value=next]:visible").click()
-    assert page.get_by_role("link", name="Medication 2: enter the medication name").is_visible()
+    expect(page.get_by_role("link", name="Medication 2: enter the medication name")).to_be_visible()
 
 
 def notes_counted(site: Site, page: Any) -> None:
@@ -264,7 +264,7 @@ def notes_too_long(site: Site, page: Any) -> None:
     """The same notes sent: the error, with the text kept and the count still shown."""
     notes_over_limit(site, page)
     page.locator("button[value=next]:visible").click()
-    assert page.locator("#notes-error").is_visible()
+    expect(page.locator("#notes-error")).to_be_visible()
 
 
 def medication_row_added(site: Site, page: Any) -> None:
@@ -355,14 +355,14 @@ def amend_send_with_errors(site: Site, page: Any) -> None:
     """Nothing changed and nothing written: the patient is told, beside the answer box."""
     amend_send(site, page)
     page.get_by_role("button", name="Send my updated answers").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
 
 
 def amend_step_with_errors(site: Site, page: Any) -> None:
     amend_step(site, page)
     page.get_by_label("Dose (optional)").fill("10 mg at night")  # a dose with no name
     page.locator("button[value=next]:visible").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
 
 
 def amend_send(site: Site, page: Any) -> None:
@@ -374,7 +374,7 @@ def amend_send(site: Site, page: Any) -> None:
 def amend_done(site: Site, page: Any) -> None:
     amend_send_changed(site, page)
     page.get_by_role("button", name="Send my updated answers").click()
-    assert page.get_by_text("your answers are updated").is_visible()
+    expect(page.get_by_text("your answers are updated")).to_be_visible()
 
 
 def adults_only(language: str) -> Callable[[Site, Any], None]:
@@ -383,7 +383,7 @@ def adults_only(language: str) -> Callable[[Site, Any], None]:
     def open_adults_only(site: Site, page: Any) -> None:
         page.goto(f"{site.base}/language/{language}?next=/intake/about")
         fill_step_1(page, WORDS[language], "2012-04-02", "TX")
-        assert page.get_by_role("heading", name=WORDS[language]["adults"]).is_visible()
+        expect(page.get_by_role("heading", name=WORDS[language]["adults"])).to_be_visible()
 
     return open_adults_only
 
@@ -420,13 +420,13 @@ def waitlist_step(site: Site, page: Any) -> None:
     """A later step of a patient on the waitlist: its one short line."""
     waitlist_choice(site, page)
     page.get_by_role("button", name="Join the waitlist and continue").click()
-    assert page.get_by_text("You are on our waitlist").is_visible()
+    expect(page.get_by_text("You are on our waitlist")).to_be_visible()
 
 
 def stopped(site: Site, page: Any) -> None:
     waitlist_choice(site, page)
     page.get_by_role("button", name="Stop and delete my answers").click()
-    assert page.get_by_role("heading", name="Your answers are deleted").is_visible()
+    expect(page.get_by_role("heading", name="Your answers are deleted")).to_be_visible()
 
 
 def start(site: Site, page: Any) -> None:
@@ -540,7 +540,7 @@ def staff_login_error(site: Site, page: Any) -> None:
     page.get_by_label("Email").fill("coord@test")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
 
 
 def queue(site: Site, page: Any) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, serving
 
@@ -63,7 +64,7 @@ def test_a_two_digit_year_is_named_and_fixed_on_a_phone(
     page.get_by_role("button", name=words["next"]).click()
     page.wait_for_load_state()
     page.get_by_role("alert").get_by_role("link", name=words["missing"]).click()
-    assert month.evaluate("node => node === document.activeElement")
+    expect(month).to_be_focused()
     assert day.get_attribute("aria-invalid") is None
     screenshot(page, f"issue18-01-dob-missing-{language}-390")
 
@@ -82,7 +83,7 @@ def test_a_two_digit_year_is_named_and_fixed_on_a_phone(
     assert page.locator("#date_of_birth-error").inner_text().endswith(words["year_error"])
     screenshot(page, f"issue18-01-dob-error-{language}-390")
     summary.get_by_role("link", name=words["year_error"]).click()
-    assert year.evaluate("node => node === document.activeElement")
+    expect(year).to_be_focused()
     # The boxes fit the phone's width: nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
@@ -70,8 +71,8 @@ def test_the_keyboard_alone_completes_the_whole_intake_and_the_case_routes(
     tab_to(page, "button[value=next]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
-    assert "problems to fix" in page.evaluate("document.activeElement.textContent")
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator(".error-summary")).to_contain_text("problems to fix")
     tab_to(page, "#first_name")
     page.keyboard.type("Zebulon")
     tab_to(page, "#last_name")

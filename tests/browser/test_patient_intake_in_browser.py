@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import screenshot
@@ -59,7 +60,7 @@ def test_a_texas_patient_with_crohns_on_norco_completes_the_intake_and_the_case_
     page.goto(f"{live_server}/")
     screenshot(page, "00-start")
     page.get_by_role("link", name="Start now").click()
-    assert page.get_by_text("Step 1 of 7").is_visible()
+    expect(page.get_by_text("Step 1 of 7")).to_be_visible()
     fill_about(page)
     screenshot(page, "01-about")
     save_and_continue(page)
@@ -109,7 +110,7 @@ def test_a_texas_patient_with_crohns_on_norco_completes_the_intake_and_the_case_
     screenshot(page, "07-review")
     page.get_by_role("button", name="Submit my intake").click()
 
-    assert page.get_by_role("heading", name="Thank you, we received your intake").is_visible()
+    expect(page.get_by_role("heading", name="Thank you, we received your intake")).to_be_visible()
     reference = page.locator(".reference").inner_text()
     screenshot(page, "08-confirmation")
 
@@ -123,7 +124,7 @@ def test_a_texas_patient_with_crohns_on_norco_completes_the_intake_and_the_case_
     assert case.screening_result["hard_stops"][0]["evidence"] == "Norco 10/325"
     assert case.queue == "coordinator"
     page.get_by_role("link", name="See the status now").click()
-    assert page.locator(".status-pill").inner_text() == "With the care team"
+    expect(page.locator(".status-pill")).to_have_text("With the care team")
     screenshot(page, "09-status")
 
 
@@ -168,7 +169,7 @@ def test_invalid_input_shows_the_error_summary_and_keeps_the_rest(
     assert page.locator("#date_of_birth-year").get_attribute("aria-invalid") == "true"
     screenshot(page, "10-about-errors")
     summary.get_by_role("link", name="Enter an email address like name@example.com.").click()
-    assert page.get_by_label("Email address").evaluate("node => node === document.activeElement")
+    expect(page.get_by_label("Email address")).to_be_focused()
 
 
 def tab_to(
@@ -224,7 +225,7 @@ def test_the_intake_works_with_javascript_off(browser: Any, live_server: str) ->
     # Without the script every row shows its stopped date, and rows are added by the server.
     page.get_by_label("Medication or supplement").fill("tramadol")
     page.get_by_role("button", name="Add another medication").click()
-    assert page.get_by_label("Medication or supplement").count() == 2
+    expect(page.get_by_label("Medication or supplement")).to_have_count(2)
     assert page.get_by_label("Medication or supplement").first.input_value() == "tramadol"
     page.get_by_label("Do you take it now?").first.select_option("stopped")
     page.get_by_label("Date you stopped").first.fill("2026-10-20")

@@ -48,7 +48,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     page.get_by_label("Estado donde vive").select_option("TX")
     page.get_by_role("button", name="Guardar y continuar").click()
 
-    assert page.get_by_text("Paso 2 de 7").is_visible()
+    expect(page.get_by_text("Paso 2 de 7")).to_be_visible()
     page.get_by_label("Diagnóstico", exact=True).fill("enfermedad de Crohn")
     page.get_by_role("button", name="Guardar y continuar").click()
 
@@ -66,7 +66,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     screenshot(page, "es-03-switched-to-english")
     page.get_by_role("button", name="Save and continue").click()
 
-    assert page.get_by_text("Step 4 of 7").is_visible()
+    expect(page.get_by_text("Step 4 of 7")).to_be_visible()
     for group in page.locator("fieldset.radios--inline").all():
         group.get_by_label("No", exact=True).check()
     page.get_by_label("No liver disease").check()
@@ -77,16 +77,16 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     assert page.get_by_text("Step 5 of 7").is_visible()
     page.get_by_label("Fatigue or low energy", exact=True).check()
     page.get_by_role("group", name="Language").get_by_role("button").click()
-    assert page.get_by_text("Paso 5 de 7").is_visible()
+    expect(page.get_by_text("Paso 5 de 7")).to_be_visible()
     assert page.get_by_label("Cansancio o falta de energía", exact=True).is_checked()
     page.get_by_label("¿Cuánto le afectan el cansancio o la falta de energía?").select_option("8")
     page.get_by_role("button", name="Guardar y continuar").click()
 
-    assert page.get_by_text("Paso 6 de 7").is_visible()
+    expect(page.get_by_text("Paso 6 de 7")).to_be_visible()
     page.get_by_label("No, solo LDN").check()
     page.get_by_role("button", name="Guardar y continuar").click()
 
-    assert page.get_by_text("Paso 7 de 7").is_visible()
+    expect(page.get_by_text("Paso 7 de 7")).to_be_visible()
     assert page.get_by_text("oxicodona, 5 mg dos veces al día (lo toma ahora)").is_visible()
     assert page.get_by_text("enfermedad de Crohn").is_visible()
     for checkbox in page.locator("input[type=checkbox]").all():
@@ -95,7 +95,9 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
     screenshot(page, "es-07-review")
     page.get_by_role("button", name="Enviar mi formulario").click()
 
-    assert page.get_by_role("heading", name="Gracias, hemos recibido su formulario").is_visible()
+    expect(
+        page.get_by_role("heading", name="Gracias, hemos recibido su formulario")
+    ).to_be_visible()
     reference = page.locator(".reference").inner_text()
     screenshot(page, "es-08-confirmation")
 
@@ -117,7 +119,7 @@ def test_an_intake_in_spanish_with_a_switch_to_english_and_back_routes_the_case(
 
     assert wait_until(received).subject == f"Hemos recibido su formulario ({reference})"
     page.get_by_role("link", name="Ver el estado ahora").click()
-    assert page.locator(".status-pill").inner_text() == "Con el equipo médico"
+    expect(page.locator(".status-pill")).to_have_text("Con el equipo médico")
     screenshot(page, "es-09-status")
 
 
@@ -129,7 +131,7 @@ def test_a_spanish_step_with_errors_reads_well_on_a_phone(browser: Any, live_ser
     page.goto(f"{live_server}/intake/about")
     assert html_lang(page) == "es"
     page.get_by_role("button", name="Guardar y continuar").click()
-    assert "Hay 5 problemas que corregir" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Hay 5 problemas que corregir")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width} px)"
     screenshot(page, "es-11-about-errors-phone")

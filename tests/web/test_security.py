@@ -110,6 +110,11 @@ def test_resume_token_guessing_is_rate_limited(client: Any) -> None:
     assert codes[:20] == [404] * 20 and codes[20] == 429
 
 
+def test_care_team_link_guessing_is_rate_limited_like_the_resume_link(client: Any) -> None:
+    codes = [client.get(f"/intake/amend?t=guess-{n}").status_code for n in range(21)]
+    assert codes[:20] == [404] * 20 and codes[20] == 429
+
+
 def test_tokens_are_long_random_and_stored_only_as_hashes(
     app: Any, client: Any, base_intake: dict[str, Any]
 ) -> None:
