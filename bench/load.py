@@ -13,9 +13,14 @@ pipeline):
   * peak resident memory of the web and worker process trees,
   * the intake pages themselves: GET and POST of step 1 (CSRF, cookies) per second, p95.
 
-With --overhead it measures instead what the metrics and the traces cost (issue 17): the same
-service started three ways, the order rotating each round, each round measuring the intakes
-accepted and routed per second flat out and the POST and POST-to-routed p95 at --rate:
+With --overhead it measures instead what the metrics and the traces cost (issue 17). Each
+configuration runs beside off, at the same time, on the same machine: two services, each with
+its own database and Redis, driven together, first flat out (intakes accepted and routed per
+second), then at --rate each (the POST and POST-to-routed p95, and the web's and the worker's
+CPU time per intake, read from /proc for their process groups). Whatever else the machine does
+at that moment falls on both alike, and divides out of the ratio; run one after the other, the
+same configuration moved by 15 % or more from one round to the next on a 2-core VM. Which
+database and Redis runs off, and which starts first, alternates from pair to pair.
 
   * off: LDN_METRICS=off (no counting, no /metrics), no traces: the baseline;
   * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
@@ -24,15 +29,12 @@ accepted and routed per second flat out and the POST and POST-to-routed p95 at -
     collector in this process, with the default sampling (one trace in fifty);
   * ... every trace: the same with OTEL_TRACES_SAMPLER=parentbased_always_on.
 
-It also measures the web's and the worker's CPU time per intake in the paced phase (from
-/proc, their process groups), the cost itself, which other load on the machine moves less. It
-prints, for each figure, the median of the rounds, and the median (and quartiles) of each
-round's ratio to off in the same round: the configurations of a round run back to back, so a
-slow or quiet spell of the machine divides out of the ratio.
+It prints, for each figure, the median of the rounds and the median (and quartiles) of the
+pairs' ratios to off.
 
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--rate 100] [--workers 1]
                                    [--concurrency 4] [--web-workers 2] [--web-threads 4] [--sqlite]
-    .venv/bin/python bench/load.py --overhead [--rounds 3] [--seconds 20] [--rate 40]
+    .venv/bin/python bench/load.py --overhead [--rounds 4] [--seconds 12] [--rate 20]
 """
 
 from __future__ import annotations
@@ -450,12 +452,65 @@ OVERHEAD_FIGURES = (
 
 
 def paired_ratios(rounds: dict[str, list[OverheadRound]], name: str, field: str) -> list[float]:
-    """Each round's figure over off's in the same round: the configurations of one round run
-    back to back, so a slow or quiet spell of the machine divides out."""
+    """Each pair's figure over off's, measured at the same time beside it."""
     return [
         getattr(each, field) / getattr(off, field)
-        for each, off in zip(rounds[name], rounds["off"], strict=True)
+        for each, off in zip(rounds[name], rounds[f"off beside {name}"], strict=True)
     ]
+
+
+@dataclass
+class Lane:
+    """One of the two services that run side by side: its own database, Redis and folder."""
+
+    database_url: str
+    redis_url: str
+    folder: Path
+
+
+def second_lane(folder: Path, database_url: str) -> tuple[Lane, RedisServer]:
+    """A copy of the (migrated, empty) database and a Redis server of its own for the second
+    service, so neither's tasks nor rows reach the other."""
+    import sqlalchemy
+
+    lane_folder = folder / "lane-b"
+    lane_folder.mkdir()
+    if database_url.startswith("sqlite"):
+        copy = lane_folder / "load.db"
+        copy.write_bytes(Path(database_url.removeprefix("sqlite:///")).read_bytes())
+        copy_url = f"sqlite:///{copy}"
+    else:
+        admin = sqlalchemy.create_engine(
+            database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text('CREATE DATABASE "load_b" TEMPLATE "load"'))
+        admin.dispose()
+        copy_url = database_url.rsplit("/", 1)[0] + "/load_b"
+    redis = RedisServer(lane_folder)
+    redis.start()
+    return Lane(copy_url, redis.url, lane_folder), redis
+
+
+def measure_lane(
+    service: Service, port: int, lane: Lane, args: argparse.Namespace
+) -> OverheadRound:
+    """Warm-up, then flat out, then --rate: the figures of one service of a pair."""
+    groups = [process.pid for process in service.processes]
+    drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
+    flat = run_pipeline(port, lane.database_url, args.seconds, args.clients, 0)
+    cpu_before = group_cpu_seconds(groups)
+    paced = run_pipeline(port, lane.database_url, args.seconds, args.clients, args.rate)
+    cpu_used = group_cpu_seconds(groups) - cpu_before
+    return OverheadRound(
+        accepted=flat.accepted_rate,
+        routed=flat.routed_rate,
+        post_p95=percentile(paced.post_latencies, 0.95),
+        to_routed_p95=percentile(paced.to_routed, 0.95),
+        cpu_ms=cpu_used * 1000 / max(len(paced.post_latencies), 1),
+        errors=flat.errors + paced.errors,
+        lost=flat.lost + paced.lost,
+    )
 
 
 def overhead(
@@ -464,95 +519,113 @@ def overhead(
     """What the metrics and the traces cost: see the module's docstring (--overhead)."""
     from tests.ops.otlp_receiver import otlp_receiver
 
+    lanes = [
+        Lane(database_url, base_env["REDIS_URL"], folder / "lane-a"),
+    ]
+    lanes[0].folder.mkdir()
+    lane_b, lane_b_redis = second_lane(folder, database_url)
+    lanes.append(lane_b)
     with otlp_receiver(decode=False) as (endpoint, received):
-        web_metrics = folder / "prometheus" / "web"
         configs: dict[str, dict[str, str]] = {
-            "off": {"LDN_METRICS": "off"},
-            "metrics": {"LDN_METRICS": "on", "PROMETHEUS_MULTIPROC_DIR": str(web_metrics)},
-            "metrics + traces": {
-                "LDN_METRICS": "on",
-                "PROMETHEUS_MULTIPROC_DIR": str(web_metrics),
-                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-            },
+            "metrics": {"LDN_METRICS": "on"},
+            "metrics + traces": {"LDN_METRICS": "on", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
             "... every trace": {
                 "LDN_METRICS": "on",
-                "PROMETHEUS_MULTIPROC_DIR": str(web_metrics),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
                 "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             },
         }
         names = list(configs)
-        rounds: dict[str, list[OverheadRound]] = {name: [] for name in names}
-        for number in range(args.rounds):
-            order = names[number % len(names) :] + names[: number % len(names)]
-            for name in order:
-                web_metrics.mkdir(parents=True, exist_ok=True)
-                port = free_port()
-                env = {**base_env, **configs[name], "PORT": str(port)}
-                service = start_service(env, port, args)
-                groups = [process.pid for process in service.processes]
-                scraper = Scraper(port, 5.0) if env["LDN_METRICS"] == "on" else None
-                try:
-                    if scraper:
-                        scraper.start()
-                    drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
-                    flat = run_pipeline(port, database_url, args.seconds, args.clients, 0)
-                    cpu_before = group_cpu_seconds(groups)
-                    paced = run_pipeline(port, database_url, args.seconds, args.clients, args.rate)
-                    cpu_used = group_cpu_seconds(groups) - cpu_before
-                finally:
-                    if scraper:
-                        scraper.stop.set()
-                    stop_process_groups(service.processes)
-                rounds[name].append(
-                    OverheadRound(
-                        accepted=flat.accepted_rate,
-                        routed=flat.routed_rate,
-                        post_p95=percentile(paced.post_latencies, 0.95),
-                        to_routed_p95=percentile(paced.to_routed, 0.95),
-                        cpu_ms=cpu_used * 1000 / max(len(paced.post_latencies), 1),
-                        errors=flat.errors + paced.errors,
-                        lost=flat.lost + paced.lost,
-                    )
-                )
-                latest = rounds[name][-1]
-                print(
-                    f"  round {number + 1} {name:17} accepted {latest.accepted:6.1f}/s "
-                    f"routed {latest.routed:6.1f}/s; at {args.rate:g}/s POST p95 "
-                    f"{latest.post_p95 * 1000:.0f} ms, to routed p95 "
-                    f"{latest.to_routed_p95 * 1000:.0f} ms, CPU {latest.cpu_ms:.1f} ms/intake",
-                    flush=True,
-                )
+        rounds: dict[str, list[OverheadRound]] = {}
+        pair_number = itertools.count()
+        try:
+            for number in range(args.rounds):
+                for name in names:
+                    # Which lane (database, Redis, start order) runs off alternates pair by pair.
+                    swap = next(pair_number) % 2
+                    off_lane, on_lane = lanes[swap], lanes[1 - swap]
+                    pair = [(off_lane, {"LDN_METRICS": "off"}), (on_lane, configs[name])]
+                    started: dict[int, tuple[Service, int, Lane, Scraper | None]] = {}
+                    try:
+                        for index in (0, 1) if swap == 0 else (1, 0):
+                            lane, config = pair[index]
+                            port = free_port()
+                            metrics_folder = lane.folder / "prometheus" / "web"
+                            metrics_folder.mkdir(parents=True, exist_ok=True)
+                            env = {
+                                **base_env,
+                                **config,
+                                "DATABASE_URL": lane.database_url,
+                                "REDIS_URL": lane.redis_url,
+                                "LDN_INSTANCE_PATH": str(lane.folder),
+                                "PROMETHEUS_MULTIPROC_DIR": str(metrics_folder),
+                                "PORT": str(port),
+                            }
+                            service = start_service(env, port, args)
+                            on = config["LDN_METRICS"] == "on"
+                            scraper = Scraper(port, 5.0) if on else None
+                            started[index] = (service, port, lane, scraper)
+                        for *_, scraper in started.values():
+                            if scraper:
+                                scraper.start()
+                        with ThreadPoolExecutor(2) as both:
+                            figures = list(
+                                both.map(
+                                    lambda one: measure_lane(one[0], one[1], one[2], args),
+                                    (started[0], started[1]),
+                                )
+                            )
+                    finally:
+                        for service, _port, _lane, scraper in started.values():
+                            if scraper:
+                                scraper.stop.set()
+                            stop_process_groups(service.processes)
+                    off, on_figures = figures
+                    rounds.setdefault(f"off beside {name}", []).append(off)
+                    rounds.setdefault(name, []).append(on_figures)
+                    for label, each in ((f"off beside {name}", off), (name, on_figures)):
+                        print(
+                            f"  round {number + 1} {label:27} accepted {each.accepted:6.1f}/s "
+                            f"routed {each.routed:6.1f}/s; at {args.rate:g}/s POST p95 "
+                            f"{each.post_p95 * 1000:.0f} ms, to routed p95 "
+                            f"{each.to_routed_p95 * 1000:.0f} ms, CPU {each.cpu_ms:.1f} ms/intake",
+                            flush=True,
+                        )
+        finally:
+            lane_b_redis.kill()
         exported = received.size
 
     print(
-        f"\noverhead: {args.rounds} rounds x {args.seconds:g} s flat out + {args.seconds:g} s at "
-        f"{args.rate:g}/s, {args.clients} clients, gunicorn {args.web_workers}x{args.web_threads}, "
+        f"\noverhead: {args.rounds} rounds, each configuration beside off at the same time; "
+        f"{args.seconds:g} s flat out + {args.seconds:g} s at {args.rate:g}/s each, "
+        f"{args.clients} clients each, gunicorn {args.web_workers}x{args.web_threads}, "
         f"{args.workers} worker x {args.concurrency}, {datetime.now(UTC):%Y-%m-%d}"
     )
     print(
-        "Each cell: the median of the rounds, then the median of the rounds' ratios to off "
-        "(each round's figure over off's in the same round) with their quartiles. "
+        "Each cell: the median of the rounds, then the median of the pairs' ratios to off "
+        "(each figure over that of the off service beside it) with their quartiles. "
         "CPU per intake: the web's and the worker's CPU time at the paced rate, per intake."
     )
     for field, label, scale, unit, better in OVERHEAD_FIGURES:
         print(f"\n{label} ({better} is better)")
         for name in names:
-            value = statistics.median(getattr(each, field) for each in rounds[name])
-            line = f"  {name:18}{value * scale:9.1f}{unit:3}"
-            if name != "off":
-                ratios = paired_ratios(rounds, name, field)
-                low, high = _quartiles(ratios)
-                line += (
-                    f"   ratio {statistics.median(ratios):.3f}  (quartiles {low:.3f}-{high:.3f})"
-                )
-            print(line)
+            for shown in (f"off beside {name}", name):
+                value = statistics.median(getattr(each, field) for each in rounds[shown])
+                line = f"  {shown:28}{value * scale:9.1f}{unit:3}"
+                if shown == name:
+                    ratios = paired_ratios(rounds, name, field)
+                    low, high = _quartiles(ratios)
+                    line += (
+                        f"   ratio {statistics.median(ratios):.3f}"
+                        f"  (quartiles {low:.3f}-{high:.3f})"
+                    )
+                print(line)
     print(
         "\nerrors/lost: "
         + ", ".join(
             f"{name} {sum(each.errors for each in rounds[name])}/"
             f"{sum(each.lost for each in rounds[name])}"
-            for name in names
+            for name in rounds
         )
     )
     print(f"OTLP received: {exported / 1e6:.1f} MB of spans")
@@ -592,7 +665,7 @@ def main() -> None:
         action="store_true",
         help="what metrics and traces cost: off / metrics / metrics + traces, same run",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of --overhead")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of --overhead")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ldn-load-"))
