@@ -493,12 +493,17 @@ def second_lane(folder: Path, database_url: str) -> tuple[Lane, RedisServer]:
 
 
 def measure_lane(
-    service: Service, port: int, lane: Lane, args: argparse.Namespace
+    service: Service, port: int, lane: Lane, args: argparse.Namespace, together: threading.Barrier
 ) -> OverheadRound:
-    """Warm-up, then flat out, then --rate: the figures of one service of a pair."""
+    """Warm-up, then flat out, then --rate: the figures of one service of a pair. Each phase
+    starts when both services of the pair are ready for it (`together`), so that the two
+    are flat out, or paced, at the same moment, not one draining its backlog meanwhile."""
     groups = [process.pid for process in service.processes]
+    together.wait()
     drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
+    together.wait()
     flat = run_pipeline(port, lane.database_url, args.seconds, args.clients, 0)
+    together.wait()
     cpu_before = group_cpu_seconds(groups)
     paced = run_pipeline(port, lane.database_url, args.seconds, args.clients, args.rate)
     cpu_used = group_cpu_seconds(groups) - cpu_before
@@ -568,13 +573,13 @@ def overhead(
                         for *_, scraper in started.values():
                             if scraper:
                                 scraper.start()
+                        together = threading.Barrier(2, timeout=300)
                         with ThreadPoolExecutor(2) as both:
-                            figures = list(
-                                both.map(
-                                    lambda one: measure_lane(one[0], one[1], one[2], args),
-                                    (started[0], started[1]),
-                                )
-                            )
+                            running = [
+                                both.submit(measure_lane, service, port, lane, args, together)
+                                for service, port, lane, _ in (started[0], started[1])
+                            ]
+                            figures = [each.result() for each in running]
                     finally:
                         for service, _port, _lane, scraper in started.values():
                             if scraper:
