@@ -560,7 +560,8 @@ def _start_draft() -> drafts.DraftView:
     """A draft for what step 1's first post typed, before it validates: this browser holds it
     (its id and token in the cookie), and counts one against draft_create_limit."""
     ldn = services()
-    draft, token = drafts.create_draft(ldn.sessions, ldn.draft_lifetime, current_language())
+    lifetime = min(ldn.draft_lifetime, drafts.UNSAVED_LIFETIME)  # until step 1 validates
+    draft, token = drafts.create_draft(ldn.sessions, lifetime, current_language())
     session[DRAFT_KEY] = draft.id
     session[TOKEN_KEY] = token
     device.remember(draft.id)  # the browser that made the draft is never asked

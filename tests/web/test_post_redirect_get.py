@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,8 +27,10 @@ from tests.web.intake_client import (
     redirected_to,
     send_step,
 )
+from workflows.cases import pipeline
 from workflows.cases.models import Draft
 from workflows.messaging.models import OutboxMessage
+from workflows.platform.orm import utcnow
 
 BAD_ABOUT = {**ABOUT, "first_name": "Zebulon", "email": "not-an-email"}
 
@@ -120,11 +123,14 @@ def test_a_step_1_refused_before_any_draft_keeps_what_was_typed_in_a_draft_witho
     stored = app.session_interface.get_signing_serializer(app).loads(cookie.value)
     assert "not-an-email" not in repr(stored) and "Zebulon" not in repr(stored)
     assert {"draft_id", "resume_token"} <= set(stored)
+    # Only this browser can open it, so it lives a day, not 30, while nothing is saved.
+    assert draft.expires_at - draft.updated_at <= timedelta(days=1)
     # Once step 1 validates, the link is emailed, once, and opens the same draft.
     assert landed_on(send_step(client, "about", ABOUT)) == "/intake/diagnoses"
     [message] = resume_mail(app)
     [draft] = drafts_of(app)
     assert draft.email_token_hash is not None and draft.resume_link_sent
+    assert draft.expires_at - draft.updated_at == app.extensions["ldn"].draft_lifetime
     link = re.search(r"http://localhost(/intake/resume\?t=\S+)", message.body)[1]
     elsewhere = app.test_client()  # another device: the date of birth first (item 11)
     assert open_resume_link(elsewhere, link).headers["Location"].endswith("/intake/diagnoses")
@@ -220,3 +226,21 @@ def test_removing_a_row_is_said_in_spanish(client: Any) -> None:
     typed = {"rows-0-name": "lupus", "rows-1-name": "gota"}
     page = send_step(client, "diagnoses", typed, action="remove-0").get_data(as_text=True)
     assert "Diagnóstico 1 eliminado." in html.unescape(page)
+
+
+def test_a_draft_with_nothing_saved_lives_a_day_from_the_last_try(app: Any, client: Any) -> None:
+    send_step(client, "about", BAD_ABOUT)
+    [draft] = drafts_of(app)
+    with app.extensions["ldn"].sessions.begin() as db:
+        db.get(Draft, draft.id).expires_at = utcnow() + timedelta(hours=1)
+    send_step(client, "about", BAD_ABOUT)  # the patient tries again: another day from now
+    [draft] = drafts_of(app)
+    assert draft.expires_at >= utcnow() + timedelta(hours=23)
+    # The nightly purge takes it a day after the last try, with what was typed.
+    assert (
+        pipeline.purge_abandoned_drafts(
+            app.extensions["ldn"].sessions, utcnow() + timedelta(hours=25)
+        )
+        == 1
+    )
+    assert drafts_of(app) == []

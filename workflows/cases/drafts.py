@@ -66,6 +66,10 @@ class DraftView:
 # page that follows validates the waiting input again to show its errors: they live in the
 # draft, not in the cookie. No step is called this.
 REFUSED = "refused"
+# A draft no step of which has validated yet (step 1 refused, a child's date of birth): only
+# the browser that typed it can open it (no link was emailed), so it lives a day, not the
+# usual 30, while the patient keeps trying; the first saved step gives it the full lifetime.
+UNSAVED_LIFETIME = timedelta(days=1)
 
 
 def _without(pending: dict[str, Any], step: str) -> dict[str, Any]:
@@ -285,6 +289,8 @@ def save_pending(
                 pending[REFUSED] = [*pending.get(REFUSED, []), step]
             draft.pending = {**pending, step: raw}
             draft.updated_at = utcnow()
+            if not draft.answers and draft.case_id is None:
+                draft.expires_at = max(draft.expires_at, draft.updated_at + UNSAVED_LIFETIME)
 
 
 def send_resume_link_once(
