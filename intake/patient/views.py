@@ -192,7 +192,6 @@ def adults_only() -> ResponseReturnValue:
         born=format_date(born, format="long"),
         adult_age=adult_age(),
         has_saved_answers=bool(draft.answers),
-        draft_days=services().settings.draft_days,
     )
 
 

@@ -67,7 +67,7 @@ def test_a_childs_step_1_is_answered_with_a_redirect_and_what_was_typed_waits_in
     page = text_of(client.get("/intake/adults-only"))
     assert "We can only see adults" in page and "June 15, 2012" in page
     assert "aged 18 and over" in page and "pediatrician" in page and "contact us" in page
-    assert "We have not sent you an email" in page and "kept for up to 30 days" in page
+    assert "We have not sent you an email" in page and "kept for a day after your last try" in page
     assert "Delete what I typed" in page
     # Nothing typed rides in the page (no hidden answers) or the session cookie.
     assert "Zebulon" not in page and the_hidden_answers(page).keys() == {"csrf_token"}
