@@ -172,7 +172,8 @@ def step(slug: str) -> ResponseReturnValue:
         # link is emailed), so a mistyped year is corrected there without typing again.
         draft = draft or _start_draft()
         drafts.save_pending(services().sessions, draft.id, slug, raw_pairs(request.form))
-        return redirect(url_for(".adults_only"))
+        # From the review page's "Change", the corrected date goes back to the review page.
+        return redirect(url_for(".adults_only", return_to="review" if returning else None))
     return _save(step, form, draft, returning)
 
 
@@ -187,11 +188,13 @@ def adults_only() -> ResponseReturnValue:
     born = _childs_date_waiting(draft)
     if draft is None or born is None:
         return redirect(url_for(".step", slug="about"))
+    returning = request.args.get("return_to") == "review" and "ketosis" in draft.answers
     return render_template(
         "patient/adults_only.html",
         born=format_date(born, format="long"),
         adult_age=adult_age(),
         has_saved_answers=bool(draft.answers),
+        return_to="review" if returning else None,
     )
 
 

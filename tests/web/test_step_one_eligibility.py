@@ -80,6 +80,19 @@ def test_a_childs_step_1_is_answered_with_a_redirect_and_what_was_typed_waits_in
     assert client.get("/intake/diagnoses").headers["Location"].endswith("/intake/about")
 
 
+def test_a_childs_date_sent_from_the_review_page_goes_back_to_it_once_corrected(
+    client: Any,
+) -> None:
+    complete_until(client, "ketosis")
+    child = post_step(client, "about", born_on(date(2012, 6, 15)), return_to="review")
+    assert child.headers["Location"].endswith("/intake/adults-only?return_to=review")
+    page = client.get("/intake/adults-only?return_to=review").get_data(as_text=True)
+    assert "The answers you saved before are unchanged" in page
+    assert 'href="/intake/about?return_to=review#date_of_birth"' in page
+    corrected = post_step(client, "about", ABOUT, return_to="review")
+    assert corrected.headers["Location"].endswith("/intake/review")
+
+
 def test_on_their_18th_birthday_a_patient_continues_and_the_day_before_they_cannot(
     client: Any,
 ) -> None:
