@@ -344,10 +344,20 @@ def test_the_status_link_after_an_amendment_checks_the_cases_date_of_birth(
     assert answer(phone, RIGHT).headers["Location"] == "/intake/status"
 
 
-def test_a_case_sent_through_the_api_has_no_draft_and_its_amend_link_opens_as_before(
+def test_a_case_sent_through_the_api_gets_the_same_check_on_its_amend_link(
     app: Any, base_intake: dict[str, Any]
 ) -> None:
+    """No draft of the patient's holds the count: an empty one is made for the case."""
     case = routed_case(app, base_intake)
     ask_for_information(app, case.id)
-    opened = app.test_client().get(amend_link(app))
-    assert opened.headers["Location"].startswith("/intake/amend/")
+    phone = app.test_client()
+    assert phone.get(amend_link(app)).headers["Location"] == "/intake/check"
+    assert answer(phone, WRONG).headers["Location"] == "/intake/check"
+    with app.extensions["ldn"].sessions() as db:
+        [holder] = db.scalars(select(Draft).where(Draft.case_id == case.id))
+        assert holder.check_failures == 1 and holder.answers == {} and holder.pending == {}
+    assert answer(phone, RIGHT).headers["Location"].startswith("/intake/amend?t=")
+    assert phone.get(amend_link(app)).headers["Location"].startswith("/intake/amend/")
+    with app.extensions["ldn"].sessions() as db:
+        [holder] = db.scalars(select(Draft).where(Draft.case_id == case.id))
+        assert holder.check_failures == 0

@@ -12,8 +12,9 @@ check (LinkKind.AMEND): it names a case, and the case's first draft (the one the
 the intake in) holds the count and the lock, so a guess through either link counts against
 both. Every draft of a submitted case defers to that first one, so a browser that passed the
 check once is not asked again by the case's later links (the status link after an amendment
-names the amendment's draft). A case sent through the API has no draft: its amend link is not
-checked (nothing to hold a count on).
+names the amendment's draft). A case sent through the API has no draft: the first time its
+amend link is opened, an empty draft is made for the case to hold the count and the lock (it
+holds no answers, and no link names it), so that link is checked like any other.
 
 Which browsers have held a draft is the web layer's to know (a signed cookie); this module
 knows only links, drafts and dates, and never logs a date.
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflows.cases.models import Case, CaseEvent, CaseStatus, Draft
 from workflows.platform.i18n import known_language
 from workflows.platform.orm import utcnow
-from workflows.platform.tokens import hash_token
+from workflows.platform.tokens import hash_token, new_token
 
 __all__ = [
     "MAX_WRONG_ANSWERS",
@@ -113,18 +114,38 @@ def _first_draft_of_case(db: Session, case_id: int, *, for_update: bool) -> Draf
     return db.scalars(query.with_for_update() if for_update else query).first()
 
 
+def _check_holder(db: Session, case_id: int, language: str) -> Draft:
+    """An empty draft for a case sent through the API, to hold its link check: no answers, and
+    a token nobody is given, so no link opens it; it never expires (it is the case's)."""
+    holder = Draft(
+        token_hash=hash_token(new_token()),
+        answers={},
+        pending={},
+        expires_at=utcnow(),
+        language=known_language(language),
+        case_id=case_id,
+    )
+    db.add(holder)
+    db.flush()
+    return holder
+
+
 def _draft_of_link(
     db: Session, token: str, kind: LinkKind, *, for_update: bool = False
 ) -> Draft | None:
-    """The draft that holds the check of a live link: for a case's links, the case's first."""
+    """The draft that holds the check of a live link: for a case's links, the case's first
+    (made now for a case that has none)."""
     digest = hash_token(token)
     if kind is LinkKind.AMEND:
-        case_id = db.scalars(
-            select(Case.id).where(
+        found = db.execute(
+            select(Case.id, Case.language).where(
                 Case.info_token_hash == digest, Case.status == CaseStatus.NEEDS_INFO
             )
         ).first()
-        return None if case_id is None else _first_draft_of_case(db, case_id, for_update=for_update)
+        if found is None:
+            return None
+        first = _first_draft_of_case(db, found.id, for_update=for_update)
+        return first if first is not None else _check_holder(db, found.id, found.language)
     query = select(Draft).where((Draft.token_hash == digest) | (Draft.email_token_hash == digest))
     draft = db.scalars(query.with_for_update() if for_update else query).first()
     if draft is None or (draft.case_id is None and draft.expires_at < utcnow()):
@@ -151,10 +172,10 @@ def linked_draft(
     now: datetime,
     kind: LinkKind = LinkKind.RESUME,
 ) -> LinkedDraft | None:
-    """The live draft that holds a link's check, changing nothing (drafts.open_link takes a
-    resume link's draft over, once the browser may); None for a dead link, or an amend link of
-    a case without a draft."""
-    with sessions() as db:
+    """The live draft that holds a link's check (drafts.open_link takes a resume link's draft
+    over, once the browser may); None for a dead link. Changes nothing, except to make the
+    check's holder for a case sent through the API (_check_holder)."""
+    with sessions.begin() as db:
         draft = _draft_of_link(db, token, kind)
         if draft is None:
             return None
