@@ -24,6 +24,7 @@ from tests.web.patient_cases import (
     staff_of,
     submitted,
 )
+from tests.web.test_device_check import amend_link
 from tests.web.test_patient_status_page import visible_text
 from workflows.cases import casework, pipeline
 from workflows.cases.models import CaseEvent
@@ -377,6 +378,32 @@ def test_a_case_sent_through_the_api_hears_the_news_without_a_link(
     [message] = outbox(app, "declined")
     assert "please call or email us" in message.body
     assert "/never" not in message.body
+
+
+def test_an_api_case_whose_care_team_link_was_opened_hears_the_news_with_a_status_link(
+    app: Any, base_intake: dict[str, Any]
+) -> None:
+    """Opening the amend link made the case a draft to hold the link check: the news message
+    carries a status link, which asks a new browser for the date of birth first."""
+    case_id = _case_from_the_api(app, base_intake)
+    ask_for_information(app, case_id)
+    assert app.test_client().get(amend_link(app)).headers["Location"] == "/intake/check"
+    casework.decline(
+        app.extensions["ldn"].sessions,
+        staff_of(app)["coordinator"],
+        case_id,
+        None,
+        "Duplicate",
+        notice=casework.PatientNotice(
+            DatabaseOutbox(), lambda token: f"http://localhost/intake/resume?t={token}"
+        ),
+    )
+    [message] = outbox(app, "declined")
+    [link] = LINK.findall(message.body)
+    phone, path = app.test_client(), urlsplit(link).path + "?" + urlsplit(link).query
+    assert phone.get(path).headers["Location"] == "/intake/check"
+    assert open_resume_link(phone, path).headers["Location"] == "/intake/status"
+    assert "declined" not in message.body.lower()
 
 
 def _case_from_the_api(app: Any, document: dict[str, Any]) -> int:
