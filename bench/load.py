@@ -27,6 +27,7 @@ database and Redis runs off, and which starts first, alternates from pair to pai
     would, its database gauges included;
   * metrics + traces: also OTEL_EXPORTER_OTLP_ENDPOINT, sent over OTLP to a stand-in
     collector in this process, with the default sampling (one trace in fifty);
+  * ... no trace kept: the same with the ratio at 0, what tracing costs a dropped trace;
   * ... every trace: the same with OTEL_TRACES_SAMPLER=parentbased_always_on.
 
 It prints, for each figure, the median of the rounds and the median (and quartiles) of the
@@ -534,13 +535,19 @@ def overhead(
         configs: dict[str, dict[str, str]] = {
             "metrics": {"LDN_METRICS": "on"},
             "metrics + traces": {"LDN_METRICS": "on", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+            "... no trace kept": {
+                "LDN_METRICS": "on",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "0",
+            },
             "... every trace": {
                 "LDN_METRICS": "on",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
                 "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             },
         }
-        names = list(configs)
+        names = [name for name in configs if not args.only or name in args.only]
         rounds: dict[str, list[OverheadRound]] = {}
         pair_number = itertools.count()
         try:
@@ -671,6 +678,12 @@ def main() -> None:
         help="what metrics and traces cost: off / metrics / metrics + traces, same run",
     )
     parser.add_argument("--rounds", type=int, default=4, help="rounds of --overhead")
+    parser.add_argument(
+        "--only",
+        type=lambda names: [name.strip() for name in names.split(",")],
+        default=[],
+        help='--overhead: only these configurations, e.g. "metrics + traces,... no trace kept"',
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ldn-load-"))
