@@ -288,9 +288,10 @@ def stop_tracing() -> None:
 
 
 def span(name: str, **attributes: str | int) -> Any:
-    """A span of this service's own around a step (``ldn.`` attributes), when tracing is on;
-    otherwise nothing at all, so the pipeline pays nothing for it."""
-    if _active is None:
+    """A span of this service's own around a step (``ldn.`` attributes), when tracing is on
+    and the trace in progress is kept; otherwise nothing at all, so the pipeline pays nothing
+    for it (a step of a dropped trace would be dropped too: the sampler follows its parent)."""
+    if _active is None or _dropped():
         return nullcontext()
     return _own_span(name, attributes)
 
@@ -311,6 +312,8 @@ def annotate(**attributes: str | int) -> None:
     from opentelemetry import trace
 
     current = trace.get_current_span()
+    if not current.is_recording():
+        return
     for key, value in attributes.items():
         current.set_attribute(f"ldn.{key}", value)
 
