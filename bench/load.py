@@ -20,7 +20,7 @@ second), then at --rate each (the POST and POST-to-routed p95, and the web's and
 CPU time per intake, read from /proc for their process groups). Whatever else the machine does
 at that moment falls on both alike, and divides out of the ratio; run one after the other, the
 same configuration moved by 15 % or more from one round to the next on a 2-core VM. Which
-database and Redis runs off, and which starts first, alternates from pair to pair.
+database and Redis runs off, and which starts first, alternates from round to round for each configuration (so use an even --rounds).
 
   * off: LDN_METRICS=off (no counting, no /metrics), no traces: the baseline;
   * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
@@ -549,12 +549,13 @@ def overhead(
         }
         names = [name for name in configs if not args.only or name in args.only]
         rounds: dict[str, list[OverheadRound]] = {}
-        pair_number = itertools.count()
         try:
             for number in range(args.rounds):
-                for name in names:
-                    # Which lane (database, Redis, start order) runs off alternates pair by pair.
-                    swap = next(pair_number) % 2
+                for index, name in enumerate(names):
+                    # Which lane (database, Redis, start order) runs off alternates from round
+                    # to round for each configuration, and between configurations in a round:
+                    # the lanes differ a little, and that must fall on off and on alike.
+                    swap = (number + index) % 2
                     off_lane, on_lane = lanes[swap], lanes[1 - swap]
                     pair = [(off_lane, {"LDN_METRICS": "off"}), (on_lane, configs[name])]
                     started: dict[int, tuple[Service, int, Lane, Scraper | None]] = {}
