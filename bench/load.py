@@ -20,7 +20,8 @@ second), then at --rate each (the POST and POST-to-routed p95, and the web's and
 CPU time per intake, read from /proc for their process groups). Whatever else the machine does
 at that moment falls on both alike, and divides out of the ratio; run one after the other, the
 same configuration moved by 15 % or more from one round to the next on a 2-core VM. Which
-database and Redis runs off, and which starts first, alternates from round to round for each configuration (so use an even --rounds).
+database and Redis runs off, and which starts first, alternates from round to round for each
+configuration (so use an even --rounds).
 
   * off: LDN_METRICS=off (no counting, no /metrics), no traces: the baseline;
   * metrics: as the Procfile runs it (multiprocess files), scraped every 5 s as Prometheus
