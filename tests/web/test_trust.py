@@ -6,6 +6,7 @@ message when a person decides)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -347,16 +348,7 @@ def test_an_accepted_spanish_case_tells_the_patient_in_spanish_with_the_status_l
 def test_a_declined_case_gets_the_same_words_without_the_reason(app: Any) -> None:
     _, case_id = routed(app, "en")
     reference = case_row(app, case_id).public_id
-    casework.decline(
-        app.extensions["ldn"].sessions,
-        staff_of(app)["coordinator"],
-        case_id,
-        None,
-        "Opioid within 7 days",
-        notice=casework.PatientNotice(
-            DatabaseOutbox(), lambda token: f"http://localhost/intake/resume?t={token}"
-        ),
-    )
+    _decline(app, case_id, "Opioid within 7 days")
     [message] = outbox(app, "declined")
     assert message.subject == f"News about your intake ({reference})"
     assert "Opioid" not in message.body and "declin" not in message.body.lower()
@@ -367,14 +359,7 @@ def test_a_case_sent_through_the_api_hears_the_news_without_a_link(
     app: Any, base_intake: dict[str, Any]
 ) -> None:
     case_id = _case_from_the_api(app, base_intake)
-    casework.decline(
-        app.extensions["ldn"].sessions,
-        staff_of(app)["coordinator"],
-        case_id,
-        None,
-        "Duplicate",
-        notice=casework.PatientNotice(DatabaseOutbox(), lambda token: f"/never?t={token}"),
-    )
+    _decline(app, case_id, "Duplicate", link_for=lambda token: f"/never?t={token}")
     [message] = outbox(app, "declined")
     assert "please call or email us" in message.body
     assert "/never" not in message.body
@@ -388,22 +373,30 @@ def test_an_api_case_whose_care_team_link_was_opened_hears_the_news_with_a_statu
     case_id = _case_from_the_api(app, base_intake)
     ask_for_information(app, case_id)
     assert app.test_client().get(amend_link(app)).headers["Location"] == "/intake/check"
-    casework.decline(
-        app.extensions["ldn"].sessions,
-        staff_of(app)["coordinator"],
-        case_id,
-        None,
-        "Duplicate",
-        notice=casework.PatientNotice(
-            DatabaseOutbox(), lambda token: f"http://localhost/intake/resume?t={token}"
-        ),
-    )
+    _decline(app, case_id, "Duplicate")
     [message] = outbox(app, "declined")
     [link] = LINK.findall(message.body)
     phone, path = app.test_client(), urlsplit(link).path + "?" + urlsplit(link).query
     assert phone.get(path).headers["Location"] == "/intake/check"
     assert open_resume_link(phone, path).headers["Location"] == "/intake/status"
     assert "declined" not in message.body.lower()
+
+
+def _decline(
+    app: Any,
+    case_id: int,
+    reason: str,
+    link_for: Callable[[str], str] = lambda token: f"http://localhost/intake/resume?t={token}",
+) -> None:
+    """The coordinator declines the case; the patient is told (the outbox keeps the message)."""
+    casework.decline(
+        app.extensions["ldn"].sessions,
+        staff_of(app)["coordinator"],
+        case_id,
+        None,
+        reason,
+        notice=casework.PatientNotice(DatabaseOutbox(), link_for),
+    )
 
 
 def _case_from_the_api(app: Any, document: dict[str, Any]) -> int:
