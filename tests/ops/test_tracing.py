@@ -296,6 +296,7 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
 
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
     seen: dict[str, bool] = {}
+    worker_trace: list[tuple[str, bool]] = []  # ("trace id-span id", sampled) in the task
     real_enqueue, real_notify = intake.services.enqueue_pipeline, pipeline._notify
 
     def enqueue(*args: Any) -> None:
@@ -303,7 +304,13 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
         real_enqueue(*args)
 
     def notify(*args: Any) -> Any:
+        from opentelemetry import trace
+
         seen["worker"] = is_instrumentation_enabled()
+        carried = trace.get_current_span().get_span_context()
+        worker_trace.append(
+            (f"{carried.trace_id:032x}-{carried.span_id:016x}", carried.trace_flags.sampled)
+        )
         return real_notify(*args)
 
     monkeypatch.setattr(intake.services, "enqueue_pipeline", enqueue)
@@ -331,6 +338,9 @@ def test_a_request_and_task_not_sampled_skip_the_sql_and_redis_instrumentation(
             re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", h) for h in sent
         )
         assert all(int(header[-2:], 16) & 1 == 0 for header in sent)
+        # The worker made no span of its own for the task: the message's trace and span, not
+        # kept, were current while it ran (so what it sends and records follows them).
+        assert worker_trace == [(sent[0].split("-", 1)[1].rsplit("-", 1)[0], False)]
     finally:
         signals.before_task_publish.disconnect(record_trace_header)
         tracing.stop_tracing()

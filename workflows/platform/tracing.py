@@ -150,7 +150,7 @@ def start_tracing(
             tracer_provider=provider,
             skip_dep_check=isinstance(instrumentor, SQLAlchemyInstrumentor),
         )
-    undo = _publish_only_when_sampled(instrumentors[0])
+    undo = _publish_only_when_sampled(instrumentors[0]) + _run_only_when_sampled(instrumentors[0])
     _active = _Tracing(provider, instrumentors, undo)
     return provider
 
@@ -194,6 +194,47 @@ def _publish_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
     return [
         lambda: signals.before_task_publish.disconnect(before_publish),
         lambda: signals.after_task_publish.disconnect(after_publish),
+    ]
+
+
+def _run_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
+    """A task whose message carries a trace that is not kept (49 in 50 by default): the worker
+    only makes that trace current while the task runs, so its SQL, Redis and steps record
+    nothing (only_when_sampled, span) and the tasks it sends say "not sampled" too, rather
+    than have Celery's instrumentation build a span, its activation and their bookkeeping
+    that no one records. Any other task runs the instrumentation's own hooks. Returns what
+    undoes it."""
+    from celery import signals
+    from opentelemetry import context, propagate, trace
+    from opentelemetry.instrumentation.celery import celery_getter
+
+    prerun, postrun = celery._trace_prerun, celery._trace_postrun
+    dropped: dict[str, Any] = {}  # task id -> the context token to detach after it
+
+    def on_prerun(*args: Any, **kwargs: Any) -> None:
+        task, task_id = kwargs.get("task"), kwargs.get("task_id")
+        if task is not None and task_id is not None:
+            parent = propagate.extract(task.request, getter=celery_getter)
+            carried = trace.get_current_span(parent).get_span_context()
+            if carried.is_valid and not carried.trace_flags.sampled:
+                dropped[task_id] = context.attach(parent)
+                return
+        prerun(*args, **kwargs)
+
+    def on_postrun(*args: Any, **kwargs: Any) -> None:
+        token = dropped.pop(str(kwargs.get("task_id")), None)
+        if token is not None:
+            context.detach(token)
+            return
+        postrun(*args, **kwargs)
+
+    signals.task_prerun.disconnect(prerun)
+    signals.task_postrun.disconnect(postrun)
+    signals.task_prerun.connect(on_prerun, weak=False)
+    signals.task_postrun.connect(on_postrun, weak=False)
+    return [
+        lambda: signals.task_prerun.disconnect(on_prerun),
+        lambda: signals.task_postrun.disconnect(on_postrun),
     ]
 
 
