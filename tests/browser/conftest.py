@@ -121,3 +121,16 @@ def fits_the_phone(page: Any) -> None:
     """The page does not scroll sideways on the phone."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width} px wide on a {PHONE['width']} px phone"
+
+
+def open_care_team_link(page: Any, link: str, born: str = "1980-04-02") -> None:
+    """Open the care team's link (/intake/amend) as its patient does in a browser new to the
+    intake: the date of birth first (issue 18, item 11), then the amend step."""
+    page.goto(link)
+    if "/intake/check" not in page.url:
+        return
+    year, month, day = born.split("-")
+    for part, typed in (("month", month), ("day", day), ("year", year)):
+        page.locator(f"#date_of_birth-{part}").fill(str(int(typed)))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/intake/amend/**")

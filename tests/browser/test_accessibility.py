@@ -28,7 +28,7 @@ from tests.browser.a11y import (
     unlinked_errors,
     unnamed_controls,
 )
-from tests.browser.conftest import screenshot, serving, share_session
+from tests.browser.conftest import open_care_team_link, screenshot, serving, share_session
 from tests.browser.test_step_one_in_browser import WORDS, fill_step_1, type_birth_date
 from tests.conftest import build_app, empty_redis_url, migrated_database, valid_intake
 from tests.staff.helpers import login, routed_case
@@ -334,7 +334,7 @@ STATUS_PAGES = {
 
 
 def amend_step(site: Site, page: Any) -> None:
-    page.goto(site.amend_link())
+    open_care_team_link(page, site.amend_link())
     page.wait_for_url("**/intake/amend/medications")
     assert page.get_by_text("Updating your intake: part 1 of 1").is_visible()
     assert page.get_by_text("Which supplements do you take?").is_visible()  # the question

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot, sign_in_staff
+from tests.browser.conftest import open_care_team_link, screenshot, sign_in_staff
 from tests.conftest import build_app, wait_until
 from tests.staff.helpers import make_staff
 from workflows.cases.models import Case
@@ -96,7 +96,7 @@ def test_a_percocet_patient_answers_the_question_and_the_coordinator_sees_it_in_
 
     # Another device: the patient's phone.
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    phone.goto(newest_link(app, live_server, "percocet.en@example.org"))
+    open_care_team_link(phone, newest_link(app, live_server, "percocet.en@example.org"))
     expect(phone.get_by_text("When did you last take Percocet?")).to_be_visible()
     screenshot(phone, "41-question-patient-en-390")
     phone.get_by_label("Do you take it now?").select_option("stopped")
@@ -140,7 +140,7 @@ def test_a_spanish_patient_reads_the_question_as_written_and_answers_in_spanish(
 
     for width, shot in [(1100, "44-question-patient-es"), (390, "45-question-patient-es-390")]:
         patient = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-        patient.goto(newest_link(app, live_server, "percocet.es@example.org"))
+        open_care_team_link(patient, newest_link(app, live_server, "percocet.es@example.org"))
         expect(patient.get_by_text("La pregunta de nuestro equipo médico")).to_be_visible()
         expect(patient.get_by_text("¿Cuándo tomó Percocet por última vez?")).to_be_visible()
         screenshot(patient, shot)

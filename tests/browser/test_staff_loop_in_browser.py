@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import screenshot, sign_in_staff
+from tests.browser.conftest import open_care_team_link, screenshot, sign_in_staff
 from tests.conftest import wait_until
 from tests.staff.helpers import make_staff
 from workflows.cases.models import Case
@@ -55,7 +55,7 @@ def test_coordinator_asks_patient_amends_case_rescreens_and_a_texas_physician_ac
         ).one()
     link = re.search(r"(http://\S+/intake/amend\?t=\S+)", body).group(1)
     patient = browser.new_context().new_page()
-    patient.goto(link.replace("http://localhost", live_server))
+    open_care_team_link(patient, link.replace("http://localhost", live_server))
     assert patient.get_by_label("Medication or supplement").input_value() == "Norco 10/325"
     patient.get_by_label("Medication or supplement").fill("vitamin D3")
     screenshot(patient, "22-patient-amend")
