@@ -398,7 +398,9 @@ def ask_date_of_birth(
 
 
 @bp.route("/intake/check", methods=["GET", "POST"])
-@limiter.limit(RESUME_LIMIT)
+# The answers are the guesses (also counted on the draft, which locks after five): showing the
+# page again, or reloading it, is not one.
+@limiter.limit(RESUME_LIMIT, methods=["POST"])
 def check_browser() -> ResponseReturnValue:
     ldn = services()
     token = session.get(LINK_KEY)

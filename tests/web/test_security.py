@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.staff.helpers import make_staff, routed_case
-from tests.web.intake_client import ABOUT, complete_until, post_step
+from tests.web.intake_client import ABOUT, complete_until, csrf_token, post_step
 from workflows.cases.models import Case, Draft
 
 
@@ -113,6 +113,15 @@ def test_resume_token_guessing_is_rate_limited(client: Any) -> None:
 def test_care_team_link_guessing_is_rate_limited_like_the_resume_link(client: Any) -> None:
     codes = [client.get(f"/intake/amend?t=guess-{n}").status_code for n in range(21)]
     assert codes[:20] == [404] * 20 and codes[20] == 429
+
+
+def test_the_date_of_birth_check_limits_answers_not_views_of_its_page(client: Any) -> None:
+    assert 429 not in [client.get("/intake/check").status_code for _ in range(25)]
+    token = csrf_token(client, "/intake/about")
+    answers = [
+        client.post("/intake/check", data={"csrf_token": token}).status_code for _ in range(21)
+    ]
+    assert 429 not in answers[:20] and answers[20] == 429
 
 
 def test_tokens_are_long_random_and_stored_only_as_hashes(
