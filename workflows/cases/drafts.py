@@ -328,9 +328,9 @@ def renew_email_link(db: Session, case_id: int) -> str | None:
     the patient also amended it), for a message that carries the status link; None for a case
     without a draft (sent through the API; once its amend link is opened, the draft made to
     hold the link check is the case's, and its status link opens the status after the same
-    check). In the caller's transaction. The draft holds one
-    emailed token, as a hash, so the earlier emailed link stops working: the newest message
-    always holds the link that works, and the browser that holds the draft keeps it."""
+    check). In the caller's transaction. The draft holds one emailed token, as a hash, so the
+    earlier emailed link stops working: the newest message always holds the link that works,
+    and the browser that holds the draft keeps it."""
     draft = db.scalars(
         select(Draft).where(Draft.case_id == case_id).order_by(Draft.updated_at.desc()).limit(1)
     ).first()

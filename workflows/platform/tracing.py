@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
@@ -187,14 +188,10 @@ def _publish_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
         if not _dropped():
             after(*args, **kwargs)
 
-    signals.before_task_publish.disconnect(before)
-    signals.after_task_publish.disconnect(after)
-    signals.before_task_publish.connect(before_publish, weak=False)
-    signals.after_task_publish.connect(after_publish, weak=False)
-    return [
-        lambda: signals.before_task_publish.disconnect(before_publish),
-        lambda: signals.after_task_publish.disconnect(after_publish),
-    ]
+    return _in_place_of(
+        (signals.before_task_publish, before, before_publish),
+        (signals.after_task_publish, after, after_publish),
+    )
 
 
 def _run_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
@@ -228,14 +225,22 @@ def _run_only_when_sampled(celery: Any) -> list[Callable[[], object]]:
             return
         postrun(*args, **kwargs)
 
-    signals.task_prerun.disconnect(prerun)
-    signals.task_postrun.disconnect(postrun)
-    signals.task_prerun.connect(on_prerun, weak=False)
-    signals.task_postrun.connect(on_postrun, weak=False)
-    return [
-        lambda: signals.task_prerun.disconnect(on_prerun),
-        lambda: signals.task_postrun.disconnect(on_postrun),
-    ]
+    return _in_place_of(
+        (signals.task_prerun, prerun, on_prerun), (signals.task_postrun, postrun, on_postrun)
+    )
+
+
+def _in_place_of(
+    *swaps: tuple[Any, Callable[..., None], Callable[..., None]],
+) -> list[Callable[[], object]]:
+    """Connect each (signal, instrumentation's receiver, ours) with ours in place of the
+    instrumentation's; returns what disconnects ours (uninstrument disconnects its own)."""
+    undo: list[Callable[[], object]] = []
+    for signal, theirs, ours in swaps:
+        signal.disconnect(theirs)
+        signal.connect(ours, weak=False)
+        undo.append(partial(signal.disconnect, ours))
+    return undo
 
 
 def start_request_span(method: str, route: str | None, headers: Any) -> Any:
