@@ -36,7 +36,7 @@ pairs' ratios to off.
 
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--rate 100] [--workers 1]
                                    [--concurrency 4] [--web-workers 2] [--web-threads 4] [--sqlite]
-    .venv/bin/python bench/load.py --overhead [--rounds 4] [--seconds 12] [--rate 20]
+    .venv/bin/python bench/load.py --overhead [--rounds 4] [--seconds 12]
 """
 
 from __future__ import annotations
@@ -438,9 +438,14 @@ class OverheadRound:
     routed: float
     post_p95: float
     to_routed_p95: float
-    cpu_ms: float  # web and worker CPU per intake at --rate, from submission to routed
+    web_cpu_ms: float  # the web's CPU per intake at --rate (gunicorn and its workers)
+    worker_cpu_ms: float  # the Celery workers' CPU per intake at --rate, submission to routed
     errors: int
     lost: int
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.web_cpu_ms + self.worker_cpu_ms
 
 
 # What each figure is called in the report, its unit's scale, and which way is better.
@@ -450,6 +455,8 @@ OVERHEAD_FIGURES = (
     ("post_p95", "POST p95", 1000, " ms", "lower"),
     ("to_routed_p95", "POST to routed p95", 1000, " ms", "lower"),
     ("cpu_ms", "CPU per intake", 1, " ms", "lower"),
+    ("web_cpu_ms", "... the web's", 1, " ms", "lower"),
+    ("worker_cpu_ms", "... the worker's", 1, " ms", "lower"),
 )
 
 
@@ -500,21 +507,24 @@ def measure_lane(
     """Warm-up, then flat out, then --rate: the figures of one service of a pair. Each phase
     starts when both services of the pair are ready for it (`together`), so that the two
     are flat out, or paced, at the same moment, not one draining its backlog meanwhile."""
-    groups = [process.pid for process in service.processes]
+    web, workers = [service.web.pid], [process.pid for process in service.workers]
     together.wait()
     drive(port, "/api/v1/intakes", 3, args.clients)  # warm-up, not counted
     together.wait()
     flat = run_pipeline(port, lane.database_url, args.seconds, args.clients, 0)
     together.wait()
-    cpu_before = group_cpu_seconds(groups)
+    web_before, workers_before = group_cpu_seconds(web), group_cpu_seconds(workers)
     paced = run_pipeline(port, lane.database_url, args.seconds, args.clients, args.rate)
-    cpu_used = group_cpu_seconds(groups) - cpu_before
+    intakes = max(len(paced.post_latencies), 1)
+    web_used = group_cpu_seconds(web) - web_before
+    workers_used = group_cpu_seconds(workers) - workers_before
     return OverheadRound(
         accepted=flat.accepted_rate,
         routed=flat.routed_rate,
         post_p95=percentile(paced.post_latencies, 0.95),
         to_routed_p95=percentile(paced.to_routed, 0.95),
-        cpu_ms=cpu_used * 1000 / max(len(paced.post_latencies), 1),
+        web_cpu_ms=web_used * 1000 / intakes,
+        worker_cpu_ms=workers_used * 1000 / intakes,
         errors=flat.errors + paced.errors,
         lost=flat.lost + paced.lost,
     )
@@ -602,7 +612,8 @@ def overhead(
                             f"  round {number + 1} {label:27} accepted {each.accepted:6.1f}/s "
                             f"routed {each.routed:6.1f}/s; at {args.rate:g}/s POST p95 "
                             f"{each.post_p95 * 1000:.0f} ms, to routed p95 "
-                            f"{each.to_routed_p95 * 1000:.0f} ms, CPU {each.cpu_ms:.1f} ms/intake",
+                            f"{each.to_routed_p95 * 1000:.0f} ms, CPU {each.web_cpu_ms:.1f} + "
+                            f"{each.worker_cpu_ms:.1f} ms/intake (web + worker)",
                             flush=True,
                         )
         finally:
@@ -661,7 +672,11 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn process")
     parser.add_argument(
-        "--rate", type=float, default=100, help="intakes per second in the paced phase"
+        "--rate",
+        type=float,
+        default=None,
+        help="intakes per second in the paced phase (100; with --overhead 20, as two services "
+        "share the machine)",
     )
     parser.add_argument(
         "--page-rate", type=float, default=150, help="step GET+POST pairs per second, paced"
@@ -687,6 +702,8 @@ def main() -> None:
         help='--overhead: only these configurations, e.g. "metrics + traces,... no trace kept"',
     )
     args = parser.parse_args()
+    if args.rate is None:
+        args.rate = 20.0 if args.overhead else 100.0
 
     folder = Path(tempfile.mkdtemp(prefix="ldn-load-"))
     processes: list[subprocess.Popen[bytes]] = []

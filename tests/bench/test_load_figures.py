@@ -49,7 +49,7 @@ def test_the_cpu_time_of_a_process_group_counts_its_reaped_children_too() -> Non
 
 
 def figures(accepted: float) -> OverheadRound:
-    return OverheadRound(accepted, 1.0, 1.0, 1.0, 1.0, 0, 0)
+    return OverheadRound(accepted, 1.0, 1.0, 1.0, 0.5, 0.5, 0, 0)
 
 
 def test_each_configuration_is_divided_by_the_off_service_that_ran_beside_it() -> None:
