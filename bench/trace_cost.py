@@ -72,6 +72,11 @@ def serve_batches(folder: Path) -> None:
 
     for _ in range(20):  # warm-up: imports, caches, the first statements
         one_request()
+    # As gunicorn's workers do once the app is built (intake/gunicorn_hooks.py): what lives as
+    # long as the process, OpenTelemetry's modules included, is out of the collector's reach.
+    import gc
+
+    gc.freeze()
     print("ready", file=answers, flush=True)
     for line in sys.stdin:
         times = [one_request() for _ in range(int(line))]

@@ -60,18 +60,18 @@ def load_rules_before_forking(**_: Any) -> None:
 
 
 @worker_process_init.connect
-def freeze_start_up_objects(**_: Any) -> None:
-    """The modules and the rule set live as long as the process: out of the collector's reach,
-    a full collection no longer walks their ~100,000 objects (about 45 ms, measured)."""
-    gc.freeze()
+def start_the_pool_process(**_: Any) -> None:
+    """Traces first, when the OTEL_* settings ask for them, from each pool process (the
+    exporter's thread would not survive the fork from the parent); a task's span continues
+    the trace of whoever sent it (the web request, or beat).
 
-
-@worker_process_init.connect
-def trace_the_pool_process(**_: Any) -> None:
-    """Traces, when the OTEL_* settings ask for them, from each pool process: the exporter's
-    thread would not survive the fork from the parent. A task's span continues the trace of
-    whoever sent it (the web request, or beat)."""
+    Then the modules, the rule set and OpenTelemetry's ~40,000 objects, which live as long as
+    the process, are moved out of the collector's reach: a full collection no longer walks
+    them (about 45 ms for the modules and rules, 20 more for OpenTelemetry's, measured). One
+    receiver, so that the freeze comes after the tracing's imports: frozen before, they
+    were walked again at every full collection."""
     start_tracing(settings, "ldn-intake-worker")
+    gc.freeze()
 
 
 @beat_init.connect
